@@ -1,0 +1,48 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Demo configuration (override on the command line, e.g. `make demo PEOPLE=5000`).
+PEOPLE ?= 20000
+SEED ?= 2024
+export VERU_LANDING_DIR ?= landing
+export VERU_WAREHOUSE ?= warehouse/veru.duckdb
+export VERU_HASH_KEY_FILE ?= secrets/dev.key
+export VERU_REFERENCE_DIR ?= reference
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+
+.PHONY: demo test bench venv clean lock
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m dagster_project.keys ensure-dev-key "$(VERU_HASH_KEY_FILE)"
+	$(BIN)/veru-synth --people $(PEOPLE) --seed $(SEED) --landing "$(VERU_LANDING_DIR)" --truth truth --reference "$(VERU_REFERENCE_DIR)" --replace
+	mkdir -p "$(DAGSTER_HOME)" warehouse
+	$(BIN)/dagster asset materialize -m dagster_project.definitions --select '*'
+	$(BIN)/python -m dagster_project.report --truth truth/ground_truth.csv
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m dagster_project.bench
+
+# Regenerate requirements.lock from a clean environment (maintainers only).
+lock:
+	rm -rf /tmp/veru-lock-venv
+	$(PYTHON) -m venv /tmp/veru-lock-venv
+	/tmp/veru-lock-venv/bin/python -m pip install --quiet --upgrade "pip==25.3"
+	/tmp/veru-lock-venv/bin/python -m pip install --quiet -e ".[dev]"
+	/tmp/veru-lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) landing truth reference warehouse/*.duckdb* dagster_home linkage_models/runs

@@ -1,0 +1,1 @@
+"""Linked data platform for violence and exploitation reduction."""

@@ -1,0 +1,1 @@
+"""Cohorts domain: linked person-level tables for analysts."""

@@ -1,0 +1,1 @@
+"""Ingest domain: one staging asset per agency feed, the landing sensor and the schedule."""

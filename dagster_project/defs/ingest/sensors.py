@@ -1,0 +1,58 @@
+"""Start a pipeline run when a new delivery file lands."""
+
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.feeds import FEED_NAMES
+from dagster_project.resources import LandingZoneResource
+
+
+def delivery_fingerprints(root: Path) -> dict[str, str]:
+    """`<feed>/<file>` → size and modification time, for every file in a feed folder."""
+    prints: dict[str, str] = {}
+    for feed in FEED_NAMES:
+        folder = root / feed
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.is_file() and not path.name.startswith("."):
+                stat = path.stat()
+                prints[f"{feed}/{path.name}"] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    return prints
+
+
+def build_landing_sensor(job) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="landing_zone_sensor",
+        job=job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Every minute, look for delivery files that are new or changed since the last "
+            "look; if there are any, request one pipeline run for all of them."
+        ),
+    )
+    def landing_zone_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
+        seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+        current = delivery_fingerprints(landing.root)
+        new = {name: fp for name, fp in current.items() if seen.get(name) != fp}
+        if not new:
+            return dg.SkipReason("No new delivery files in the landing zone.")
+        # The run key names exactly these file versions, so each is processed once even if
+        # the cursor were lost.
+        run_key = hashlib.sha256(
+            json.dumps(sorted(new.items())).encode("utf-8")
+        ).hexdigest()[:32]
+        context.update_cursor(json.dumps({**seen, **new}, sort_keys=True))
+        files = sorted(new)
+        context.log.info("New delivery files: %s", ", ".join(files))
+        return dg.RunRequest(
+            run_key=run_key,
+            tags={"veru/trigger": "new_delivery", "veru/new_files": str(len(files))},
+        )
+
+    return landing_zone_sensor

@@ -1,0 +1,1 @@
+"""Linkage domain: Splink across all feeds → `linkage.person_records`."""

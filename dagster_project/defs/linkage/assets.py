@@ -1,0 +1,144 @@
+"""The linkage asset: one Splink model across all four feeds, on tokens only."""
+
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from dagster_project import warehouse
+from dagster_project.defs.ingest.assets import staging_key
+from dagster_project.feeds import FEED_NAMES
+from dagster_project.linkage.run import DEFAULT_THRESHOLD, link_records
+from dagster_project.quality.suites import validate_frame
+from dagster_project.resources import ModelStoreResource, WarehouseResource
+
+PERSON_RECORDS = dg.AssetKey(["linkage", "person_records"])
+
+
+class LinkageConfig(dg.Config):
+    threshold_match_probability: float = DEFAULT_THRESHOLD
+    """Pairs at or above this probability are the same person (clustered transitively)."""
+    seed: int = 42
+    """Seed for the random sampling that estimates u-probabilities."""
+
+
+def read_tokens(con) -> pl.DataFrame:
+    tables = [f"tokens.{feed}" for feed in FEED_NAMES if warehouse.table_exists(con, f"tokens.{feed}")]
+    if not tables:
+        return pl.DataFrame()
+    return con.sql(" UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)).pl()
+
+
+def read_previous_person_ids(con) -> pl.DataFrame | None:
+    if not warehouse.table_exists(con, "linkage.person_records"):
+        return None
+    return con.sql(
+        "SELECT source_feed || '|' || record_key AS record_id, person_id FROM linkage.person_records"
+    ).pl()
+
+
+def coverage_check(tokens: pl.DataFrame, person_records: pl.DataFrame) -> dg.AssetCheckResult:
+    staged = tokens.select("source_feed", "record_key")
+    linked = person_records.filter(pl.col("person_id").is_not_null()).select("source_feed", "record_key")
+    missing = staged.join(linked, on=["source_feed", "record_key"], how="anti").height
+    extra = linked.join(staged, on=["source_feed", "record_key"], how="anti").height
+    return dg.AssetCheckResult(
+        check_name="every_record_linked",
+        asset_key=PERSON_RECORDS,
+        passed=missing == 0 and extra == 0,
+        metadata={"staged_records": staged.height, "without_person_id": missing, "not_staged": extra},
+        description=f"{missing} staged record(s) without a person_id; {extra} unknown record(s)",
+    )
+
+
+@dg.asset(
+    key=PERSON_RECORDS,
+    deps=[staging_key(feed) for feed in FEED_NAMES],
+    group_name="linkage",
+    kinds={"splink", "duckdb"},
+    description=(
+        "Which linked person each source record belongs to: one row per (source_feed, "
+        "record_key) with its person_id. Splink trained without labels on pseudonymous tokens "
+        "of all four feeds; person ids carry over between runs."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec("person_records_expectations", asset=PERSON_RECORDS,
+                          description="The person_records Great Expectations suite passes."),
+        dg.AssetCheckSpec("every_record_linked", asset=PERSON_RECORDS,
+                          description="Every staged record has exactly one person_id."),
+    ],
+)
+def person_records(
+    context: dg.AssetExecutionContext,
+    config: LinkageConfig,
+    warehouse_db: WarehouseResource,
+    model_store: ModelStoreResource,
+) -> dg.MaterializeResult:
+    """Link the tokens of every staged feed and write `linkage.person_records`."""
+    with warehouse_db.connect() as con:
+        tokens = read_tokens(con)
+        previous = read_previous_person_ids(con)
+    if tokens.is_empty():
+        raise dg.Failure("No staged records in any feed: nothing to link. Materialise the staging assets first.")
+
+    result = link_records(
+        tokens,
+        model_dir=model_store.root,
+        previous=previous,
+        threshold=config.threshold_match_probability,
+        seed=config.seed,
+    )
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    run_row = pl.DataFrame(
+        [{
+            "run_id": context.run_id,
+            "linked_at": now,
+            "threshold_match_probability": result.threshold,
+            "model_path": str(result.model_path) if result.model_path else None,
+            **{k: v for k, v in result.stats.items()},
+            **result.timings,
+        }]
+    )
+    with warehouse_db.connect() as con, warehouse.transaction(con):
+        warehouse.replace_table(con, "linkage.person_records", result.person_records)
+        warehouse.replace_table(con, "linkage.links", result.links)
+        warehouse.replace_table(con, "linkage.match_weight_histogram", result.weight_histogram)
+        warehouse.append(con, "linkage.runs", run_row)
+        if result.lineage.height:
+            warehouse.append(
+                con, "linkage.person_lineage",
+                result.lineage.with_columns(run_id=pl.lit(context.run_id), recorded_at=pl.lit(now)),
+            )
+
+    model_metadata = {"model_json": dg.MetadataValue.path(str(result.model_path))} if result.model_path else {}
+    suite = validate_frame(result.person_records, "person_records", label=context.run_id)
+    sizes = result.person_records.group_by("person_id").len().get_column("len")
+    size_counts = sizes.value_counts().sort("len").head(10)
+    return dg.MaterializeResult(
+        metadata={
+            "records": dg.MetadataValue.int(result.stats["records"]),
+            "persons": dg.MetadataValue.int(result.stats["persons"]),
+            "links_at_threshold": dg.MetadataValue.int(result.stats["links_at_threshold"]),
+            "largest_cluster": dg.MetadataValue.int(result.stats["largest_cluster"]),
+            "threshold_match_probability": dg.MetadataValue.float(result.threshold),
+            "cluster_sizes": dg.MetadataValue.md(
+                "| records per person | persons |\n| --- | --- |\n"
+                + "\n".join(f"| {a} | {b} |" for a, b in size_counts.iter_rows())
+            ),
+            "person_id_splits_and_merges": dg.MetadataValue.int(result.lineage.height),
+            **{k: dg.MetadataValue.float(round(v, 2)) for k, v in result.timings.items()},
+            **model_metadata,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="person_records_expectations",
+                asset_key=PERSON_RECORDS,
+                passed=suite.success and suite.warning_failures == 0,
+                description=suite.summary(),
+                metadata={"blocking_failures": suite.blocking_failures,
+                          "warning_failures": suite.warning_failures},
+            ),
+            coverage_check(tokens, result.person_records),
+        ],
+    )

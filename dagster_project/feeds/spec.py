@@ -1,0 +1,101 @@
+"""What a feed is: its columns, its key, how its attributes and identifiers are parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from dagster_project.feeds.columns import Attribute, with_ethnic_group
+from dagster_project.feeds.delivery import REJECT_SCHEMA, DeliveryError, RawDelivery
+from dagster_project.pseudonymise.standardise import collect_problems
+
+PROBLEM_SCHEMA = {
+    "row_number": pl.Int64,
+    "record_key": pl.String,
+    "field": pl.String,
+    "problem": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One agency extract, exactly as FEEDS.md describes it."""
+
+    name: str
+    key: str
+    key_pattern: str
+    columns: tuple[str, ...]
+    attributes: tuple[Attribute, ...]
+    # Adds standardised identity columns (forename, surname, dob, postcode, ...) to a frame
+    # that already holds the parsed attributes (so `event_date` is available).
+    identity: Callable[[pl.DataFrame], pl.DataFrame]
+    description: str
+
+    @property
+    def attribute_targets(self) -> list[str]:
+        return [a.target for a in self.attributes]
+
+
+@dataclass
+class ParsedDelivery:
+    records: pl.DataFrame  # row_number, record_key, attributes, standardised identity columns
+    rejects: pl.DataFrame  # row_number, line_number, reason
+    problems: pl.DataFrame  # row_number, record_key, field, problem
+
+
+def _key_rejects(df: pl.DataFrame, spec: FeedSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split rows whose key is missing, malformed or duplicated within the delivery."""
+    key = pl.col(spec.key).str.strip_chars()
+    dup_rows = (
+        pl.col("row_number").cast(pl.String).implode().over("record_key").list.join(", ")
+    )
+    checked = df.with_columns(record_key=key).with_columns(
+        __reason=pl.when(pl.col("record_key").is_null())
+        .then(pl.lit(f"{spec.key} is missing"))
+        .when(~pl.col("record_key").str.contains(spec.key_pattern))
+        .then(pl.lit(f"{spec.key} does not match the format {spec.key_pattern}"))
+        .when(pl.len().over("record_key") > 1)
+        .then(pl.format(f"{spec.key} {{}} appears more than once (rows {{}})", pl.col("record_key"), dup_rows))
+    )
+    bad = checked.filter(pl.col("__reason").is_not_null())
+    good = checked.filter(pl.col("__reason").is_null()).drop("__reason")
+    rejects = bad.select(
+        "row_number", pl.lit(None, dtype=pl.Int64).alias("line_number"), pl.col("__reason").alias("reason")
+    ).cast(REJECT_SCHEMA)
+    return good, rejects
+
+
+def age_at(dob: pl.Expr, when: pl.Expr) -> pl.Expr:
+    """Whole years between a date of birth and an event date."""
+    before_birthday = (when.dt.month() < dob.dt.month()) | (
+        (when.dt.month() == dob.dt.month()) & (when.dt.day() < dob.dt.day())
+    )
+    return (when.dt.year() - dob.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int32)
+
+
+def parse_delivery(spec: FeedSpec, raw: RawDelivery) -> ParsedDelivery:
+    """Parse one raw delivery of `spec`. Raises DeliveryError if required columns are absent."""
+    missing = [c for c in spec.columns if c not in raw.header]
+    if missing:
+        raise DeliveryError(
+            spec.name, raw.delivery.path, f"missing column(s): {', '.join(missing)}"
+        )
+    good, key_rejects = _key_rejects(raw.frame, spec)
+    df = good
+    for attribute in spec.attributes:
+        df = attribute.apply(df)
+    df = df.with_columns(event_date=pl.col("event_at").dt.date())
+    if "ethnicity" in df.columns:
+        df = with_ethnic_group(df)
+    df = spec.identity(df)
+    df = df.with_columns(
+        age_at_event=pl.when(pl.col("dob").is_not_null() & pl.col("event_date").is_not_null()).then(
+            age_at(pl.col("dob"), pl.col("event_date"))
+        )
+    )
+    problems = collect_problems(df, ["row_number", "record_key"]).cast(PROBLEM_SCHEMA)
+    df = df.drop([c for c in df.columns if c.endswith("_problem")])
+    rejects = pl.concat([raw.rejects, key_rejects]).sort("row_number")
+    return ParsedDelivery(records=df, rejects=rejects, problems=problems)

@@ -1,0 +1,1 @@
+"""Probabilistic linkage of pseudonymised records with Splink (DuckDB backend)."""

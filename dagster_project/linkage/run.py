@@ -1,0 +1,168 @@
+"""Train, predict and cluster: the tokens of every feed in, person ids out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from splink import DuckDBAPI, Linker
+
+from dagster_project.linkage import model
+from dagster_project.linkage.person_ids import assign_person_ids
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.95
+# Pairs scored below this probability are not kept at all (they only feed the histogram).
+PREDICTION_FLOOR = 0.001
+
+
+class KeyMismatchError(RuntimeError):
+    """Tokens made under different keys cannot be compared."""
+
+
+@dataclass
+class LinkageResult:
+    person_records: pl.DataFrame  # source_feed, record_key, person_id
+    lineage: pl.DataFrame
+    links: pl.DataFrame  # record_id_l, record_id_r, match_weight, match_probability (>= threshold)
+    weight_histogram: pl.DataFrame  # match_weight bin, pairs
+    model_path: Path | None
+    model_json: dict
+    threshold: float
+    stats: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+def _check_single_key(tokens: pl.DataFrame) -> str:
+    key_ids = tokens.get_column("key_id").drop_nulls().unique().to_list()
+    if len(key_ids) > 1:
+        raise KeyMismatchError(
+            "Refusing to link tokens made with different keys: key ids "
+            f"{sorted(key_ids)} are present. Re-encode every feed from the landing zone with "
+            "the current key."
+        )
+    return key_ids[0] if key_ids else ""
+
+
+def _train(linker: Linker, n_records: int, seed: int) -> None:
+    training = linker.training
+    training.estimate_probability_two_random_records_match(model.DETERMINISTIC_RULES, recall=0.8)
+    max_pairs = min(2e7, max(1e6, n_records * 50.0))
+    training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    for rule in model.TRAINING_BLOCKING_RULES:
+        training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True
+        )
+
+
+def save_model(linker: Linker, model_dir: Path, key_id: str) -> tuple[Path, dict]:
+    """Save the trained model as versioned JSON; never overwrites an earlier model."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = Path(model_dir) / f"{model.MODEL_NAME}_v{model.MODEL_VERSION}_{stamp}"
+    folder.mkdir(parents=True, exist_ok=False)
+    path = folder / "model.json"
+    model_json = linker.misc.save_model_to_json(str(path), overwrite=False)
+    (folder / "provenance.json").write_text(
+        json.dumps(
+            {"model": model.MODEL_NAME, "version": model.MODEL_VERSION, "trained_at": stamp, "key_id": key_id},
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    return path, model_json
+
+
+def link_records(
+    tokens: pl.DataFrame,
+    *,
+    model_dir: Path | None,
+    previous: pl.DataFrame | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    trained_model: Path | None = None,
+    seed: int = 42,
+    threads: int = 2,
+) -> LinkageResult:
+    """Link every record in `tokens` (the union of the feeds' token tables).
+
+    previous: record_id → person_id from the last run, so person ids carry over.
+    trained_model: a saved model JSON to reuse instead of training.
+    """
+    timings: dict[str, float] = {}
+    key_id = _check_single_key(tokens)
+    records = tokens.with_columns(
+        record_id=pl.concat_str([pl.col("source_feed"), pl.lit("|"), pl.col("record_key")])
+    )
+    con = duckdb.connect()
+    con.execute(f"SET threads = {int(threads)}").fetchall()
+    db_api = DuckDBAPI(con)
+    sdf = db_api.register(records.to_arrow(), dataset_display_name="veru_records")
+    settings = str(trained_model) if trained_model else model.settings()
+    linker = Linker(sdf, settings, log_level=None)
+
+    start = time.perf_counter()
+    model_path = None
+    if trained_model is None:
+        _train(linker, records.height, seed)
+        timings["train_s"] = time.perf_counter() - start
+    if model_dir is not None and trained_model is None:
+        model_path, model_json = save_model(linker, model_dir, key_id)
+    else:
+        model_json = linker.misc.save_model_to_json()
+        model_path = trained_model
+
+    start = time.perf_counter()
+    predictions = linker.inference.predict(threshold_match_probability=PREDICTION_FLOOR)
+    timings["predict_s"] = time.perf_counter() - start
+    pred = predictions.physical_name
+    histogram = con.sql(
+        f"SELECT floor(match_weight) AS match_weight_bin, count(*) AS pairs FROM {pred} "
+        "GROUP BY ALL ORDER BY match_weight_bin"
+    ).pl()
+    links = con.sql(
+        f"SELECT record_id_l, record_id_r, match_weight, match_probability FROM {pred} "
+        f"WHERE match_probability >= {threshold}"
+    ).pl()
+
+    start = time.perf_counter()
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold
+    )
+    clusters = con.sql(f"SELECT record_id, cluster_id FROM {clustered.physical_name}").pl()
+    timings["cluster_s"] = time.perf_counter() - start
+
+    assigned, lineage = assign_person_ids(clusters, previous)
+    person_records = (
+        records.select("record_id", "source_feed", "record_key")
+        .join(assigned, on="record_id", how="left")
+        .select("source_feed", "record_key", "person_id")
+        .sort("source_feed", "record_key")
+    )
+    sizes = person_records.group_by("person_id").len()
+    stats = {
+        "records": person_records.height,
+        "persons": sizes.height,
+        "pairs_scored": int(histogram.get_column("pairs").sum()) if histogram.height else 0,
+        "links_at_threshold": links.height,
+        "largest_cluster": int(sizes.get_column("len").max() or 0),
+        "singletons": int((sizes.get_column("len") == 1).sum()),
+        "key_id": key_id,
+    }
+    con.close()
+    return LinkageResult(
+        person_records=person_records,
+        lineage=lineage,
+        links=links,
+        weight_histogram=histogram,
+        model_path=model_path,
+        model_json=model_json,
+        threshold=threshold,
+        stats=stats,
+        timings=timings,
+    )

@@ -1,0 +1,1 @@
+"""Pseudonymisation at source: standardise identifiers, then encode them under a secret key."""

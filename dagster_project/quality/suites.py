@@ -1,0 +1,305 @@
+"""Load the data-quality suites in `expectations/` and validate Polars frames against them.
+
+Each suite is Great Expectations 1.x ExpectationSuite JSON. Every expectation's `meta` carries a
+`severity` ("blocking": the delivery cannot be trusted; "warning": degraded but usable) and a
+plain-words `description` for the dashboard.
+
+Results are privacy-safe by construction: GX is asked for counts only (no unexpected values, no
+unexpected rows, no index lists), and outcomes are then built only from numbers and from names
+written in the suite. Exception text from GX is reduced to the exception's type.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import numbers
+import os
+import re
+import uuid
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from dagster_project.quality.gx_runtime import VALIDATION_LOCK, exception_type_name, gx_runtime
+from dagster_project.quality.results import BLOCKING, SEVERITIES, ExpectationOutcome, SuiteResult
+
+import great_expectations as gx  # noqa: E402,I001  (imported after gx_runtime set the environment)
+from great_expectations.expectations.expectation_configuration import (  # noqa: E402
+    ExpectationConfiguration,
+)
+
+logger = logging.getLogger(__name__)
+
+FEED_SUITE_NAMES: tuple[str, ...] = ("police", "social_care", "health", "yos")
+SUITE_NAMES: tuple[str, ...] = (*FEED_SUITE_NAMES, "person_records")
+
+EXPECTATIONS_DIR_ENV = "VERU_EXPECTATIONS_DIR"
+_DEFAULT_EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+_SUITE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_GX_SEVERITY = {BLOCKING: "critical", "warning": "warning"}
+
+# Counts only. BASIC gives element/unexpected counts and percentages; partial_unexpected_count=0
+# and exclude_unexpected_values=True keep GX from putting any value in `partial_unexpected_list`;
+# include_unexpected_rows=False and return_unexpected_index_query=False keep rows and queries out.
+RESULT_FORMAT: dict[str, Any] = {
+    "result_format": "BASIC",
+    "partial_unexpected_count": 0,
+    "exclude_unexpected_values": True,
+    "include_unexpected_rows": False,
+    "return_unexpected_index_query": False,
+}
+
+_ID_NAMESPACE = uuid.UUID("5f0c1f4e-2b1a-4c47-9a53-7d1f3c9e0b61")
+
+
+class SuiteConfigError(ValueError):
+    """A suite file is missing, unreadable or not a valid suite."""
+
+
+def expectations_dir() -> Path:
+    """The directory holding the suites: `VERU_EXPECTATIONS_DIR`, else the repository's `expectations/`."""
+    override = os.environ.get(EXPECTATIONS_DIR_ENV)
+    return Path(override) if override else _DEFAULT_EXPECTATIONS_DIR
+
+
+def suite_path(name: str) -> Path:
+    if not isinstance(name, str) or not _SUITE_NAME.match(name):
+        raise SuiteConfigError(
+            f"Suite names are lower-case words joined by underscores. Supplied value {name!r}."
+        )
+    return expectations_dir() / f"{name}.json"
+
+
+def load_suite(name: str) -> gx.ExpectationSuite:
+    """Read `expectations/<name>.json` into a GX ExpectationSuite, checking every expectation.
+
+    Raises `SuiteConfigError` naming the file if it is missing, is not JSON, or holds an
+    expectation GX cannot build or one without a valid `severity` and `description`.
+    """
+    path = suite_path(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SuiteConfigError(
+            f"Expectation suite {name!r} not found: {path} does not exist "
+            f"(the directory can be set with {EXPECTATIONS_DIR_ENV})."
+        ) from None
+    except OSError as exc:
+        raise SuiteConfigError(f"Expectation suite file {path} cannot be read: {exc}") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SuiteConfigError(f"Expectation suite file {path} is not valid JSON: {exc}") from exc
+    return _suite_from_document(document, name, path)
+
+
+def _suite_from_document(document: Any, name: str, path: Path) -> gx.ExpectationSuite:
+    if not isinstance(document, Mapping):
+        raise SuiteConfigError(f"{path}: a suite is a JSON object, found {type(document).__name__}.")
+    if document.get("name") != name:
+        raise SuiteConfigError(f"{path}: suite name must be {name!r}, found {document.get('name')!r}.")
+    raw_expectations = document.get("expectations")
+    if not isinstance(raw_expectations, list) or not raw_expectations:
+        raise SuiteConfigError(f"{path}: 'expectations' must be a non-empty list.")
+
+    expectations = []
+    for index, raw in enumerate(raw_expectations):
+        where = f"{path}: expectation {index}"
+        if not isinstance(raw, Mapping):
+            raise SuiteConfigError(f"{where} is not a JSON object.")
+        where = f"{where} ({raw.get('type')!r})"
+        meta = raw.get("meta")
+        if not isinstance(meta, Mapping):
+            raise SuiteConfigError(f"{where} has no 'meta' object.")
+        severity = meta.get("severity")
+        if severity not in SEVERITIES:
+            raise SuiteConfigError(
+                f"{where}: meta.severity must be one of {SEVERITIES}. Supplied value {severity!r}."
+            )
+        if not isinstance(meta.get("description"), str) or not meta["description"].strip():
+            raise SuiteConfigError(f"{where}: meta.description must be a non-empty string.")
+        gx_severity = raw.get("severity", _GX_SEVERITY[severity])
+        if gx_severity != _GX_SEVERITY[severity]:
+            raise SuiteConfigError(
+                f"{where}: severity {gx_severity!r} contradicts meta.severity {severity!r} "
+                f"(expected {_GX_SEVERITY[severity]!r})."
+            )
+        try:
+            configuration = ExpectationConfiguration(
+                type=raw.get("type"),
+                kwargs=dict(raw.get("kwargs") or {}),
+                meta=dict(meta),
+                notes=raw.get("notes"),
+                description=raw.get("description"),
+                severity=gx_severity,
+                id=raw.get("id"),
+            )
+            expectations.append(configuration.to_domain_obj())
+        except Exception as exc:  # GX raises several types for a bad configuration
+            raise SuiteConfigError(f"{where} is not a valid GX expectation: {exc}") from exc
+
+    try:
+        return gx.ExpectationSuite(
+            name=name,
+            expectations=expectations,
+            suite_parameters=document.get("suite_parameters") or {},
+            meta=dict(document.get("meta") or {}),
+            notes=document.get("notes"),
+        )
+    except Exception as exc:
+        raise SuiteConfigError(f"{path} is not a valid GX expectation suite: {exc}") from exc
+
+
+def validate_frame(df: pl.DataFrame, suite_name: str, *, label: str) -> SuiteResult:
+    """Validate the whole frame as one batch against suite `suite_name`.
+
+    `label` names the delivery in the results (e.g. the landing file name); it must not be data.
+    A frame with missing columns or no rows gives a failed result, never an exception; so does
+    any error inside GX, reported by its type alone. Only a broken suite file raises.
+    """
+    suite = load_suite(suite_name)
+    expectations = list(suite.expectations)
+    for index, expectation in enumerate(expectations):
+        expectation.id = str(uuid.uuid5(_ID_NAMESPACE, f"{suite_name}:{index}"))
+    order = {expectation.id: index for index, expectation in enumerate(expectations)}
+
+    evaluated_rows = df.height
+    try:
+        frame = _as_text_pandas(df)
+        runtime = gx_runtime()
+        with VALIDATION_LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+            validation = batch.validate(suite, result_format=dict(RESULT_FORMAT))
+        gx_results = list(validation.results)
+    except Exception as exc:  # never let an exception message (which may quote data) escape
+        error = _exception_label(exc)
+        logger.warning("suite %s on %s could not run: %s", suite_name, label, error)
+        return SuiteResult.from_outcomes(
+            suite_name, label, evaluated_rows, [_not_run(suite_name, error)]
+        )
+
+    outcomes: list[ExpectationOutcome | None] = [None] * len(expectations)
+    for gx_result in gx_results:
+        index = order.get(gx_result.expectation_config.id)
+        if index is not None:
+            outcomes[index] = _outcome(expectations[index], gx_result)
+    for index, outcome in enumerate(outcomes):
+        if outcome is None:  # GX returned no result for it: count it as failed
+            outcomes[index] = _outcome(expectations[index], None)
+
+    result = SuiteResult.from_outcomes(suite_name, label, evaluated_rows, outcomes)
+    log = logger.info if result.success and not result.warning_failures else logger.warning
+    log(
+        "suite %s on %s: %d rows, %d blocking and %d warning failures",
+        suite_name,
+        label,
+        evaluated_rows,
+        result.blocking_failures,
+        result.warning_failures,
+    )
+    return result
+
+
+def _as_text_pandas(df: pl.DataFrame):
+    """The frame as pandas with every column as text, as the suites expect raw strings."""
+    non_text = [name for name, dtype in df.schema.items() if dtype != pl.String]
+    if non_text:
+        df = df.with_columns(pl.col(non_text).cast(pl.String))
+    return df.to_pandas()
+
+
+def _outcome(expectation: Any, gx_result: Any | None) -> ExpectationOutcome:
+    kwargs = expectation.configuration.kwargs
+    meta = expectation.meta or {}
+    columns = tuple(kwargs.get("column_list") or ([kwargs["column"]] if "column" in kwargs else []))
+    column = ", ".join(columns) or None
+    base = {
+        "expectation_type": expectation.expectation_type,
+        "column": column,
+        "columns": columns,
+        "severity": meta.get("severity", BLOCKING),
+        "description": meta.get("description", ""),
+        "format_label": meta.get("format"),
+        "mostly": _number(kwargs.get("mostly")),
+    }
+    if gx_result is None:
+        return ExpectationOutcome(success=False, exception="NotEvaluated", **base)
+
+    error = exception_type_name(gx_result.exception_info)
+    if error is not None:
+        return ExpectationOutcome(success=False, exception=_on_column(error, column), **base)
+
+    result = gx_result.result or {}
+    extra: dict[str, Any] = {}
+    if expectation.expectation_type == "expect_table_columns_to_match_set":
+        extra = _column_mismatch(kwargs.get("column_set") or [], result)
+    return ExpectationOutcome(
+        success=bool(gx_result.success),
+        element_count=_integer(result.get("element_count")),
+        unexpected_count=_integer(result.get("unexpected_count")),
+        unexpected_percent=_number(result.get("unexpected_percent")),
+        observed_value=_number(result.get("observed_value")),
+        **base,
+        **extra,
+    )
+
+
+def _column_mismatch(column_set: list[str], result: Mapping) -> dict[str, Any]:
+    """Missing columns by their suite name; unexpected columns only counted.
+
+    An unexpected column name comes from the file's header, and a file delivered without a
+    header has a data row there, so those names are never repeated.
+    """
+    details = result.get("details")
+    mismatched = details.get("mismatched") if isinstance(details, Mapping) else None
+    if not isinstance(mismatched, Mapping):
+        return {}
+    reported_missing = mismatched.get("missing") or []
+    missing = tuple(name for name in column_set if name in reported_missing)
+    unexpected = mismatched.get("unexpected")
+    return {
+        "missing_columns": missing,
+        "unexpected_column_count": len(unexpected) if isinstance(unexpected, list) else None,
+    }
+
+
+def _not_run(suite_name: str, error: str) -> ExpectationOutcome:
+    return ExpectationOutcome(
+        expectation_type="validation_run",
+        column=None,
+        severity=BLOCKING,
+        description=f"The {suite_name} suite ran on the delivery.",
+        success=False,
+        exception=error,
+    )
+
+
+def _exception_label(exc: BaseException) -> str:
+    """The exception's class name only; its message may quote the data."""
+    return type(exc).__name__
+
+
+def _on_column(error: str, column: str | None) -> str:
+    return f"{error} on column {column}" if column else error
+
+
+def _integer(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None else None
+
+
+def _number(value: Any) -> float | int | None:
+    """`value` if it is a real number (not a bool, string or list), else None."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return None
+    number = value.item() if isinstance(value, np.generic) else value
+    if isinstance(number, float) and math.isnan(number):
+        return None
+    return number

@@ -1,0 +1,131 @@
+"""`python -m dagster_project.report`: what the last pipeline run produced, in figures.
+
+Reads the warehouse (read-only), the Dagster instance's record of the latest run (for wall
+time per stage) and, when given, a synthetic ground truth to score the linkage. The
+ground truth is read here, outside the pipeline, which never sees it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from dagster_project import warehouse
+from dagster_project.feeds import FEED_NAMES
+from dagster_project.linkage.evaluate import PairwiseScores, pairwise_scores
+from dagster_project.settings import Environment
+
+logger = logging.getLogger(__name__)
+
+
+def warehouse_figures(path: Path) -> dict:
+    with warehouse.connect(path, read_only=True) as con:
+        records = {
+            feed: con.sql(f"SELECT count(*) FROM staging.{feed}").fetchall()[0][0]
+            for feed in FEED_NAMES
+            if warehouse.table_exists(con, f"staging.{feed}")
+        }
+        person_records = warehouse.read_table(con, "linkage.person_records")
+        deliveries = warehouse.read_table(con, "quality.deliveries")
+        rejects = con.sql("SELECT count(*) FROM quality.rejects").fetchall()[0][0]
+        problems = con.sql("SELECT count(*) FROM quality.identifier_problems").fetchall()[0][0]
+        multi = con.sql(
+            "SELECT count(*) FILTER (WHERE feeds_present > 1), "
+            "count(*) FILTER (WHERE police_victim > 0 AND police_suspect + police_offender > 0) "
+            "FROM cohorts.person_summary"
+        ).fetchall()[0]
+    return {
+        "records": records,
+        "person_records": person_records,
+        "deliveries": deliveries,
+        "rejects": rejects,
+        "problems": problems,
+        "persons_multi_feed": multi[0],
+        "victim_offenders": multi[1],
+    }
+
+
+def stage_timings() -> list[tuple[str, float]]:
+    """Wall time per step of the most recent successful run in DAGSTER_HOME."""
+    try:
+        from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+        instance = DagsterInstance.get()
+        runs = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.SUCCESS]), limit=1)
+        if not runs:
+            return []
+        stats = instance.get_run_step_stats(runs[0].run_id)
+        return sorted(
+            ((s.step_key, (s.end_time or 0) - (s.start_time or 0)) for s in stats),
+            key=lambda item: item[0],
+        )
+    except Exception as exc:  # noqa: BLE001 - timings are a nicety; say why they are absent
+        logger.warning("No stage timings: %s", type(exc).__name__)
+        return []
+
+
+def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str, float]]) -> str:
+    lines = ["", "VERU linked data platform: demo figures", "=" * 40, "Records staged per feed:"]
+    total = 0
+    for feed, n in figures["records"].items():
+        lines.append(f"  {feed:<12} {n:>9,}")
+        total += n
+    lines.append(f"  {'total':<12} {total:>9,}")
+    d = figures["deliveries"]
+    quarantined = d.filter(pl.col("status") == "quarantined").height
+    lines.append(
+        f"Deliveries: {d.height} read, {quarantined} quarantined; rows rejected: {figures['rejects']:,}; "
+        f"malformed identifiers set to missing: {figures['problems']:,}"
+    )
+    pr = figures["person_records"]
+    persons = pr.get_column("person_id").n_unique()
+    lines.append(f"Linked persons: {persons:,} (from {pr.height:,} records)")
+    lines.append(f"  in more than one feed: {figures['persons_multi_feed']:,}")
+    lines.append(f"  police victim and suspect/offender: {figures['victim_offenders']:,}")
+    if scores is not None:
+        lines += [
+            "Linkage against the synthetic ground truth (pairwise):",
+            f"  precision {scores.precision:.4f}  recall {scores.recall:.4f}  F1 {scores.f1:.4f}",
+            f"  ({scores.true_positive_pairs:,} of {scores.predicted_pairs:,} predicted pairs correct; "
+            f"{scores.true_pairs:,} true pairs)",
+        ]
+    if timings:
+        lines.append("Wall time per stage (latest successful run):")
+        lines += [f"  {step:<40} {seconds:8.1f} s" for step, seconds in timings]
+        lines.append(f"  {'total':<40} {sum(s for _, s in timings):8.1f} s")
+    lines += [
+        "",
+        "Where to look:",
+        "  dagster dev -m dagster_project.definitions   (then open http://localhost:3000)",
+        f"  duckdb {Environment.from_env().warehouse}  (linkage.person_records, cohorts.person_summary, quality.*)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dagster_project.report", description=__doc__)
+    parser.add_argument("--truth", type=Path, help="ground_truth.csv written by veru-synth")
+    parser.add_argument("--warehouse", type=Path, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    path = args.warehouse or Environment.from_env().warehouse
+    try:
+        figures = warehouse_figures(path)
+    except FileNotFoundError as exc:
+        logger.error("%s", exc)
+        return 2
+    scores = None
+    if args.truth:
+        truth = pl.read_csv(args.truth, infer_schema=False)
+        scores = pairwise_scores(figures["person_records"], truth)
+    sys.stdout.write(render(figures, scores, stage_timings()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""Dagster resources shared by every domain, configured from the environment."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import dagster as dg
+import duckdb
+
+from dagster_project import warehouse
+from dagster_project.pseudonymise.keys import HashKey, MissingKeyError
+from dagster_project.settings import HASH_KEY_FILE_VAR, Environment
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file (`VERU_WAREHOUSE`)."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with warehouse.connect(self.path, read_only=read_only) as con:
+            yield con
+
+
+class LandingZoneResource(dg.ConfigurableResource):
+    """Where agencies drop their delivery files (`VERU_LANDING_DIR`)."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)
+
+
+class HashKeyResource(dg.ConfigurableResource):
+    """The secret pseudonymisation key, read from the file named by `VERU_HASH_KEY_FILE`.
+
+    Without a key file the pipeline refuses to run: nothing can be staged unencoded.
+    """
+
+    key_file: str = ""
+
+    def load(self) -> HashKey:
+        if not self.key_file:
+            raise MissingKeyError(
+                f"No pseudonymisation key: {HASH_KEY_FILE_VAR} is not set. The pipeline refuses "
+                "to run without a secret key; set it to the key file's path (for a local demo, "
+                "`python -m dagster_project.keys ensure-dev-key secrets/dev.key`)."
+            )
+        return HashKey.from_file(self.key_file)
+
+
+class ModelStoreResource(dg.ConfigurableResource):
+    """Where trained linkage models and their charts are written (`VERU_MODEL_DIR`)."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)
+
+
+def resources_from_environment(env: Environment | None = None) -> dict[str, dg.ConfigurableResource]:
+    env = env or Environment.from_env()
+    # The key file path goes through EnvVar so Dagster never displays it as plain config.
+    key_file = dg.EnvVar(HASH_KEY_FILE_VAR) if os.environ.get(HASH_KEY_FILE_VAR) else ""
+    return {
+        "warehouse_db": WarehouseResource(path=str(env.warehouse)),
+        "landing": LandingZoneResource(path=str(env.landing_dir)),
+        "hash_key": HashKeyResource(key_file=key_file),
+        "model_store": ModelStoreResource(path=str(env.model_dir)),
+    }

@@ -1,0 +1,42 @@
+"""The one place that knows which environment the platform runs in.
+
+Every path and secret comes from an environment variable with a documented default
+(DESIGN.md, "Names the rest of the world relies on"). Relative defaults resolve against
+the current working directory, which is the project root for `make demo` and Dagster.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+LANDING_DIR_VAR = "VERU_LANDING_DIR"
+WAREHOUSE_VAR = "VERU_WAREHOUSE"
+HASH_KEY_FILE_VAR = "VERU_HASH_KEY_FILE"
+MODEL_DIR_VAR = "VERU_MODEL_DIR"
+
+DEFAULT_LANDING_DIR = "landing"
+DEFAULT_WAREHOUSE = "warehouse/veru.duckdb"
+DEFAULT_MODEL_DIR = "linkage_models/runs"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Resolved locations for one process."""
+
+    landing_dir: Path
+    warehouse: Path
+    hash_key_file: Path | None
+    model_dir: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Environment":
+        env = os.environ if environ is None else environ
+        key_file = env.get(HASH_KEY_FILE_VAR) or None
+        return cls(
+            landing_dir=Path(env.get(LANDING_DIR_VAR) or DEFAULT_LANDING_DIR),
+            warehouse=Path(env.get(WAREHOUSE_VAR) or DEFAULT_WAREHOUSE),
+            hash_key_file=Path(key_file) if key_file else None,
+            model_dir=Path(env.get(MODEL_DIR_VAR) or DEFAULT_MODEL_DIR),
+        )

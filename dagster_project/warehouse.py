@@ -1,0 +1,154 @@
+"""Reading and writing the DuckDB warehouse.
+
+Every write is atomic: tables are replaced inside one transaction, so a reader never sees a
+half-written table and a failed step leaves the previous version in place. SQL that defines
+warehouse tables lives in `.sql` files under the repository's `warehouse/` directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+logger = logging.getLogger(__name__)
+
+SQL_DIR_VAR = "VERU_SQL_DIR"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def sql_dir() -> Path:
+    """The repository's `warehouse/` directory of SQL files (override with VERU_SQL_DIR)."""
+    override = os.environ.get(SQL_DIR_VAR)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "warehouse"
+
+
+def load_sql(relative: str) -> str:
+    path = sql_dir() / relative
+    if not path.is_file():
+        raise FileNotFoundError(f"SQL file {str(path)!r} does not exist (looked in {sql_dir()}).")
+    return path.read_text(encoding="utf-8")
+
+
+def _checked(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"Not a safe table name: {name!r}")
+    return name
+
+
+@contextmanager
+def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.exists():
+        raise FileNotFoundError(f"Warehouse {str(path)!r} does not exist; materialise the pipeline first.")
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    """Execute and drain one statement (DuckDB 2 wants results drained before the next query)."""
+    return con.execute(sql, params or []).fetchall()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    schema, _, table = _checked(name).rpartition(".")
+    rows = run(
+        con,
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema or "main", table],
+    )
+    return rows[0][0] > 0
+
+
+def read_table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    return con.sql(f"SELECT * FROM {_checked(name)}").pl()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    run(con, "BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        run(con, "ROLLBACK")
+        raise
+    run(con, "COMMIT")
+
+
+def _register(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, alias: str) -> None:
+    con.register(alias, frame.to_arrow())
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    schema, _, _ = name.rpartition(".")
+    if schema:
+        run(con, f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Replace `name` with `frame` (call inside `transaction` to group several)."""
+    name = _checked(name)
+    _ensure_schema(con, name)
+    alias = "__veru_src"
+    _register(con, frame, alias)
+    try:
+        run(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {alias}")
+    finally:
+        con.unregister(alias)
+
+
+def replace_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.DataFrame]) -> None:
+    """Replace several tables in one transaction."""
+    with transaction(con):
+        for name, frame in tables.items():
+            replace_table(con, name, frame)
+
+
+def replace_partition(
+    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, column: str, value: str
+) -> None:
+    """Replace the rows of `name` where `column = value` with `frame` (creating the table).
+
+    Used for shared quality tables that hold one slice per feed. Call inside a transaction.
+    """
+    name = _checked(name)
+    _checked(column)
+    _ensure_schema(con, name)
+    alias = "__veru_src"
+    _register(con, frame, alias)
+    try:
+        if table_exists(con, name):
+            run(con, f"DELETE FROM {name} WHERE {column} = ?", [value])
+            run(con, f"INSERT INTO {name} BY NAME SELECT * FROM {alias}")
+        else:
+            run(con, f"CREATE TABLE {name} AS SELECT * FROM {alias}")
+    finally:
+        con.unregister(alias)
+
+
+def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Append rows to a history table (creating it from the frame's schema the first time)."""
+    name = _checked(name)
+    _ensure_schema(con, name)
+    alias = "__veru_src"
+    _register(con, frame, alias)
+    try:
+        if table_exists(con, name):
+            run(con, f"INSERT INTO {name} BY NAME SELECT * FROM {alias}")
+        else:
+            run(con, f"CREATE TABLE {name} AS SELECT * FROM {alias}")
+    finally:
+        con.unregister(alias)

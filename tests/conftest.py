@@ -1,0 +1,43 @@
+"""Shared fixtures: small fixed data, temporary paths, a throwaway key."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dagster_project.pseudonymise.keys import HashKey
+
+
+@pytest.fixture
+def key() -> HashKey:
+    return HashKey(secret=bytes(range(32)), source="test")
+
+
+@pytest.fixture
+def other_key() -> HashKey:
+    return HashKey(secret=bytes(range(1, 33)), source="test-other")
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    root = tmp_path / "landing"
+    for feed in ("police", "social_care", "health", "yos"):
+        (root / feed).mkdir(parents=True)
+    return root
+
+
+def write_delivery(landing: Path, feed: str, date: str, text: str, *, bom: bool = False) -> Path:
+    path = landing / feed / f"{feed}_{date}.csv"
+    data = text.lstrip("\n").encode("utf-8")
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_env(monkeypatch):
+    """Tests never see the developer's own environment variables."""
+    for var in list(os.environ):
+        if var.startswith("VERU_"):
+            monkeypatch.delenv(var, raising=False)

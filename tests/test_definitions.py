@@ -1,0 +1,50 @@
+"""The Dagster definitions load, and the sensor requests a run once per new file."""
+
+import json
+
+import dagster as dg
+
+from conftest import write_delivery
+from dagster_project.resources import LandingZoneResource
+
+
+def test_definitions_load_with_every_asset_check_schedule_and_sensor():
+    from dagster_project.definitions import defs
+
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {
+        "staging/police", "staging/social_care", "staging/health", "staging/yos",
+        "linkage/person_records", "cohorts/person_summary",
+    }
+    assert defs.resolve_job_def("veru_pipeline") is not None
+    assert defs.resolve_schedule_def("weekly_refresh").cron_schedule == "0 6 * * 1"
+    assert defs.resolve_sensor_def("landing_zone_sensor") is not None
+    checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
+    assert {"feed_expectations", "person_records_expectations", "every_record_linked"} <= checks
+
+
+def _evaluate(sensor, landing, cursor):
+    context = dg.build_sensor_context(cursor=cursor, resources={"landing": LandingZoneResource(path=str(landing))})
+    result = sensor(context)
+    return result, context.cursor
+
+
+def test_sensor_processes_each_delivery_file_once(landing):
+    from dagster_project.definitions import defs
+
+    sensor = defs.resolve_sensor_def("landing_zone_sensor")
+    first, cursor = _evaluate(sensor, landing, None)
+    assert isinstance(first, dg.SkipReason)
+
+    write_delivery(landing, "police", "2024-01-01", "nominal_link_id\nNL000000001\n")
+    run, cursor = _evaluate(sensor, landing, cursor)
+    assert isinstance(run, dg.RunRequest)
+    assert "police/police_2024-01-01.csv" in json.loads(cursor)
+
+    again, cursor = _evaluate(sensor, landing, cursor)
+    assert isinstance(again, dg.SkipReason)
+
+    write_delivery(landing, "health", "2024-01-01", "attendance_id\nED0000000001\n")
+    second, cursor = _evaluate(sensor, landing, cursor)
+    assert isinstance(second, dg.RunRequest)
+    assert second.run_key != run.run_key
