@@ -27,6 +27,7 @@ demo: $(STAMP)
 	$(BIN)/python -m dagster_project.keys ensure-dev-key "$(VERU_HASH_KEY_FILE)"
 	$(BIN)/veru-synth --people $(PEOPLE) --seed $(SEED) --landing "$(VERU_LANDING_DIR)" --truth truth --reference "$(VERU_REFERENCE_DIR)" --replace
 	mkdir -p "$(DAGSTER_HOME)" warehouse
+	test -f "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 	$(BIN)/dagster asset materialize -m dagster_project.definitions --select '*'
 	$(BIN)/python -m dagster_project.report --truth truth/ground_truth.csv
 

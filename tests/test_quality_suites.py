@@ -602,3 +602,16 @@ def test_fifty_thousand_row_delivery_validates_in_seconds():
     elapsed = time.perf_counter() - start
     assert result.success and result.evaluated_rows == 50_000
     assert elapsed < 30, f"validation took {elapsed:.1f}s"
+
+
+def test_rate_limits_are_not_judged_on_a_handful_of_rows():
+    # 3 of 11 postcodes missing is 27%, above the 25% limit, but 11 rows prove nothing.
+    df = good_delivery("yos", n=11)
+    df = set_values(df, "postcode", {i: None for i in range(3)})
+    result = validate_frame(df, "yos", label="small")
+    assert result.success and result.warning_failures == 0
+    unjudged = [o for o in result.outcomes if not o.judged]
+    assert any(o.column == "postcode" and o.expectation_type == "expect_column_values_to_not_be_null" for o in unjudged)
+    # The same share on a delivery big enough to mean something is a warning.
+    big = set_values(good_delivery("yos", n=100), "postcode", {i: None for i in range(30)})
+    assert validate_frame(big, "yos", label="big").warning_failures >= 1

@@ -65,6 +65,7 @@ POLICE = FeedSpec(
         Attribute("drugs_or_alcohol", "drugs_or_alcohol", Flag()),
     ),
     identity=_police_identity,
+    identifiers=("surname", "forenames", "dob", "postcode", "pnc_id"),
 )
 
 
@@ -108,6 +109,7 @@ SOCIAL_CARE = FeedSpec(
         Attribute("looked_after", "looked_after", Flag()),
     ),
     identity=_social_care_identity,
+    identifiers=("child_id", "first_name", "last_name", "dob", "nhs_number", "postcode"),
 )
 
 
@@ -147,6 +149,7 @@ HEALTH = FeedSpec(
         Attribute("admitted", "admitted", Flag()),
     ),
     identity=_health_identity,
+    identifiers=("nhs_number", "forename", "surname", "date_of_birth", "postcode"),
 )
 
 
@@ -191,6 +194,7 @@ YOS = FeedSpec(
         Attribute("exploitation_concern", "exploitation_concern", Flag()),
     ),
     identity=_yos_identity,
+    identifiers=("full_name", "dob", "pnc_number", "postcode"),
 )
 
 FEEDS: dict[str, FeedSpec] = {f.name: f for f in (POLICE, SOCIAL_CARE, HEALTH, YOS)}

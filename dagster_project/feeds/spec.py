@@ -32,6 +32,8 @@ class FeedSpec:
     # that already holds the parsed attributes (so `event_date` is available).
     identity: Callable[[pl.DataFrame], pl.DataFrame]
     description: str
+    # The plaintext identifier columns: they never leave the encoding step.
+    identifiers: tuple[str, ...] = ()
 
     @property
     def attribute_targets(self) -> list[str]:

@@ -14,6 +14,9 @@ from typing import Any
 BLOCKING = "blocking"
 WARNING = "warning"
 SEVERITIES = (BLOCKING, WARNING)
+# A rate limit (`mostly` below 1) says nothing about a handful of rows: 3 missing postcodes
+# in an 11-row delivery is 27%, and pure chance. Below this many rows a rate is not judged.
+MIN_ROWS_FOR_RATES = 30
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class ExpectationOutcome:
     unexpected_column_count: int | None = None
     format_label: str | None = None
     mostly: float | None = None
+    judged: bool = True  # False: a rate limit on too few rows to mean anything (counted as passed)
 
     def phrase(self) -> str:
         """This outcome's failure in a few plain words, e.g. '12.4% of dob not in dd/mm/yyyy'."""
@@ -85,6 +89,7 @@ class ExpectationOutcome:
             "unexpected_percent": self.unexpected_percent,
             "observed_value": self.observed_value,
             "exception": self.exception,
+            "judged": self.judged,
         }
 
 

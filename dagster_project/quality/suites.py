@@ -27,7 +27,13 @@ import numpy as np
 import polars as pl
 
 from dagster_project.quality.gx_runtime import VALIDATION_LOCK, exception_type_name, gx_runtime
-from dagster_project.quality.results import BLOCKING, SEVERITIES, ExpectationOutcome, SuiteResult
+from dagster_project.quality.results import (
+    BLOCKING,
+    MIN_ROWS_FOR_RATES,
+    SEVERITIES,
+    ExpectationOutcome,
+    SuiteResult,
+)
 
 import great_expectations as gx  # noqa: E402,I001  (imported after gx_runtime set the environment)
 from great_expectations.expectations.expectation_configuration import (  # noqa: E402
@@ -240,9 +246,17 @@ def _outcome(expectation: Any, gx_result: Any | None) -> ExpectationOutcome:
     extra: dict[str, Any] = {}
     if expectation.expectation_type == "expect_table_columns_to_match_set":
         extra = _column_mismatch(kwargs.get("column_set") or [], result)
+    element_count = _integer(result.get("element_count"))
+    mostly = base["mostly"]
+    if mostly is not None and mostly < 1 and element_count is not None and element_count < MIN_ROWS_FOR_RATES:
+        return ExpectationOutcome(
+            success=True, judged=False, element_count=element_count,
+            unexpected_count=_integer(result.get("unexpected_count")),
+            unexpected_percent=_number(result.get("unexpected_percent")), **base, **extra,
+        )
     return ExpectationOutcome(
         success=bool(gx_result.success),
-        element_count=_integer(result.get("element_count")),
+        element_count=element_count,
         unexpected_count=_integer(result.get("unexpected_count")),
         unexpected_percent=_number(result.get("unexpected_percent")),
         observed_value=_number(result.get("observed_value")),

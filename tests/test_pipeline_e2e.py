@@ -1,0 +1,115 @@
+"""End to end: synthetic feeds in tmp_path → every asset materialised → linked, scored, clean.
+
+One module-scoped materialisation (about a minute) serves every assertion here.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from dagster_project import warehouse
+from dagster_project.feeds import FEED_NAMES
+from dagster_project.linkage.evaluate import pairwise_scores
+from dagster_project.pseudonymise.keys import write_new_key
+from dagster_project.resources import (
+    HashKeyResource,
+    LandingZoneResource,
+    ModelStoreResource,
+    WarehouseResource,
+)
+from dagster_project.synthetic import SyntheticConfig, generate
+from plaintext_scan import collect_identifiers, scan_warehouse
+
+pytestmark = pytest.mark.slow
+
+PEOPLE = 1000
+# The floor for pairwise F1 on this small population. Measured F1 on seeds 1-5 at this
+# size sits well above it (see the issue's closing note); the floor leaves room for seed
+# noise while still failing if linkage degrades to exact matching on whole identifiers.
+F1_FLOOR = 0.90
+
+
+def all_assets():
+    from dagster_project.definitions import defs
+
+    return list(defs.assets)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root: Path = tmp_path_factory.mktemp("e2e")
+    generate(
+        SyntheticConfig(
+            landing=root / "landing", truth=root / "truth", reference=root / "reference",
+            people=PEOPLE, seed=11, progress=False,
+        )
+    )
+    write_new_key(root / "secrets" / "test.key")
+    resources = {
+        "warehouse_db": WarehouseResource(path=str(root / "warehouse" / "veru.duckdb")),
+        "landing": LandingZoneResource(path=str(root / "landing")),
+        "hash_key": HashKeyResource(key_file=str(root / "secrets" / "test.key")),
+        "model_store": ModelStoreResource(path=str(root / "models")),
+    }
+    result = dg.materialize(all_assets(), resources=resources, instance=dg.DagsterInstance.ephemeral())
+    return root, result
+
+
+def test_every_asset_materialises_and_every_check_passes(run):
+    _, result = run
+    assert result.success
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialised == {
+        *(f"staging/{f}" for f in FEED_NAMES), "linkage/person_records", "cohorts/person_summary"
+    }
+    checks = result.get_asset_check_evaluations()
+    assert {c.check_name for c in checks} >= {"feed_expectations", "every_record_linked", "person_records_expectations"}
+    failed = [(c.asset_key.to_user_string(), c.check_name, c.description) for c in checks if not c.passed]
+    assert failed == []
+
+
+def test_every_staged_record_has_exactly_one_person_id(run):
+    root, _ = run
+    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+        staged = sum(con.sql(f"SELECT count(*) FROM staging.{f}").fetchall()[0][0] for f in FEED_NAMES)
+        linked = con.sql(
+            "SELECT count(*), count(DISTINCT (source_feed, record_key)), count(person_id) FROM linkage.person_records"
+        ).fetchall()[0]
+    assert linked == (staged, staged, staged)
+
+
+def test_linkage_against_the_ground_truth_is_above_the_floor(run):
+    root, _ = run
+    truth = pl.read_csv(root / "truth" / "ground_truth.csv", infer_schema=False)
+    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+        records = warehouse.read_table(con, "linkage.person_records")
+    scores = pairwise_scores(records, truth)
+    assert scores.records == records.height  # every linked record is in the truth
+    assert scores.f1 >= F1_FLOOR, scores.as_dict()
+
+
+def test_no_plaintext_identifier_reaches_any_warehouse_table(run):
+    root, _ = run
+    ids = collect_identifiers(root / "landing")
+    assert min(ids.counts().values()) > 0, ids.counts()  # the scan has something to look for
+    findings = scan_warehouse(root / "warehouse" / "veru.duckdb", ids)
+    assert findings == []
+
+
+def test_the_trained_model_is_saved_as_json(run):
+    root, _ = run
+    models = list((root / "models").glob("*/model.json"))
+    assert len(models) == 1
+    assert '"comparisons"' in models[0].read_text()
+
+
+def test_quality_tables_record_deliveries_and_validation_results(run):
+    root, _ = run
+    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+        deliveries = warehouse.read_table(con, "quality.deliveries")
+        results = con.sql("SELECT count(*), count(DISTINCT feed) FROM quality.validation_results").fetchall()[0]
+    assert set(deliveries["feed"]) == set(FEED_NAMES)
+    assert (deliveries["status"] == "accepted").all()
+    assert results[0] > 0 and results[1] == 4

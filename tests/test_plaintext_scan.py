@@ -1,0 +1,49 @@
+"""The plaintext scanner must itself be able to fail: plant identifiers and find each one."""
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from conftest import write_delivery
+from plaintext_scan import collect_identifiers, scan_warehouse
+from test_feeds import HEALTH, SOCIAL_CARE, YOS
+
+
+def test_scanner_finds_planted_identifiers_and_ignores_tokens(landing, tmp_path):
+    write_delivery(landing, "health", "2024-01-01", HEALTH)
+    write_delivery(landing, "social_care", "2024-01-01", SOCIAL_CARE)
+    write_delivery(landing, "yos", "2024-01-01", YOS)
+    ids = collect_identifiers(landing)
+    assert {"JAYNE", "KHAN"} <= ids.names
+    assert dt.date(1995, 4, 3) in ids.dobs
+
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    clean = pl.DataFrame({"tok": ["3ada9f0c1b2e4d5f6a7b8c9d"], "group": ["White"], "when": [dt.date(2024, 1, 1)]})
+    con.register("clean", clean.to_arrow())
+    con.execute("CREATE TABLE clean AS SELECT * FROM clean").fetchall()
+    planted = pl.DataFrame(
+        {
+            "reason": ["surname 'Jayne' is odd"],  # a name inside a message
+            "nhs": ["943 476 5919"],  # spaced NHS number
+            "born": [dt.date(1995, 4, 3)],  # a date of birth as a date
+            "codes": [["LU1 3AB"]],  # a postcode inside a list
+            "blob": [b"xx9434765919yy"],  # an NHS number inside bytes
+            "yos_dob": ["dob was 15-MAR-99"],
+        }
+    )
+    con.register("planted", planted.to_arrow())
+    con.execute("CREATE SCHEMA s").fetchall()
+    con.execute("CREATE TABLE s.planted AS SELECT * FROM planted").fetchall()
+    con.close()
+
+    found = {(f.table, f.column, f.kind) for f in scan_warehouse(db, ids)}
+    assert found == {
+        ("s.planted", "reason", "name"),
+        ("s.planted", "nhs", "nhs_number"),
+        ("s.planted", "born", "date_of_birth"),
+        ("s.planted", "codes", "postcode"),
+        ("s.planted", "blob", "nhs_number"),
+        ("s.planted", "yos_dob", "date_of_birth"),
+    }
