@@ -13,7 +13,7 @@ export VERU_HASH_KEY_FILE ?= secrets/dev.key
 export VERU_REFERENCE_DIR ?= reference
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: demo test bench venv clean lock
+.PHONY: demo test bench dev dagster-home venv clean lock
 
 venv: $(STAMP)
 
@@ -23,19 +23,27 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) dagster-home
 	$(BIN)/python -m dagster_project.keys ensure-dev-key "$(VERU_HASH_KEY_FILE)"
 	$(BIN)/veru-synth --people $(PEOPLE) --seed $(SEED) --landing "$(VERU_LANDING_DIR)" --truth truth --reference "$(VERU_REFERENCE_DIR)" --replace
-	mkdir -p "$(DAGSTER_HOME)" warehouse
-	test -f "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 	$(BIN)/dagster asset materialize -m dagster_project.definitions --select '*'
 	$(BIN)/python -m dagster_project.report --truth truth/ground_truth.csv
+
+# The Dagster UI on http://localhost:3000, with the same environment as the demo.
+dev: $(STAMP) dagster-home
+	$(BIN)/dagster dev -m dagster_project.definitions
+
+dagster-home:
+	mkdir -p "$(DAGSTER_HOME)" warehouse
+	test -f "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Throughput, wall time and memory at 1,000,000 records (override: make bench RECORDS=200000).
+RECORDS ?= 1000000
 bench: $(STAMP)
-	$(BIN)/python -m dagster_project.bench
+	$(BIN)/python -m dagster_project.bench --records $(RECORDS)
 
 # Regenerate requirements.lock from a clean environment (maintainers only).
 lock:

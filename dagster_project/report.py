@@ -58,11 +58,8 @@ def stage_timings() -> list[tuple[str, float]]:
         runs = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.SUCCESS]), limit=1)
         if not runs:
             return []
-        stats = instance.get_run_step_stats(runs[0].run_id)
-        return sorted(
-            ((s.step_key, (s.end_time or 0) - (s.start_time or 0)) for s in stats),
-            key=lambda item: item[0],
-        )
+        stats = sorted(instance.get_run_step_stats(runs[0].run_id), key=lambda s: s.start_time or 0)
+        return [(s.step_key, (s.end_time or 0) - (s.start_time or 0)) for s in stats]
     except Exception as exc:  # noqa: BLE001 - timings are a nicety; say why they are absent
         logger.warning("No stage timings: %s", type(exc).__name__)
         return []
@@ -94,14 +91,16 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
             f"{scores.true_pairs:,} true pairs)",
         ]
     if timings:
-        lines.append("Wall time per stage (latest successful run):")
+        lines.append("Wall time per stage (latest successful run, in order):")
         lines += [f"  {step:<40} {seconds:8.1f} s" for step, seconds in timings]
         lines.append(f"  {'total':<40} {sum(s for _, s in timings):8.1f} s")
     lines += [
         "",
         "Where to look:",
-        "  dagster dev -m dagster_project.definitions   (then open http://localhost:3000)",
-        f"  duckdb {Environment.from_env().warehouse}  (linkage.person_records, cohorts.person_summary, quality.*)",
+        "  make dev        the Dagster UI at http://localhost:3000: assets, checks, run history",
+        f"  {Environment.from_env().warehouse}   the DuckDB warehouse, e.g.",
+        "    .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
+        f"{Environment.from_env().warehouse}', read_only=True).sql('FROM cohorts.person_summary LIMIT 5'))\"",
         "",
     ]
     return "\n".join(lines)
@@ -112,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", type=Path, help="ground_truth.csv written by veru-synth")
     parser.add_argument("--warehouse", type=Path, default=None)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     path = args.warehouse or Environment.from_env().warehouse
     try:
         figures = warehouse_figures(path)

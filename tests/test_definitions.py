@@ -48,3 +48,26 @@ def test_sensor_processes_each_delivery_file_once(landing):
     second, cursor = _evaluate(sensor, landing, cursor)
     assert isinstance(second, dg.RunRequest)
     assert second.run_key != run.run_key
+
+
+def test_a_run_without_a_key_fails_with_a_clear_message_and_writes_nothing(landing, tmp_path):
+    from dagster_project.defs.ingest.assets import staging_assets
+    from dagster_project.resources import HashKeyResource, WarehouseResource
+
+    write_delivery(landing, "yos", "2024-01-01", "yos_outcome_id\nYOS00000001\n")
+    db = tmp_path / "w.duckdb"
+    result = dg.materialize(
+        staging_assets,
+        resources={
+            "warehouse_db": WarehouseResource(path=str(db)),
+            "landing": LandingZoneResource(path=str(landing)),
+            "hash_key": HashKeyResource(),
+        },
+        raise_on_error=False,
+    )
+    assert not result.success
+    messages = " ".join(
+        e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure
+    )
+    assert "No pseudonymisation key: VERU_HASH_KEY_FILE is not set" in messages
+    assert not db.exists()

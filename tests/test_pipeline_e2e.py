@@ -113,3 +113,19 @@ def test_quality_tables_record_deliveries_and_validation_results(run):
     assert set(deliveries["feed"]) == set(FEED_NAMES)
     assert (deliveries["status"] == "accepted").all()
     assert results[0] > 0 and results[1] == 4
+
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.py"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_run_top_to_bottom_on_the_warehouse(run, notebook, monkeypatch):
+    import jupytext
+    from nbclient import NotebookClient
+
+    root, _ = run
+    monkeypatch.setenv("VERU_WAREHOUSE", str(root / "warehouse" / "veru.duckdb"))
+    nb = jupytext.read(notebook)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []

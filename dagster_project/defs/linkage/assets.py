@@ -105,11 +105,11 @@ def person_records(
         warehouse.replace_table(con, "linkage.links", result.links)
         warehouse.replace_table(con, "linkage.match_weight_histogram", result.weight_histogram)
         warehouse.append(con, "linkage.runs", run_row)
-        if result.lineage.height:
-            warehouse.append(
-                con, "linkage.person_lineage",
-                result.lineage.with_columns(run_id=pl.lit(context.run_id), recorded_at=pl.lit(now)),
-            )
+        warehouse.append(  # created on the first run even when there is nothing to record
+            con,
+            "linkage.person_lineage",
+            result.lineage.with_columns(run_id=pl.lit(context.run_id), recorded_at=pl.lit(now)),
+        )
 
     model_metadata = {"model_json": dg.MetadataValue.path(str(result.model_path))} if result.model_path else {}
     suite = validate_frame(result.person_records, "person_records", label=context.run_id)

@@ -1,0 +1,91 @@
+"""`make bench`: how fast the pipeline runs at scale, in figures.
+
+Generates a synthetic population of about `--records` landing records (default 1,000,000)
+in a scratch directory, then times each stage outside Dagster: ingest + pseudonymisation
+per feed (records/second) and linkage (wall time and peak memory), and scores the linkage
+against the ground truth. Prints the figures; nothing here is a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+from dagster_project.feeds import FEEDS
+from dagster_project.feeds.ingest import ingest_feed
+from dagster_project.linkage.evaluate import pairwise_scores
+from dagster_project.linkage.run import link_records
+from dagster_project.pseudonymise.keys import HashKey
+from dagster_project.synthetic import SyntheticConfig, generate
+
+logger = logging.getLogger(__name__)
+
+
+def peak_rss_gib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dagster_project.bench", description=__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000, help="landing records to generate")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, default=Path("bench_output"))
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--skip-linkage", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    out = sys.stdout.write
+
+    work = args.workdir
+    config = SyntheticConfig(
+        landing=work / "landing", truth=work / "truth", reference=work / "reference",
+        target_records=args.records, seed=args.seed, replace=True, progress=False,
+    )
+    start = time.perf_counter()
+    summary = generate(config)
+    out(f"Generated {summary.total_records:,} records of {summary.people:,} persons "
+        f"in {time.perf_counter() - start:.1f} s\n")
+
+    key = HashKey(secret=b"benchmark-key-not-secret-32bytes!!", source="bench")
+    token_frames = []
+    total, total_s = 0, 0.0
+    out("Ingest + pseudonymisation (read, parse, standardise, encode), per feed:\n")
+    for spec in FEEDS.values():
+        start = time.perf_counter()
+        result = ingest_feed(spec, config.landing, key, validator=None)
+        seconds = time.perf_counter() - start
+        rows = int(result.deliveries.get_column("rows_read").sum())
+        total, total_s = total + rows, total_s + seconds
+        token_frames.append(result.tokens)
+        out(f"  {spec.name:<12} {rows:>10,} rows  {seconds:7.1f} s  {rows / seconds:>10,.0f} records/s\n")
+    out(f"  {'all feeds':<12} {total:>10,} rows  {total_s:7.1f} s  {total / total_s:>10,.0f} records/s\n")
+    out(f"  peak memory so far: {peak_rss_gib():.2f} GiB\n")
+
+    if not args.skip_linkage:
+        tokens = pl.concat(token_frames, how="vertical_relaxed")
+        start = time.perf_counter()
+        linked = link_records(tokens, model_dir=None)
+        seconds = time.perf_counter() - start
+        truth = pl.read_csv(config.truth / "ground_truth.csv", infer_schema=False)
+        scores = pairwise_scores(linked.person_records, truth)
+        out(f"Linkage of {tokens.height:,} records: {seconds:.1f} s "
+            f"(train {linked.timings.get('train_s', 0):.1f} s, predict {linked.timings['predict_s']:.1f} s, "
+            f"cluster {linked.timings['cluster_s']:.1f} s), peak memory {peak_rss_gib():.2f} GiB\n")
+        out(f"  persons {linked.stats['persons']:,}; pairwise precision {scores.precision:.4f} "
+            f"recall {scores.recall:.4f} F1 {scores.f1:.4f}\n")
+
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
