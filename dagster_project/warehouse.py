@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,13 +108,6 @@ def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame
         run(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {alias}")
     finally:
         con.unregister(alias)
-
-
-def replace_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.DataFrame]) -> None:
-    """Replace several tables in one transaction."""
-    with transaction(con):
-        for name, frame in tables.items():
-            replace_table(con, name, frame)
 
 
 def replace_partition(

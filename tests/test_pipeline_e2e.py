@@ -25,10 +25,11 @@ from plaintext_scan import collect_identifiers, scan_warehouse
 pytestmark = pytest.mark.slow
 
 PEOPLE = 1000
-# The floor for pairwise F1 on this small population. Measured F1 on seeds 1-5 at this
-# size sits well above it (see the closing note); the floor leaves room for seed
-# noise while still failing if linkage degrades to exact matching on whole identifiers.
-F1_FLOOR = 0.90
+# Floor for pairwise F1 at 1,000 people. Measured with this model on seeds 1, 2, 3, 4, 5
+# and 11: F1 0.984 to 0.996 (precision 0.994-1.000, recall 0.968-0.996). The floor sits
+# below the worst seed with room for noise, and far above what exact matching on whole
+# identifiers gives, so a real degradation of standardisation or linkage fails it.
+F1_FLOOR = 0.95
 
 
 def all_assets():

@@ -15,6 +15,7 @@ from splink import DuckDBAPI, Linker
 
 from dagster_project.linkage import model
 from dagster_project.linkage.person_ids import assign_person_ids
+from dagster_project.linkage.splink_compat import clamp_em_estimates
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,11 @@ def _train(linker: Linker, n_records: int, seed: int) -> None:
     training.estimate_probability_two_random_records_match(model.DETERMINISTIC_RULES, recall=0.8)
     max_pairs = min(2e7, max(1e6, n_records * 50.0))
     training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-    for rule in model.TRAINING_BLOCKING_RULES:
-        training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True
-        )
+    with clamp_em_estimates():
+        for rule in model.TRAINING_BLOCKING_RULES:
+            training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
 
 
 def save_model(linker: Linker, model_dir: Path, key_id: str) -> tuple[Path, dict]:

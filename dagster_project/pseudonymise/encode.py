@@ -151,10 +151,6 @@ def phonetic(series: pl.Series) -> pl.Series:
     return map_unique(series, lambda v: jellyfish.nysiis(v.replace(" ", "")), pl.String)
 
 
-def _part(series: pl.Series, name: str) -> pl.Series:
-    return series if series.name == name else series.alias(name)
-
-
 def encode_identity(std: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     """Encode the standardised identity columns of `std` into the token schema.
 
@@ -198,5 +194,5 @@ def encode_identity(std: pl.DataFrame, key: HashKey) -> pl.DataFrame:
         "pnc_tok": enc.tokens(col("pnc"), "pnc"),
         "local_id_tok": enc.tokens(col("local_id"), "local_id"),
     }
-    frame = pl.DataFrame([_part(s, name) for name, s in columns.items()])
+    frame = pl.DataFrame([series.alias(name) for name, series in columns.items()])
     return frame.select(list(TOKEN_SCHEMA)).cast(TOKEN_SCHEMA)

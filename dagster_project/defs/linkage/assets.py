@@ -96,7 +96,7 @@ def person_records(
             "linked_at": now,
             "threshold_match_probability": result.threshold,
             "model_path": str(result.model_path) if result.model_path else None,
-            **{k: v for k, v in result.stats.items()},
+            **result.stats,
             **result.timings,
         }]
     )
