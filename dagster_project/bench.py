@@ -1,6 +1,7 @@
 """`make bench`: how fast the pipeline runs at scale, in figures.
 
-Generates a synthetic population of about `--records` landing records (default 1,000,000)
+Generates a synthetic population of about `--records` landing records (default 1,000,000,
+or `--people` persons; `--seeds` repeats the run per seed)
 in a scratch directory, then times each stage outside Dagster: ingest + pseudonymisation
 per feed (records/second) and linkage (wall time and peak memory), and scores the linkage
 against the ground truth. Prints the figures; nothing here is a pass/fail test.
@@ -35,8 +36,10 @@ def peak_rss_gib() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dagster_project.bench", description=__doc__)
-    parser.add_argument("--records", type=int, default=1_000_000, help="landing records to generate")
-    parser.add_argument("--seed", type=int, default=7)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--records", type=int, default=1_000_000, help="landing records to generate")
+    size.add_argument("--people", type=int, help="generate this many persons instead")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7], help="one run per seed")
     parser.add_argument("--workdir", type=Path, default=Path("bench_output"))
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--skip-linkage", action="store_true")
@@ -44,16 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     out = sys.stdout.write
 
-    work = args.workdir
+    for seed in args.seeds:
+        run_once(args, seed, out)
+    return 0
+
+
+def run_once(args: argparse.Namespace, seed: int, out) -> None:
+    work = args.workdir / f"seed{seed}"
     config = SyntheticConfig(
         landing=work / "landing", truth=work / "truth", reference=work / "reference",
-        target_records=args.records, seed=args.seed, replace=True, progress=False,
+        target_records=None if args.people else args.records, people=args.people or 20_000,
+        seed=seed, replace=True, progress=False,
     )
     start = time.perf_counter()
     summary = generate(config)
-    out(f"Generated {summary.total_records:,} records of {summary.people:,} persons "
+    out(f"[seed {seed}] generated {summary.total_records:,} records of {summary.people:,} persons "
         f"in {time.perf_counter() - start:.1f} s\n")
-
     key = HashKey(secret=b"benchmark-key-not-secret-32bytes!!", source="bench")
     token_frames = []
     total, total_s = 0, 0.0
@@ -72,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_linkage:
         tokens = pl.concat(token_frames, how="vertical_relaxed")
         start = time.perf_counter()
-        linked = link_records(tokens, model_dir=None)
+        linked = link_records(tokens, model_dir=None, seed=seed)
         seconds = time.perf_counter() - start
         truth = pl.read_csv(config.truth / "ground_truth.csv", infer_schema=False)
         scores = pairwise_scores(linked.person_records, truth)
@@ -84,7 +93,6 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":
