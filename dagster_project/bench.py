@@ -21,7 +21,7 @@ import polars as pl
 
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.ingest import ingest_feed
-from dagster_project.linkage.evaluate import pairwise_scores
+from dagster_project.linkage.evaluate import pairwise_scores, scores_by_group
 from dagster_project.linkage.run import link_records
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.synthetic import SyntheticConfig, generate
@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("bench_output"))
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--skip-linkage", action="store_true")
+    parser.add_argument(
+        "--variants", nargs="+", choices=("fuzzy", "exact"), default=["fuzzy"],
+        help="link with the platform's model (fuzzy) and/or the same model on exact tokens only",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     out = sys.stdout.write
@@ -80,16 +84,22 @@ def run_once(args: argparse.Namespace, seed: int, out) -> None:
 
     if not args.skip_linkage:
         tokens = pl.concat(token_frames, how="vertical_relaxed")
-        start = time.perf_counter()
-        linked = link_records(tokens, model_dir=None, seed=seed)
-        seconds = time.perf_counter() - start
         truth = pl.read_csv(config.truth / "ground_truth.csv", infer_schema=False)
-        scores = pairwise_scores(linked.person_records, truth)
-        out(f"Linkage of {tokens.height:,} records: {seconds:.1f} s "
-            f"(train {linked.timings.get('train_s', 0):.1f} s, predict {linked.timings['predict_s']:.1f} s, "
-            f"cluster {linked.timings['cluster_s']:.1f} s), peak memory {peak_rss_gib():.2f} GiB\n")
-        out(f"  persons {linked.stats['persons']:,}; pairwise precision {scores.precision:.4f} "
-            f"recall {scores.recall:.4f} F1 {scores.f1:.4f}\n")
+        persons = pl.read_csv(config.truth / "persons.csv", infer_schema=False)
+        for variant in args.variants:
+            start = time.perf_counter()
+            linked = link_records(tokens, model_dir=None, seed=seed, variant=variant)
+            seconds = time.perf_counter() - start
+            scores = pairwise_scores(linked.person_records, truth)
+            out(f"Linkage ({variant} model) of {tokens.height:,} records: {seconds:.1f} s "
+                f"(train {linked.timings.get('train_s', 0):.1f} s, predict {linked.timings['predict_s']:.1f} s, "
+                f"cluster {linked.timings['cluster_s']:.1f} s), peak memory {peak_rss_gib():.2f} GiB\n")
+            out(f"  persons {linked.stats['persons']:,}; pairwise precision {scores.precision:.4f} "
+                f"recall {scores.recall:.4f} F1 {scores.f1:.4f}\n")
+            by_group = scores_by_group(linked.person_records, truth, persons, "ethnic_group")
+            out("  recall by ethnic group: " + ", ".join(
+                f"{g} {r:.4f} ({n:,} pairs)" for g, r, n in by_group.select("group", "recall", "true_pairs").iter_rows()
+            ) + "\n")
 
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

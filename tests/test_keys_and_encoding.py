@@ -6,12 +6,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagster_project.pseudonymise.encode import TOKEN_SCHEMA, encode_identity
+from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
+from dagster_project.pseudonymise.encode import encode_identity as _encode_identity
 from dagster_project.pseudonymise.keys import HashKey, MissingKeyError, ensure_dev_key, write_new_key
 
 
 def identity(**columns):
     return pl.DataFrame(columns)
+
+
+def encode_identity(std: pl.DataFrame, key: HashKey) -> pl.DataFrame:
+    """Encode with each row its own record (`test|<row>`)."""
+    return _encode_identity(std, key, pl.Series([f"test|{i}" for i in range(std.height)]))
 
 
 def test_tokens_are_deterministic_per_key_and_differ_between_keys(key, other_key):

@@ -1,6 +1,8 @@
 """Finding and reading delivery files in the landing zone.
 
-A delivery is `landing/<feed>/<feed>_<YYYY-MM-DD>.csv`. Reading never crashes on a bad file
+A delivery is `landing/<feed>/<feed>_<YYYY-MM-DD>.csv` (plaintext, as the agency's system
+exports it) or `<feed>_<YYYY-MM-DD>.pseudo.csv` (pseudonymised at the agency's site by
+`veru-pseudonymise`). Reading never crashes on a bad file
 and never loses a row silently: a file that cannot be read at all raises `DeliveryError`
 (the caller quarantines it), and a row with the wrong number of fields is returned as a
 reject with its row and line number. Error texts name the feed, file, row and problem but
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-DELIVERY_NAME = re.compile(r"^(?P<feed>[a-z_]+)_(?P<date>\d{4}-\d{2}-\d{2})\.csv$")
+DELIVERY_NAME = re.compile(r"^(?P<feed>[a-z_]+)_(?P<date>\d{4}-\d{2}-\d{2})(?P<pseudo>\.pseudo)?\.csv$")
 
 
 class DeliveryError(Exception):
@@ -34,6 +36,7 @@ class Delivery:
     feed: str
     path: Path
     extract_date: dt.date
+    pseudonymised: bool = False  # `<feed>_<date>.pseudo.csv`, made by `veru-pseudonymise`
 
     @property
     def file_name(self) -> str:
@@ -57,7 +60,7 @@ def discover(landing_dir: Path, feed: str) -> tuple[list[Delivery], list[Unrecog
         match = DELIVERY_NAME.match(path.name)
         if not match or match.group("feed") != feed:
             unrecognised.append(
-                UnrecognisedFile(feed, path, f"file name is not {feed}_<YYYY-MM-DD>.csv")
+                UnrecognisedFile(feed, path, f"file name is not {feed}_<YYYY-MM-DD>.csv or .pseudo.csv")
             )
             continue
         try:
@@ -65,7 +68,7 @@ def discover(landing_dir: Path, feed: str) -> tuple[list[Delivery], list[Unrecog
         except ValueError:
             unrecognised.append(UnrecognisedFile(feed, path, "file name holds an impossible date"))
             continue
-        deliveries.append(Delivery(feed, path, extract))
+        deliveries.append(Delivery(feed, path, extract, pseudonymised=bool(match.group("pseudo"))))
     deliveries.sort(key=lambda d: (d.extract_date, d.file_name))
     return deliveries, unrecognised
 

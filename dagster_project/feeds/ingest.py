@@ -1,11 +1,20 @@
 """Landing zone → validated, pseudonymised staging for one feed.
 
-For each delivery of a feed, oldest first: read it (a file that cannot be read is
-quarantined), validate it against the feed's Great Expectations suite (a delivery failing
-a blocking expectation is quarantined), parse it (rows with a bad key are rejected with
-their reason; malformed identifiers become missing and are counted). The latest version of
-each record key wins. Identifiers are then standardised and encoded; only tokens and
-non-identifying attributes leave this module.
+For each delivery of a feed, oldest first:
+
+1. read it (a file that cannot be read is quarantined);
+2. validate it against the feed's Great Expectations suite (a delivery failing a blocking
+   expectation is quarantined) — plaintext deliveries against `expectations/<feed>.json`,
+   deliveries pseudonymised by an agency against the same suite without its identifier
+   expectations, plus token formats; the latter must also carry the platform's key id and
+   encoding version, or they are quarantined (tokens of two keys are never mixed);
+3. a plaintext delivery is pseudonymised (`pseudonymise.pseudonymised`): identifiers
+   standardised and encoded, plaintext dropped; rows with a bad key are kept aside with
+   their reason and malformed identifiers become missing and are counted;
+4. the pseudonymised delivery is staged: attributes parsed, tokens kept.
+
+The latest version of each record key wins. Only tokens and non-identifying attributes
+leave this module.
 """
 
 from __future__ import annotations
@@ -19,22 +28,16 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.feeds.delivery import (
-    REJECT_SCHEMA,
-    Delivery,
-    DeliveryError,
-    RawDelivery,
-    discover,
-    read_delivery,
-)
-from dagster_project.feeds.spec import PROBLEM_SCHEMA, FeedSpec, parse_delivery
-from dagster_project.pseudonymise.encode import encode_identity
+from dagster_project.feeds.delivery import REJECT_SCHEMA, Delivery, DeliveryError, RawDelivery, discover, read_delivery
+from dagster_project.feeds.spec import PROBLEM_SCHEMA, FeedSpec, check_columns, stage_delivery
+from dagster_project.pseudonymise import pseudonymised as pseudo
+from dagster_project.pseudonymise.encode import ENCODING_VERSION, TOKEN_SCHEMA
 from dagster_project.pseudonymise.keys import HashKey
 
 logger = logging.getLogger(__name__)
 
-# Validator: (raw frame without row_number, suite name, label) -> SuiteResult-like object
-# with `.success` (no blocking failure), `.summary()` and `.to_records()`.
+# Validator: (frame of strings, suite name, label=..., suite=...) -> SuiteResult-like object
+# with `.success` (no blocking failure), `.warning_failures`, `.summary()`, `.to_records()`.
 Validator = Callable[..., object]
 
 # Columns that reach the warehouse from every feed, besides the feed's own attributes.
@@ -48,11 +51,13 @@ COMMON_STAGING_COLUMNS = (
     "age_at_event",
     "ethnic_group",
 )
+TOKEN_META_COLUMNS = ("source_feed", "record_key", "key_id", "encoding_version", "sex")
 
 DELIVERY_SCHEMA = {
     "feed": pl.String,
     "delivery_file": pl.String,
     "extract_date": pl.Date,
+    "pseudonymised_at_source": pl.Boolean,
     "sha256": pl.String,
     "size_bytes": pl.Int64,
     "rows_read": pl.Int64,
@@ -102,11 +107,69 @@ class FeedIngest:
         return self.deliveries.filter(pl.col("status") == "quarantined")
 
 
+class Quarantine(Exception):
+    """This delivery cannot be used; `reason` says why in words."""
+
+    def __init__(self, reason: str, rows_read: int | None = None):
+        super().__init__(reason)
+        self.reason, self.rows_read = reason, rows_read
+
+
+def _pseudonymised_from_plaintext(
+    spec: FeedSpec, raw: RawDelivery, key: HashKey, validator: Validator | None, validations: list
+) -> pl.DataFrame:
+    rows_read = raw.frame.height + raw.rejects.height
+    if validator is not None:
+        result = validator(raw.frame.drop("row_number"), spec.name, label=raw.delivery.file_name)
+        validations.append(result)
+        if not result.success:
+            raise Quarantine(result.summary(), rows_read)
+    try:
+        check_columns(spec, raw, list(spec.columns))
+    except DeliveryError as exc:
+        raise Quarantine(exc.problem, rows_read) from None
+    return pseudo.pseudonymise_delivery(spec, raw, key)
+
+
+def _pseudonymised_from_agency(
+    spec: FeedSpec, raw: RawDelivery, key: HashKey, validator: Validator | None, validations: list
+) -> pl.DataFrame:
+    rows_read = raw.frame.height
+    try:
+        check_columns(spec, raw, pseudo.file_columns(spec))
+    except DeliveryError as exc:
+        raise Quarantine(f"not a pseudonymised {spec.name} delivery: {exc.problem}", rows_read) from None
+    accepted = raw.frame.filter(pl.col("reject_reason").is_null())
+    for column, expected, what in (
+        ("key_id", key.key_id, "key id"),
+        ("encoding_version", ENCODING_VERSION, "encoding version"),
+    ):
+        found = sorted(v for v in accepted.get_column(column).unique().to_list() if v is not None)
+        if found and found != [expected]:
+            raise Quarantine(
+                f"made with {what} {', '.join(found)}, but the platform's current {what} is {expected}: "
+                "the agency must re-run veru-pseudonymise with the current key and version",
+                rows_read,
+            )
+    if validator is not None:
+        result = validator(
+            accepted.drop("row_number"),
+            f"{spec.name}_pseudonymised",
+            label=raw.delivery.file_name,
+            suite=pseudo.suite(spec),
+        )
+        validations.append(result)
+        if not result.success:
+            raise Quarantine(result.summary(), rows_read)
+    return pseudo.from_text(spec, raw.frame)
+
+
 def _delivery_row(d: Delivery, status: str, reason: str | None, **counts) -> dict:
     return {
         "feed": d.feed,
         "delivery_file": d.file_name,
         "extract_date": d.extract_date,
+        "pseudonymised_at_source": d.pseudonymised,
         "sha256": counts.get("sha256"),
         "size_bytes": counts.get("size_bytes"),
         "rows_read": counts.get("rows_read"),
@@ -128,9 +191,7 @@ def ingest_feed(
     for item in unrecognised:
         logger.warning("%s: ignoring %s: %s", spec.name, item.path.name, item.problem)
 
-    accepted: list[pl.DataFrame] = []
-    problems: list[pl.DataFrame] = []
-    rejects: list[pl.DataFrame] = []
+    staged: list[tuple[Delivery, object]] = []
     log: list[dict] = []
     validations: list = []
     for delivery in deliveries:
@@ -141,122 +202,83 @@ def ingest_feed(
             log.append(_delivery_row(delivery, "quarantined", exc.problem))
             continue
         counts = {"sha256": raw.sha256, "size_bytes": raw.size_bytes}
-        rows_read = raw.frame.height + raw.rejects.height
-
-        if validator is not None:
-            result = validator(raw.frame.drop("row_number"), spec.name, label=delivery.file_name)
-            validations.append(result)
-            if not result.success:
-                reason = result.summary()
-                logger.error("%s delivery %s quarantined: %s", spec.name, delivery.file_name, reason)
-                log.append(_delivery_row(delivery, "quarantined", reason, rows_read=rows_read, **counts))
-                continue
+        prepare = _pseudonymised_from_agency if delivery.pseudonymised else _pseudonymised_from_plaintext
         try:
-            parsed = parse_delivery(spec, raw)
-        except DeliveryError as exc:
-            logger.error("%s", exc)
-            log.append(_delivery_row(delivery, "quarantined", exc.problem, rows_read=rows_read, **counts))
+            pseudonymised = prepare(spec, raw, key, validator, validations)
+            parsed = stage_delivery(spec, pseudonymised)
+        except Quarantine as exc:
+            logger.error("%s delivery %s quarantined: %s", spec.name, delivery.file_name, exc.reason)
+            log.append(_delivery_row(delivery, "quarantined", exc.reason, rows_read=exc.rows_read, **counts))
             continue
         except Exception as exc:  # noqa: BLE001 - re-raised without its (possibly identifying) text
-            raise safe_failure(spec.name, f"parsing {delivery.file_name}", exc) from None
+            raise safe_failure(spec.name, f"processing {delivery.file_name}", exc) from None
 
-        tag = {"delivery_file": delivery.file_name}
-        accepted.append(
-            parsed.records.with_columns(
-                delivery_file=pl.lit(delivery.file_name), extract_date=pl.lit(delivery.extract_date)
-            )
-        )
-        problems.append(parsed.problems.with_columns(**{k: pl.lit(v) for k, v in tag.items()}))
-        rejects.append(parsed.rejects.with_columns(**{k: pl.lit(v) for k, v in tag.items()}))
+        staged.append((delivery, parsed))
         for note in raw.notes:
             logger.warning("%s delivery %s: %s", spec.name, delivery.file_name, note)
-        status_reason = "; ".join(raw.notes) or None
+        if parsed.rejects.height:
+            logger.warning(
+                "%s delivery %s: %d row(s) rejected (see quality.rejects)",
+                spec.name, delivery.file_name, parsed.rejects.height,
+            )
         log.append(
             _delivery_row(
                 delivery,
                 "accepted",
-                status_reason,
-                rows_read=rows_read,
+                "; ".join(raw.notes) or None,
+                rows_read=parsed.records.height + parsed.rejects.height,
                 rows_rejected=parsed.rejects.height,
                 rows_accepted=parsed.records.height,
                 **counts,
             )
         )
-        if parsed.rejects.height:
-            logger.warning(
-                "%s delivery %s: %d row(s) rejected (see quality.rejects)",
-                spec.name,
-                delivery.file_name,
-                parsed.rejects.height,
-            )
-
     try:
-        return _finish(spec, key, accepted, problems, rejects, log, validations)
-    except PipelineStepError:
-        raise
+        return _finish(spec, key, staged, log, validations)
     except Exception as exc:  # noqa: BLE001
-        raise safe_failure(spec.name, "pseudonymisation", exc) from None
+        raise safe_failure(spec.name, "combining deliveries", exc) from None
 
 
 def _empty_records(spec: FeedSpec) -> pl.DataFrame:
-    """A zero-row frame with exactly the columns and types a parsed delivery has."""
-    frame = pl.DataFrame(
-        [pl.Series("row_number", [], dtype=pl.Int64)]
-        + [pl.Series(c, [], dtype=pl.String) for c in spec.columns]
-    )
-    empty = RawDelivery(
-        delivery=Delivery(spec.name, Path(f"{spec.name}_empty.csv"), dt.date.min),
-        header=list(spec.columns),
-        frame=frame,
-        rejects=pl.DataFrame(schema=REJECT_SCHEMA),
-        sha256="",
-        size_bytes=0,
-    )
-    return parse_delivery(spec, empty).records.with_columns(
-        delivery_file=pl.lit(None, dtype=pl.String), extract_date=pl.lit(None, dtype=pl.Date)
-    )
+    """A zero-row frame with exactly the columns and types a staged delivery has."""
+    return stage_delivery(spec, pl.DataFrame(schema=pseudo.schema(spec))).records
 
 
 def _finish(
     spec: FeedSpec,
     key: HashKey,
-    accepted: list[pl.DataFrame],
-    problems: list[pl.DataFrame],
-    rejects: list[pl.DataFrame],
+    staged: list[tuple[Delivery, object]],
     log: list[dict],
     validations: list,
 ) -> FeedIngest:
-    records = pl.concat([_empty_records(spec), *accepted], how="diagonal_relaxed")
+    def tag(frame: pl.DataFrame, delivery: Delivery | None) -> pl.DataFrame:
+        return frame.with_columns(
+            delivery_file=pl.lit(delivery.file_name if delivery else None, dtype=pl.String),
+            extract_date=pl.lit(delivery.extract_date if delivery else None, dtype=pl.Date),
+        )
+
+    records = pl.concat(
+        [tag(_empty_records(spec), None), *(tag(p.records, d) for d, p in staged)], how="diagonal_relaxed"
+    )
     # Latest delivery wins; within a delivery keys are unique (duplicates were rejected).
     records = (
-        records.sort(["extract_date", "row_number"])
+        records.sort(["extract_date", "delivery_file", "row_number"])
         .unique(subset="record_key", keep="last", maintain_order=True)
         .with_columns(source_feed=pl.lit(spec.name))
     )
     kept = records.select("record_key", "delivery_file", "row_number")
-
-    staging_columns = list(dict.fromkeys([*COMMON_STAGING_COLUMNS, *spec.attribute_targets]))
-    tokens = pl.concat(
-        [
-            records.select("source_feed", "record_key", pl.lit(key.key_id).alias("key_id"), "sex"),
-            encode_identity(records, key),
-        ],
-        how="horizontal",
-    )
-    problem_frame = pl.concat(
-        [pl.DataFrame(schema={**PROBLEM_SCHEMA, "delivery_file": pl.String}), *problems]
+    problems = pl.concat(
+        [tag(pl.DataFrame(schema=PROBLEM_SCHEMA), None), *(tag(p.problems, d) for d, p in staged)]
     ).join(kept, on=["record_key", "delivery_file", "row_number"], how="semi")
-    reject_frame = pl.concat(
-        [pl.DataFrame(schema={**REJECT_SCHEMA, "delivery_file": pl.String}), *rejects]
-    )
+    rejects = pl.concat([tag(pl.DataFrame(schema=REJECT_SCHEMA), None), *(tag(p.rejects, d) for d, p in staged)])
     feed = pl.lit(spec.name).alias("feed")
+    staging_columns = list(dict.fromkeys([*COMMON_STAGING_COLUMNS, *spec.attribute_targets]))
     return FeedIngest(
         feed=spec.name,
         key_id=key.key_id,
         staging=records.select(staging_columns),
-        tokens=tokens,
-        rejects=reject_frame.select(feed, "delivery_file", "row_number", "line_number", "reason"),
-        problems=problem_frame.select(feed, "delivery_file", "row_number", "record_key", "field", "problem"),
+        tokens=records.select(*TOKEN_META_COLUMNS, *TOKEN_SCHEMA),
+        rejects=rejects.select(feed, "delivery_file", "row_number", "line_number", "reason"),
+        problems=problems.select(feed, "delivery_file", "row_number", "record_key", "field", "problem"),
         deliveries=pl.DataFrame(log, schema=DELIVERY_SCHEMA, orient="row"),
         validations=validations,
     )

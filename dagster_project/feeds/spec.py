@@ -29,7 +29,8 @@ class FeedSpec:
     columns: tuple[str, ...]
     attributes: tuple[Attribute, ...]
     # Adds standardised identity columns (forename, surname, dob, postcode, ...) to a frame
-    # that already holds the parsed attributes (so `event_date` is available).
+    # that already holds the parsed attributes (so `event_date` is available). Runs only
+    # where plaintext is pseudonymised (`pseudonymise.pseudonymised`).
     identity: Callable[[pl.DataFrame], pl.DataFrame]
     description: str
     # The plaintext identifier columns: they never leave the encoding step.
@@ -42,17 +43,18 @@ class FeedSpec:
 
 @dataclass
 class ParsedDelivery:
-    records: pl.DataFrame  # row_number, record_key, attributes, standardised identity columns
+    records: pl.DataFrame  # row_number, record_key, parsed attributes, age, tokens, key id
     rejects: pl.DataFrame  # row_number, line_number, reason
     problems: pl.DataFrame  # row_number, record_key, field, problem
 
 
-def _key_rejects(df: pl.DataFrame, spec: FeedSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split rows whose key is missing, malformed or duplicated within the delivery."""
+def key_rejects(df: pl.DataFrame, spec: FeedSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split off rows whose key is missing, malformed or duplicated within the delivery.
+
+    Returns (good rows with a `record_key` column, rejects as row_number/line_number/reason).
+    """
     key = pl.col(spec.key).str.strip_chars()
-    dup_rows = (
-        pl.col("row_number").cast(pl.String).implode().over("record_key").list.join(", ")
-    )
+    dup_rows = pl.col("row_number").cast(pl.String).implode().over("record_key").list.join(", ")
     checked = df.with_columns(record_key=key).with_columns(
         __reason=pl.when(pl.col("record_key").is_null())
         .then(pl.lit(f"{spec.key} is missing"))
@@ -77,27 +79,36 @@ def age_at(dob: pl.Expr, when: pl.Expr) -> pl.Expr:
     return (when.dt.year() - dob.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int32)
 
 
-def parse_delivery(spec: FeedSpec, raw: RawDelivery) -> ParsedDelivery:
-    """Parse one raw delivery of `spec`. Raises DeliveryError if required columns are absent."""
-    missing = [c for c in spec.columns if c not in raw.header]
+def check_columns(spec: FeedSpec, raw: RawDelivery, expected: list[str]) -> None:
+    """Raise DeliveryError naming the columns a delivery lacks."""
+    missing = [c for c in expected if c not in raw.header]
     if missing:
-        raise DeliveryError(
-            spec.name, raw.delivery.path, f"missing column(s): {', '.join(missing)}"
-        )
-    good, key_rejects = _key_rejects(raw.frame, spec)
-    df = good
+        raise DeliveryError(spec.name, raw.delivery.path, f"missing column(s): {', '.join(missing)}")
+
+
+def stage_delivery(spec: FeedSpec, pseudo: pl.DataFrame) -> ParsedDelivery:
+    """A pseudonymised delivery → staged records (attributes parsed, tokens kept), rejects
+    and problems (attribute problems found here plus the identifier problems it carries)."""
+    rejects = pseudo.filter(pl.col("reject_reason").is_not_null()).select(
+        "row_number", "line_number", pl.col("reject_reason").alias("reason")
+    )
+    df = pseudo.filter(pl.col("reject_reason").is_null()).with_columns(
+        record_key=pl.col(spec.key).str.strip_chars()
+    )
     for attribute in spec.attributes:
         df = attribute.apply(df)
     df = df.with_columns(event_date=pl.col("event_at").dt.date())
     if "ethnicity" in df.columns:
         df = with_ethnic_group(df)
-    df = spec.identity(df)
-    df = df.with_columns(
-        age_at_event=pl.when(pl.col("dob").is_not_null() & pl.col("event_date").is_not_null()).then(
-            age_at(pl.col("dob"), pl.col("event_date"))
-        )
+    identifier_problems = (
+        df.select("row_number", "record_key", pl.col("identifier_problems").str.split(";"))
+        .explode("identifier_problems")
+        .drop_nulls("identifier_problems")
+        .with_columns(pl.col("identifier_problems").str.split_exact(":", 1).struct.rename_fields(["field", "problem"]))
+        .unnest("identifier_problems")
     )
-    problems = collect_problems(df, ["row_number", "record_key"]).cast(PROBLEM_SCHEMA)
-    df = df.drop([c for c in df.columns if c.endswith("_problem")])
-    rejects = pl.concat([raw.rejects, key_rejects]).sort("row_number")
-    return ParsedDelivery(records=df, rejects=rejects, problems=problems)
+    problems = pl.concat(
+        [collect_problems(df, ["row_number", "record_key"]), identifier_problems], how="vertical_relaxed"
+    ).cast(PROBLEM_SCHEMA).sort("row_number", "field")
+    df = df.drop([c for c in df.columns if c.endswith("_problem")] + ["identifier_problems", "reject_reason"])
+    return ParsedDelivery(records=df, rejects=rejects.cast(REJECT_SCHEMA), problems=problems)

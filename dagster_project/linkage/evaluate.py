@@ -68,3 +68,44 @@ def pairwise_scores(person_records: pl.DataFrame, truth: pl.DataFrame) -> Pairwi
         true_pairs=count("true_id"),
         true_positive_pairs=count("person_id", "true_id"),
     )
+
+
+def scores_by_group(person_records: pl.DataFrame, truth: pl.DataFrame, persons: pl.DataFrame, group: str) -> pl.DataFrame:
+    """Pairwise recall and precision per group of true persons (e.g. ethnic group).
+
+    persons: the truth's person attributes (person_id, `group`). A true pair belongs to its
+    person's group. A predicted pair belongs to a group when both its records' true persons
+    are in it; predicted pairs joining records of two groups are false and counted in
+    `cross_group_false_pairs`, which every group's precision would otherwise hide.
+    """
+    joined = person_records.select("source_feed", "record_key", "person_id").join(
+        truth.select("source_feed", "record_key", pl.col("person_id").alias("true_id")),
+        on=["source_feed", "record_key"],
+        how="inner",
+    ).join(persons.select(pl.col("person_id").alias("true_id"), pl.col(group).alias("group")), on="true_id", how="left")
+
+    def pairs(*by: str) -> pl.DataFrame:
+        return joined.group_by(*by).len().group_by("group").agg(_pairs(pl.col("len")).alias("pairs"))
+
+    true_pairs = pairs("group", "true_id").rename({"pairs": "true_pairs"})
+    predicted = pairs("group", "person_id").rename({"pairs": "predicted_pairs"})
+    correct = pairs("group", "person_id", "true_id").rename({"pairs": "true_positive_pairs"})
+    cross = joined.group_by("person_id").agg(pl.col("group").n_unique().alias("groups"))
+    cross_total = int(
+        joined.join(cross.filter(pl.col("groups") > 1), on="person_id")
+        .group_by("person_id", "group").len()
+        .group_by("person_id").agg(
+            ((pl.col("len").sum() * (pl.col("len").sum() - 1) - (pl.col("len") * (pl.col("len") - 1)).sum()) / 2).alias("x")
+        ).get_column("x").sum() or 0
+    )
+    return (
+        true_pairs.join(predicted, on="group", how="full", coalesce=True)
+        .join(correct, on="group", how="full", coalesce=True)
+        .fill_null(0)
+        .with_columns(
+            recall=pl.when(pl.col("true_pairs") > 0).then(pl.col("true_positive_pairs") / pl.col("true_pairs")),
+            precision=pl.when(pl.col("predicted_pairs") > 0).then(pl.col("true_positive_pairs") / pl.col("predicted_pairs")),
+            cross_group_false_pairs=pl.lit(cross_total),
+        )
+        .sort("group")
+    )

@@ -41,24 +41,26 @@ class LinkageResult:
     timings: dict = field(default_factory=dict)
 
 
-def _check_single_key(tokens: pl.DataFrame) -> str:
+def _check_comparable(tokens: pl.DataFrame) -> str:
+    """Tokens are comparable only under one key and one encoding version; returns the key id."""
+    for column, what in (("key_id", "keys"), ("encoding_version", "encoding versions")):
+        values = sorted(tokens.get_column(column).drop_nulls().unique().to_list())
+        if len(values) > 1:
+            raise KeyMismatchError(
+                f"Refusing to link tokens made with different {what}: {values} are present. "
+                "Re-encode every feed from the landing zone with the current key and version."
+            )
     key_ids = tokens.get_column("key_id").drop_nulls().unique().to_list()
-    if len(key_ids) > 1:
-        raise KeyMismatchError(
-            "Refusing to link tokens made with different keys: key ids "
-            f"{sorted(key_ids)} are present. Re-encode every feed from the landing zone with "
-            "the current key."
-        )
     return key_ids[0] if key_ids else ""
 
 
-def _train(linker: Linker, n_records: int, seed: int) -> None:
+def _train(linker: Linker, n_records: int, seed: int, variant: str) -> None:
     training = linker.training
     training.estimate_probability_two_random_records_match(model.DETERMINISTIC_RULES, recall=0.8)
     max_pairs = min(2e7, max(1e6, n_records * 50.0))
     training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     with clamp_em_estimates():
-        for rule in model.TRAINING_BLOCKING_RULES:
+        for rule in model.training_rules(variant):
             training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
@@ -90,14 +92,17 @@ def link_records(
     trained_model: Path | None = None,
     seed: int = 42,
     threads: int = 2,
+    variant: str = "fuzzy",
 ) -> LinkageResult:
     """Link every record in `tokens` (the union of the feeds' token tables).
 
+    variant: "fuzzy" (the platform's model) or "exact" (whole-field exact tokens only, to
+    measure what the fuzzy encodings add).
     previous: record_id → person_id from the last run, so person ids carry over.
     trained_model: a saved model JSON to reuse instead of training.
     """
     timings: dict[str, float] = {}
-    key_id = _check_single_key(tokens)
+    key_id = _check_comparable(tokens)
     records = tokens.with_columns(
         record_id=pl.concat_str([pl.col("source_feed"), pl.lit("|"), pl.col("record_key")])
     )
@@ -105,13 +110,13 @@ def link_records(
     con.execute(f"SET threads = {int(threads)}").fetchall()
     db_api = DuckDBAPI(con)
     sdf = db_api.register(records.to_arrow(), dataset_display_name="veru_records")
-    settings = str(trained_model) if trained_model else model.settings()
+    settings = str(trained_model) if trained_model else model.settings(variant)
     linker = Linker(sdf, settings, log_level=None)
 
     start = time.perf_counter()
     model_path = None
     if trained_model is None:
-        _train(linker, records.height, seed)
+        _train(linker, records.height, seed, variant)
         timings["train_s"] = time.perf_counter() - start
     if model_dir is not None and trained_model is None:
         model_path, model_json = save_model(linker, model_dir, key_id)

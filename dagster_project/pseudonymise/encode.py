@@ -7,18 +7,29 @@ Output columns (the linkage zone's schema, identical for every feed):
 | fn_tok, sn_tok | first forename, full surname (shared "name" subkey, so a forename can be compared with a surname to detect swaps) | equality |
 | mn_tok | middle names | equality |
 | sn_part_toks | each part of a hyphenated/double-barrelled surname (name subkey) | list overlap |
+| fn_nv_toks, sn_nv_toks | the name's variant groups: nicknames, transliterations, gendered surname forms (`name_variants`) | list overlap |
 | fn_ph, sn_ph | phonetic (NYSIIS) codes of forename, surname | equality |
-| fn_bf, sn_bf | Bloom filters of padded letter bigrams (name subkey) | Dice similarity in SQL |
+| fn_bf, sn_bf | hardened Bloom filters of padded letter bigrams | Dice similarity in SQL |
 | dob_tok | full date of birth | equality |
 | dob_swap_tok | date of birth with day and month swapped (same subkey as dob_tok) | equality against dob_tok |
 | dob_y_tok, dob_m_tok, dob_d_tok | year, month, day separately | equality |
+| dob_band_toks | birth year in 5-year bands at offsets 0 and 2: years within 2 of each other always share a band, years 5+ apart never do (tells a date-of-birth error from a father and son) | list overlap |
 | pc_tok, pc_sector_tok, pc_district_tok | postcode unit, sector, district | equality |
 | nhs_tok, pnc_tok | NHS number, unified PNC id | equality |
-| local_id_tok | an agency's own person id (council + child_id), where a feed has one | equality |
+| local_id_tok | an agency's own person id (council + child id), where a feed has one | equality |
 
 Every token is the first 12 bytes (24 hex characters) of HMAC-SHA256 under a subkey derived
-for its purpose, so tokens of different purposes are unrelated. The key id travels with every
-row (`key_id`) and linkage refuses to mix key ids.
+(HKDF) for its purpose, so tokens of different purposes are unrelated.
+
+Bloom filters are hardened against frequency and pattern attacks: bigram positions come
+from a keyed hash (an attacker without the key cannot compute any filter), and every bit of
+every record's filter is flipped with probability ~2% by keyed noise seeded from the record's
+identity (BLIP-style randomisation). Two records with the same name therefore carry
+different filters (no frequency to align with a name list), still ~0.9 Dice-similar to each
+other; the noise is deterministic per record, so re-encoding a record gives the same filter.
+
+`ENCODING_VERSION` changes whenever standardisation or any encoding changes; tokens of
+different versions (like tokens of different keys) are never compared.
 """
 
 from __future__ import annotations
@@ -30,11 +41,15 @@ import numpy as np
 import polars as pl
 
 from dagster_project.pseudonymise.keys import HashKey
+from dagster_project.pseudonymise.name_variants import forename_groups, surname_groups
 from dagster_project.pseudonymise.standardise import map_unique
 
+ENCODING_VERSION = "2"
 TOKEN_BYTES = 12
 BLOOM_BITS = 256
 BLOOM_HASHES = 8
+# A bit flips when a noise byte is below this: probability 5/256 ≈ 2%.
+BLOOM_NOISE_THRESHOLD = 5
 
 STRING_TOKEN_COLUMNS = (
     "fn_tok",
@@ -55,27 +70,25 @@ STRING_TOKEN_COLUMNS = (
     "local_id_tok",
 )
 BLOOM_COLUMNS = ("fn_bf", "sn_bf")
-LIST_TOKEN_COLUMNS = ("sn_part_toks",)
+LIST_TOKEN_COLUMNS = ("sn_part_toks", "fn_nv_toks", "sn_nv_toks", "dob_band_toks")
+YEAR_BAND_WIDTH = 5
+YEAR_BAND_OFFSETS = (0, 2)
 TOKEN_SCHEMA: dict[str, pl.DataType] = {
     **{c: pl.String() for c in STRING_TOKEN_COLUMNS},
     **{c: pl.Binary() for c in BLOOM_COLUMNS},
     **{c: pl.List(pl.String()) for c in LIST_TOKEN_COLUMNS},
 }
 
-# Standardised inputs the encoder understands; absent ones encode to null.
-IDENTITY_COLUMNS = (
-    "forename",
-    "middle_names",
-    "surname",
-    "surname_parts",
-    "dob",
-    "postcode",
-    "postcode_sector",
-    "postcode_district",
-    "nhs_number",
-    "pnc",
-    "local_id",
-)
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser, vectorised (uint64 arithmetic wraps as intended)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return (z ^ (z >> np.uint64(31))) & _MASK64
 
 
 class Encoder:
@@ -92,14 +105,17 @@ class Encoder:
             self._templates[purpose] = self.key.hmac_template(f"veru/token/{purpose}")
         return self._templates[purpose]
 
-    def token_values(self, values: Iterable[str], purpose: str) -> list[str]:
+    def digests(self, values: Iterable[str], purpose: str) -> list[bytes]:
         template = self._template(purpose)
         out = []
         for value in values:
             h = template.copy()
             h.update(value.encode("utf-8"))
-            out.append(h.finalize()[:TOKEN_BYTES].hex())
+            out.append(h.finalize())
         return out
+
+    def token_values(self, values: Iterable[str], purpose: str) -> list[str]:
+        return [d[:TOKEN_BYTES].hex() for d in self.digests(values, purpose)]
 
     def tokens(self, series: pl.Series, purpose: str) -> pl.Series:
         """Token of each value (null stays null); each distinct value is hashed once."""
@@ -126,24 +142,45 @@ class Encoder:
     def _positions(self, bigram: str, purpose: str) -> np.ndarray:
         cache_key = f"{purpose}\x1f{bigram}"
         if cache_key not in self._bigram_positions:
-            digest = self.token_values([bigram], f"bloom/{purpose}")[0]
-            raw = bytes.fromhex(digest)
+            raw = self.digests([bigram], f"bloom/{purpose}")[0]
             h1 = int.from_bytes(raw[:6], "big")
-            h2 = int.from_bytes(raw[6:], "big") | 1
+            h2 = int.from_bytes(raw[6:12], "big") | 1
             self._bigram_positions[cache_key] = np.array(
                 [(h1 + i * h2) % BLOOM_BITS for i in range(BLOOM_HASHES)], dtype=np.int64
             )
         return self._bigram_positions[cache_key]
 
     def bloom_value(self, value: str, purpose: str) -> bytes:
+        """The clean (noise-free) Bloom filter of one name."""
         padded = f"_{value.replace(' ', '')}_"
         bits = np.zeros(BLOOM_BITS, dtype=np.uint8)
         for i in range(len(padded) - 1):
             bits[self._positions(padded[i : i + 2], purpose)] = 1
         return np.packbits(bits).tobytes()
 
-    def blooms(self, series: pl.Series, purpose: str) -> pl.Series:
-        return map_unique(series, lambda v: self.bloom_value(v, purpose), pl.Binary)
+    def noise_masks(self, record_ids: pl.Series, field: str) -> np.ndarray:
+        """Per-record flip masks (n × BLOOM_BITS/8 bytes), keyed and deterministic."""
+        seeds = np.frombuffer(
+            b"".join(d[:8] for d in self.digests(record_ids.to_list(), f"bloom-noise/{field}")),
+            dtype=">u8",
+        ).astype(np.uint64)
+        words = BLOOM_BITS // 8  # one 64-bit draw yields 8 noise bytes, one per bit
+        draws = np.empty((seeds.size, words), dtype=np.uint64)
+        for i in range(words):
+            draws[:, i] = _splitmix64(seeds ^ _splitmix64(np.full_like(seeds, i)))
+        noise_bytes = draws.view(np.uint8).reshape(seeds.size, BLOOM_BITS)
+        return np.packbits(noise_bytes < BLOOM_NOISE_THRESHOLD, axis=1)
+
+    def blooms(self, series: pl.Series, purpose: str, record_ids: pl.Series, field: str) -> pl.Series:
+        """Hardened Bloom filter per record: clean filter of the name XOR the record's noise."""
+        clean = map_unique(series, lambda v: self.bloom_value(v, purpose), pl.Binary)
+        present = clean.is_not_null().to_numpy()
+        out = np.zeros((len(series), BLOOM_BITS // 8), dtype=np.uint8)
+        if present.any():
+            rows = np.frombuffer(b"".join(clean.filter(clean.is_not_null()).to_list()), dtype=np.uint8)
+            out[present] = rows.reshape(-1, BLOOM_BITS // 8) ^ self.noise_masks(record_ids.filter(pl.Series(present)), field)
+        values = [bytes(row) if keep else None for row, keep in zip(out, present)]
+        return pl.Series(series.name, values, dtype=pl.Binary)
 
 
 def phonetic(series: pl.Series) -> pl.Series:
@@ -151,12 +188,39 @@ def phonetic(series: pl.Series) -> pl.Series:
     return map_unique(series, lambda v: jellyfish.nysiis(v.replace(" ", "")), pl.String)
 
 
-def encode_identity(std: pl.DataFrame, key: HashKey) -> pl.DataFrame:
+def variant_groups(series: pl.Series, *, surname: bool) -> pl.Series:
+    """Name-variant groups of each standardised name (a list per value)."""
+    groups = surname_groups if surname else forename_groups
+    return map_unique(series, groups, pl.List(pl.String))
+
+
+def year_bands(dob: pl.Series) -> pl.Series:
+    """Birth-year bands as labels, e.g. ["w5o0:401", "w5o2:401"] for 2005.
+
+    Two years at most 2 apart share at least one band: they straddle a multiple of 5 in at
+    most one of the two offsets, because multiples of 5 and multiples of 5 shifted by 2 are
+    never within 1 of each other.
+    """
+    year = dob.dt.year()
+    return pl.select(
+        pl.when(year.is_not_null()).then(
+            pl.concat_list(
+                [pl.format(f"w{YEAR_BAND_WIDTH}o{o}:{{}}", (pl.lit(year) + o) // YEAR_BAND_WIDTH) for o in YEAR_BAND_OFFSETS]
+            )
+        )
+    ).to_series()
+
+
+def encode_identity(std: pl.DataFrame, key: HashKey, record_ids: pl.Series) -> pl.DataFrame:
     """Encode the standardised identity columns of `std` into the token schema.
 
-    Returns a frame with the token columns only (same row order as `std`). Missing identity
-    columns encode to nulls, so every feed yields the same schema.
+    `record_ids` names each row's record (feed and record key): it seeds the row's Bloom
+    filter noise, so the same record always encodes the same way. Returns the token
+    columns only, in `std`'s row order; absent identity columns encode to nulls, so every
+    feed yields the same schema.
     """
+    if len(record_ids) != std.height:
+        raise ValueError(f"record_ids has {len(record_ids)} values for {std.height} rows")
     enc = Encoder(key)
     n = std.height
 
@@ -169,24 +233,33 @@ def encode_identity(std: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     dob = col("dob", pl.Date())
     dob_iso = dob.dt.strftime("%Y-%m-%d")
     dob_swapped = pl.select(
-        pl.when(dob.dt.day() <= 12)
-        .then(pl.format("{}-{}-{}", dob.dt.year(), dob.dt.day().cast(pl.String).str.zfill(2),
-                        dob.dt.month().cast(pl.String).str.zfill(2)))
+        pl.when(dob.dt.day() <= 12).then(
+            pl.format(
+                "{}-{}-{}",
+                dob.dt.year(),
+                dob.dt.day().cast(pl.String).str.zfill(2),
+                dob.dt.month().cast(pl.String).str.zfill(2),
+            )
+        )
     ).to_series()
+    record_ids = record_ids.cast(pl.String)
     columns = {
         "fn_tok": enc.tokens(forename, "name"),
         "mn_tok": enc.tokens(col("middle_names"), "middle_names"),
         "sn_tok": enc.tokens(surname, "name"),
         "sn_part_toks": enc.list_tokens(col("surname_parts", pl.List(pl.String())), "name"),
+        "fn_nv_toks": enc.list_tokens(variant_groups(forename, surname=False), "name_variant"),
+        "sn_nv_toks": enc.list_tokens(variant_groups(surname, surname=True), "name_variant"),
         "fn_ph": enc.tokens(phonetic(forename), "name_phonetic"),
         "sn_ph": enc.tokens(phonetic(surname), "name_phonetic"),
-        "fn_bf": enc.blooms(forename, "name"),
-        "sn_bf": enc.blooms(surname, "name"),
+        "fn_bf": enc.blooms(forename, "name", record_ids, "forename"),
+        "sn_bf": enc.blooms(surname, "name", record_ids, "surname"),
         "dob_tok": enc.tokens(dob_iso, "dob"),
         "dob_swap_tok": enc.tokens(dob_swapped, "dob"),
         "dob_y_tok": enc.tokens(dob.dt.year().cast(pl.String), "dob_year"),
         "dob_m_tok": enc.tokens(dob.dt.month().cast(pl.String), "dob_month"),
         "dob_d_tok": enc.tokens(dob.dt.day().cast(pl.String), "dob_day"),
+        "dob_band_toks": enc.list_tokens(year_bands(dob), "dob_band"),
         "pc_tok": enc.tokens(col("postcode"), "postcode"),
         "pc_sector_tok": enc.tokens(col("postcode_sector"), "postcode_sector"),
         "pc_district_tok": enc.tokens(col("postcode_district"), "postcode_district"),

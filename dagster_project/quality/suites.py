@@ -19,7 +19,7 @@ import os
 import re
 import uuid
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,37 @@ def load_suite(name: str) -> gx.ExpectationSuite:
     return _suite_from_document(document, name, path)
 
 
+def derived_suite(
+    base: str,
+    name: str,
+    *,
+    drop_columns: Iterable[str],
+    columns: list[str],
+    extra: list[dict[str, Any]],
+) -> gx.ExpectationSuite:
+    """A suite derived from `expectations/<base>.json` for a changed layout of the same data.
+
+    Expectations on `drop_columns` are left out, the exact column set becomes `columns`, and
+    `extra` expectations (same JSON shape as a suite file's) are added. Used for deliveries an
+    agency pseudonymised itself: their identifier columns are replaced by tokens.
+    """
+    path = suite_path(base)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SuiteConfigError(f"Expectation suite file {path} cannot be read: {exc}") from exc
+    dropped = set(drop_columns)
+    kept = []
+    for raw in document.get("expectations") or []:
+        kwargs = raw.get("kwargs") or {}
+        if raw.get("type") == "expect_table_columns_to_match_set":
+            raw = {**raw, "kwargs": {**kwargs, "column_set": list(columns)}}
+        elif kwargs.get("column") in dropped or dropped & set(kwargs.get("column_list") or []):
+            continue
+        kept.append(raw)
+    return _suite_from_document({**document, "name": name, "expectations": kept + list(extra)}, name, path)
+
+
 def _suite_from_document(document: Any, name: str, path: Path) -> gx.ExpectationSuite:
     if not isinstance(document, Mapping):
         raise SuiteConfigError(f"{path}: a suite is a JSON object, found {type(document).__name__}.")
@@ -162,14 +193,16 @@ def _suite_from_document(document: Any, name: str, path: Path) -> gx.Expectation
         raise SuiteConfigError(f"{path} is not a valid GX expectation suite: {exc}") from exc
 
 
-def validate_frame(df: pl.DataFrame, suite_name: str, *, label: str) -> SuiteResult:
+def validate_frame(
+    df: pl.DataFrame, suite_name: str, *, label: str, suite: gx.ExpectationSuite | None = None
+) -> SuiteResult:
     """Validate the whole frame as one batch against suite `suite_name`.
 
     `label` names the delivery in the results (e.g. the landing file name); it must not be data.
     A frame with missing columns or no rows gives a failed result, never an exception; so does
     any error inside GX, reported by its type alone. Only a broken suite file raises.
     """
-    suite = load_suite(suite_name)
+    suite = suite if suite is not None else load_suite(suite_name)
     expectations = list(suite.expectations)
     for index, expectation in enumerate(expectations):
         expectation.id = str(uuid.uuid5(_ID_NAMESPACE, f"{suite_name}:{index}"))
