@@ -1,10 +1,17 @@
-"""`make bench`: how fast the pipeline runs at scale, in figures.
+"""`make bench`: speed, memory and quality of the pipeline, in figures.
 
-Generates a synthetic population of about `--records` landing records (default 1,000,000,
-or `--people` persons; `--seeds` repeats the run per seed)
-in a scratch directory, then times each stage outside Dagster: ingest + pseudonymisation
-per feed (records/second) and linkage (wall time and peak memory), and scores the linkage
-against the ground truth. Prints the figures; nothing here is a pass/fail test.
+Sections (all by default; `--sections` picks some):
+
+- **encoding**: at `--records` landing records (default 1,000,000): pseudonymisation as an
+  agency runs it (`veru-pseudonymise`: read, standardise, encode, write the .pseudo.csv),
+  and the platform's staging of those files; records/second each.
+- **linkage**: link every staged record (the platform's model): wall time, peak memory,
+  pairwise precision/recall/F1 against the ground truth.
+- **compare**: at `--people` (default 20,000) per seed in `--seeds`: the platform's model
+  against the same model on exact tokens only, with recall by ethnic group.
+- **attack**: frequency attacks on the name encodings of that population.
+
+Nothing here is a pass/fail test: it prints what it measured.
 """
 
 from __future__ import annotations
@@ -20,13 +27,18 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.feeds import FEEDS
+from dagster_project.feeds.delivery import discover
 from dagster_project.feeds.ingest import ingest_feed
 from dagster_project.linkage.evaluate import pairwise_scores, scores_by_group
 from dagster_project.linkage.run import link_records
+from dagster_project.pseudonymise.attacks import cluster_attack, encoded_names, frequency_attack
+from dagster_project.pseudonymise.cli import pseudonymise_file
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.synthetic import SyntheticConfig, generate
 
 logger = logging.getLogger(__name__)
+SECTIONS = ("encoding", "linkage", "compare", "attack")
+KEY = HashKey(secret=b"benchmark-key-not-secret-32bytes!!", source="bench")
 
 
 def peak_rss_gib() -> float:
@@ -34,75 +46,111 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dagster_project.bench", description=__doc__)
-    size = parser.add_mutually_exclusive_group()
-    size.add_argument("--records", type=int, default=1_000_000, help="landing records to generate")
-    size.add_argument("--people", type=int, help="generate this many persons instead")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[7], help="one run per seed")
-    parser.add_argument("--workdir", type=Path, default=Path("bench_output"))
-    parser.add_argument("--keep", action="store_true", help="keep the generated files")
-    parser.add_argument("--skip-linkage", action="store_true")
-    parser.add_argument(
-        "--variants", nargs="+", choices=("fuzzy", "exact"), default=["fuzzy"],
-        help="link with the platform's model (fuzzy) and/or the same model on exact tokens only",
-    )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    out = sys.stdout.write
-
-    for seed in args.seeds:
-        run_once(args, seed, out)
-    return 0
-
-
-def run_once(args: argparse.Namespace, seed: int, out) -> None:
-    work = args.workdir / f"seed{seed}"
+def _generate(work: Path, out, **size) -> SyntheticConfig:
     config = SyntheticConfig(
         landing=work / "landing", truth=work / "truth", reference=work / "reference",
-        target_records=None if args.people else args.records, people=args.people or 20_000,
-        seed=seed, replace=True, progress=False,
+        replace=True, progress=False, **size,
     )
     start = time.perf_counter()
     summary = generate(config)
-    out(f"[seed {seed}] generated {summary.total_records:,} records of {summary.people:,} persons "
+    out(f"generated {summary.total_records:,} landing records of {summary.people:,} persons "
         f"in {time.perf_counter() - start:.1f} s\n")
-    key = HashKey(secret=b"benchmark-key-not-secret-32bytes!!", source="bench")
-    token_frames = []
-    total, total_s = 0, 0.0
-    out("Ingest + pseudonymisation (read, parse, standardise, encode), per feed:\n")
-    for spec in FEEDS.values():
+    return config
+
+
+def _tokens(landing: Path) -> pl.DataFrame:
+    return pl.concat([ingest_feed(spec, landing, KEY).tokens for spec in FEEDS.values()], how="vertical_relaxed")
+
+
+def _score(tokens: pl.DataFrame, truth_dir: Path, seed: int, variant: str, out) -> None:
+    truth = pl.read_csv(truth_dir / "ground_truth.csv", infer_schema=False)
+    persons = pl.read_csv(truth_dir / "persons.csv", infer_schema=False)
+    start = time.perf_counter()
+    linked = link_records(tokens, model_dir=None, seed=seed, variant=variant)
+    seconds = time.perf_counter() - start
+    scores = pairwise_scores(linked.person_records, truth)
+    out(f"  {variant} model: {tokens.height:,} records linked in {seconds:.1f} s "
+        f"(train {linked.timings.get('train_s', 0):.1f}, predict {linked.timings['predict_s']:.1f}, "
+        f"cluster {linked.timings['cluster_s']:.1f}); peak memory {peak_rss_gib():.2f} GiB\n")
+    out(f"    persons {linked.stats['persons']:,}; pairwise precision {scores.precision:.4f} "
+        f"recall {scores.recall:.4f} F1 {scores.f1:.4f}\n")
+    groups = scores_by_group(linked.person_records, truth, persons, "ethnic_group")
+    out("    recall by ethnic group: " + ", ".join(
+        f"{g} {r:.4f}" for g, r in groups.select("group", "recall").iter_rows()
+    ) + "\n")
+
+
+def bench_scale(args: argparse.Namespace, out) -> None:
+    work = args.workdir / "scale"
+    out(f"== Scale: about {args.records:,} records ==\n")
+    config = _generate(work, out, target_records=args.records, seed=args.seeds[0])
+    if "encoding" in args.sections:
+        outbox = work / "pseudonymised"
+        rows = 0
         start = time.perf_counter()
-        result = ingest_feed(spec, config.landing, key, validator=None)
+        for spec in FEEDS.values():
+            feed_start, feed_rows = time.perf_counter(), 0
+            for delivery in discover(config.landing, spec.name)[0]:
+                path = pseudonymise_file(delivery.path, KEY, outbox / spec.name, validate=False)
+                feed_rows += sum(1 for _ in path.open(encoding="utf-8")) - 1
+            seconds = time.perf_counter() - feed_start
+            rows += feed_rows
+            out(f"  pseudonymise {spec.name:<12} {feed_rows:>10,} records {seconds:7.1f} s {feed_rows / seconds:>10,.0f} records/s\n")
         seconds = time.perf_counter() - start
-        rows = int(result.deliveries.get_column("rows_read").sum())
-        total, total_s = total + rows, total_s + seconds
-        token_frames.append(result.tokens)
-        out(f"  {spec.name:<12} {rows:>10,} rows  {seconds:7.1f} s  {rows / seconds:>10,.0f} records/s\n")
-    out(f"  {'all feeds':<12} {total:>10,} rows  {total_s:7.1f} s  {total / total_s:>10,.0f} records/s\n")
-    out(f"  peak memory so far: {peak_rss_gib():.2f} GiB\n")
-
-    if not args.skip_linkage:
-        tokens = pl.concat(token_frames, how="vertical_relaxed")
-        truth = pl.read_csv(config.truth / "ground_truth.csv", infer_schema=False)
-        persons = pl.read_csv(config.truth / "persons.csv", infer_schema=False)
-        for variant in args.variants:
-            start = time.perf_counter()
-            linked = link_records(tokens, model_dir=None, seed=seed, variant=variant)
-            seconds = time.perf_counter() - start
-            scores = pairwise_scores(linked.person_records, truth)
-            out(f"Linkage ({variant} model) of {tokens.height:,} records: {seconds:.1f} s "
-                f"(train {linked.timings.get('train_s', 0):.1f} s, predict {linked.timings['predict_s']:.1f} s, "
-                f"cluster {linked.timings['cluster_s']:.1f} s), peak memory {peak_rss_gib():.2f} GiB\n")
-            out(f"  persons {linked.stats['persons']:,}; pairwise precision {scores.precision:.4f} "
-                f"recall {scores.recall:.4f} F1 {scores.f1:.4f}\n")
-            by_group = scores_by_group(linked.person_records, truth, persons, "ethnic_group")
-            out("  recall by ethnic group: " + ", ".join(
-                f"{g} {r:.4f} ({n:,} pairs)" for g, r, n in by_group.select("group", "recall", "true_pairs").iter_rows()
-            ) + "\n")
-
+        out(f"  pseudonymise {'all feeds':<12} {rows:>10,} records {seconds:7.1f} s {rows / seconds:>10,.0f} records/s "
+            "(read, standardise, encode, write .pseudo.csv)\n")
+        start = time.perf_counter()
+        staged = sum(ingest_feed(spec, outbox, KEY).staging.height for spec in FEEDS.values())
+        seconds = time.perf_counter() - start
+        out(f"  stage the pseudonymised files: {staged:,} records in {seconds:.1f} s ({staged / seconds:,.0f} records/s)\n")
+        out(f"  peak memory so far {peak_rss_gib():.2f} GiB\n")
+    if "linkage" in args.sections:
+        _score(_tokens(config.landing), config.truth, args.seeds[0], "fuzzy", out)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_population(args: argparse.Namespace, seed: int, out) -> None:
+    work = args.workdir / f"people{seed}"
+    out(f"== {args.people:,} people, seed {seed} ==\n")
+    config = _generate(work, out, people=args.people, seed=seed)
+    if "compare" in args.sections:
+        tokens = _tokens(config.landing)
+        for variant in ("fuzzy", "exact"):
+            _score(tokens, config.truth, seed, variant, out)
+    if "attack" in args.sections:
+        names = encoded_names(config.landing, KEY)
+        for field, tok, bf in (("surname", "sn_tok", "sn_bf"), ("forename", "fn_tok", "fn_bf")):
+            out(f"  frequency attack on {field}s: exact tokens {frequency_attack(names[field], names[tok])}\n")
+            out(f"  frequency attack on {field}s: Bloom filters {frequency_attack(names[field], names[bf])}\n")
+            out(f"  cluster-then-align attack on {field} Bloom filters: {cluster_attack(names[field], names[bf])}\n")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dagster_project.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000, help="landing records for encoding and linkage")
+    parser.add_argument("--people", type=int, default=20_000, help="persons for the model comparison and attacks")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7], help="one population per seed")
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--workdir", type=Path, default=Path("bench_output"))
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    logging.getLogger("veru-pseudonymise").setLevel(logging.WARNING)
+
+    def out(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    if {"encoding", "linkage"} & set(args.sections):
+        bench_scale(args, out)
+    if {"compare", "attack"} & set(args.sections):
+        for seed in args.seeds:
+            bench_population(args, seed, out)
+    return 0
 
 
 if __name__ == "__main__":

@@ -26,6 +26,19 @@ class WarehouseResource(dg.ConfigurableResource):
             yield con
 
 
+class LinkageZoneResource(dg.ConfigurableResource):
+    """The linkage zone (`VERU_LINKAGE_ZONE`): a separate DuckDB file, readable by its owner
+    only, holding every token and the pairwise link evidence. Analysts never get it: the
+    warehouse they read holds attributes and person ids only (the split-file model)."""
+
+    path: str
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with warehouse.connect(self.path, read_only=read_only, private=True) as con:
+            yield con
+
+
 class LandingZoneResource(dg.ConfigurableResource):
     """Where agencies drop their delivery files (`VERU_LANDING_DIR`)."""
 
@@ -70,6 +83,7 @@ def resources_from_environment(env: Environment | None = None) -> dict[str, dg.C
     key_file = dg.EnvVar(HASH_KEY_FILE_VAR) if os.environ.get(HASH_KEY_FILE_VAR) else ""
     return {
         "warehouse_db": WarehouseResource(path=str(env.warehouse)),
+        "linkage_zone": LinkageZoneResource(path=str(env.linkage_zone)),
         "landing": LandingZoneResource(path=str(env.landing_dir)),
         "hash_key": HashKeyResource(key_file=key_file),
         "model_store": ModelStoreResource(path=str(env.model_dir)),

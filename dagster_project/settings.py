@@ -15,10 +15,12 @@ LANDING_DIR_VAR = "VERU_LANDING_DIR"
 WAREHOUSE_VAR = "VERU_WAREHOUSE"
 HASH_KEY_FILE_VAR = "VERU_HASH_KEY_FILE"
 MODEL_DIR_VAR = "VERU_MODEL_DIR"
+LINKAGE_ZONE_VAR = "VERU_LINKAGE_ZONE"
 
 DEFAULT_LANDING_DIR = "landing"
 DEFAULT_WAREHOUSE = "warehouse/veru.duckdb"
 DEFAULT_MODEL_DIR = "linkage_models/runs"
+DEFAULT_LINKAGE_ZONE = "warehouse/linkage_zone.duckdb"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Environment:
     warehouse: Path
     hash_key_file: Path | None
     model_dir: Path
+    linkage_zone: Path
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Environment":
@@ -39,4 +42,5 @@ class Environment:
             warehouse=Path(env.get(WAREHOUSE_VAR) or DEFAULT_WAREHOUSE),
             hash_key_file=Path(key_file) if key_file else None,
             model_dir=Path(env.get(MODEL_DIR_VAR) or DEFAULT_MODEL_DIR),
+            linkage_zone=Path(env.get(LINKAGE_ZONE_VAR) or DEFAULT_LINKAGE_ZONE),
         )

@@ -45,17 +45,31 @@ def _checked(name: str) -> str:
 
 
 @contextmanager
-def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: str | os.PathLike[str], *, read_only: bool = False, private: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a DuckDB file.
+
+    private: the file (and the write-ahead log DuckDB creates beside it) is readable by its
+    owner only, as the linkage zone's must be; a looser existing file is tightened.
+    """
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
-        raise FileNotFoundError(f"Warehouse {str(path)!r} does not exist; materialise the pipeline first.")
-    con = duckdb.connect(str(path), read_only=read_only)
+        raise FileNotFoundError(f"Database {str(path)!r} does not exist; materialise the pipeline first.")
+    previous_umask = os.umask(0o077) if private else None
     try:
-        yield con
+        if private and path.exists():
+            path.chmod(0o600)
+        con = duckdb.connect(str(path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
     finally:
-        con.close()
+        if previous_umask is not None:
+            os.umask(previous_umask)
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:

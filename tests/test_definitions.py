@@ -52,7 +52,7 @@ def test_sensor_processes_each_delivery_file_once(landing):
 
 def test_a_run_without_a_key_fails_with_a_clear_message_and_writes_nothing(landing, tmp_path):
     from dagster_project.defs.ingest.assets import staging_assets
-    from dagster_project.resources import HashKeyResource, WarehouseResource
+    from dagster_project.resources import HashKeyResource, LinkageZoneResource, WarehouseResource
 
     write_delivery(landing, "yos", "2024-01-01", "yos_outcome_id\nYOS00000001\n")
     db = tmp_path / "w.duckdb"
@@ -60,6 +60,7 @@ def test_a_run_without_a_key_fails_with_a_clear_message_and_writes_nothing(landi
         staging_assets,
         resources={
             "warehouse_db": WarehouseResource(path=str(db)),
+            "linkage_zone": LinkageZoneResource(path=str(tmp_path / "zone.duckdb")),
             "landing": LandingZoneResource(path=str(landing)),
             "hash_key": HashKeyResource(),
         },
@@ -70,4 +71,4 @@ def test_a_run_without_a_key_fails_with_a_clear_message_and_writes_nothing(landi
         e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure
     )
     assert "No pseudonymisation key: VERU_HASH_KEY_FILE is not set" in messages
-    assert not db.exists()
+    assert not db.exists() and not (tmp_path / "zone.duckdb").exists()

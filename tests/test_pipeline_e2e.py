@@ -13,9 +13,11 @@ from dagster_project import warehouse
 from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.evaluate import pairwise_scores
 from dagster_project.pseudonymise.keys import write_new_key
+from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
 from dagster_project.resources import (
     HashKeyResource,
     LandingZoneResource,
+    LinkageZoneResource,
     ModelStoreResource,
     WarehouseResource,
 )
@@ -50,6 +52,7 @@ def run(tmp_path_factory):
     write_new_key(root / "secrets" / "test.key")
     resources = {
         "warehouse_db": WarehouseResource(path=str(root / "warehouse" / "veru.duckdb")),
+        "linkage_zone": LinkageZoneResource(path=str(root / "warehouse" / "linkage_zone.duckdb")),
         "landing": LandingZoneResource(path=str(root / "landing")),
         "hash_key": HashKeyResource(key_file=str(root / "secrets" / "test.key")),
         "model_store": ModelStoreResource(path=str(root / "models")),
@@ -95,8 +98,22 @@ def test_no_plaintext_identifier_reaches_any_warehouse_table(run):
     root, _ = run
     ids = collect_identifiers(root / "landing")
     assert min(ids.counts().values()) > 0, ids.counts()  # the scan has something to look for
-    findings = scan_warehouse(root / "warehouse" / "veru.duckdb", ids)
-    assert findings == []
+    for database in ("veru.duckdb", "linkage_zone.duckdb"):
+        assert scan_warehouse(root / "warehouse" / database, ids) == [], database
+
+
+def test_tokens_live_only_in_the_owner_only_linkage_zone(run):
+    root, _ = run
+    zone = root / "warehouse" / "linkage_zone.duckdb"
+    assert oct(zone.stat().st_mode & 0o777) == "0o600"
+    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+        columns = {c for (c,) in con.sql("SELECT DISTINCT column_name FROM information_schema.columns").fetchall()}
+        schemas = {s for (s,) in con.sql("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
+    assert columns & set(TOKEN_SCHEMA) == set()
+    assert "tokens" not in schemas
+    with warehouse.connect(zone, read_only=True) as con:
+        zone_tables = {t for (t,) in con.sql("SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()}
+    assert {f"tokens.{f}" for f in FEED_NAMES} <= zone_tables
 
 
 def test_the_trained_model_is_saved_as_json(run):
@@ -104,6 +121,21 @@ def test_the_trained_model_is_saved_as_json(run):
     models = list((root / "models").glob("*/model.json"))
     assert len(models) == 1
     assert '"comparisons"' in models[0].read_text()
+
+
+def test_malformed_identifiers_are_counted_per_feed_and_match_the_injected_errors(run):
+    root, _ = run
+    errors = pl.read_csv(root / "truth" / "errors.csv", infer_schema=False)
+    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+        counts = warehouse.read_table(con, "quality.identifier_problem_counts")
+    assert counts["records"].sum() > 0
+    for feed in FEED_NAMES:
+        injected = errors.filter((pl.col("source_feed") == feed) & (pl.col("error") == "dob_default_1900")).height
+        found = counts.filter((pl.col("feed") == feed) & (pl.col("field") == "dob") & (pl.col("problem") == "default_date"))
+        assert (found["records"].sum() if found.height else 0) == injected, feed
+    mistyped = errors.filter(pl.col("error") == "nhs_mistyped").height
+    nhs = counts.filter(pl.col("field") == "nhs_number")["records"].sum()
+    assert 0.8 * mistyped <= nhs <= mistyped  # a mistyped digit passes mod 11 about 1 time in 11
 
 
 def test_quality_tables_record_deliveries_and_validation_results(run):

@@ -15,7 +15,7 @@ from splink import DuckDBAPI, Linker
 
 from dagster_project.linkage import model
 from dagster_project.linkage.person_ids import assign_person_ids
-from dagster_project.linkage.splink_compat import clamp_em_estimates
+from dagster_project.linkage.splink_compat import clamp_em_estimates, fill_unobserved_m
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,17 @@ def _train(linker: Linker, n_records: int, seed: int, variant: str) -> None:
             training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
+    fill_unobserved_m(linker, identifier_pairs(linker))
+
+
+def identifier_pairs(linker: Linker) -> int:
+    """How many record pairs share an NHS number, a PNC id or a council child id."""
+    table = linker._input_tables_dict[next(iter(linker._input_tables_dict))].physical_name
+    counts = [
+        f"SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM {table} WHERE {c} IS NOT NULL GROUP BY {c})"
+        for c in ("nhs_tok", "pnc_tok", "local_id_tok")
+    ]
+    return int(sum(linker._db_api._con.sql(sql).fetchall()[0][0] or 0 for sql in counts))
 
 
 def save_model(linker: Linker, model_dir: Path, key_id: str) -> tuple[Path, dict]:

@@ -56,8 +56,39 @@ def clamp_em_estimates() -> Iterator[None]:
             training_fixed_probabilities, comparison_level, output_column_name, _clamped(lookup, EM_PROBABILITY_FLOOR)
         )
 
+    # Passes blocked on an NHS number or PNC id hold almost only true matches, so they never
+    # see some levels (e.g. "different sex"); Splink warns about each, though the median
+    # over passes fills them. Those warnings are expected here and are quieted.
+    em_logger = logging.getLogger(em.__name__)
+    level = em_logger.level
     em.populate_m_u_from_lookup = populate
+    em_logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
         em.populate_m_u_from_lookup = original
+        em_logger.setLevel(level)
+
+
+def fill_unobserved_m(linker, identifier_pairs: int) -> list[str]:
+    """Give every level that no training pass observed an m from the rule of three.
+
+    A level never seen among `identifier_pairs` pairs that share an NHS number, PNC id or
+    child id (almost all true matches) occurs in fewer than 3/N of matches, with 95%
+    confidence; that bound is a far better estimate than Splink's default m for an
+    untrained level. Returns the labels filled, for the log.
+    """
+    if identifier_pairs <= 0:
+        return []
+    bound = min(0.5, 3.0 / identifier_pairs)
+    filled = []
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison._comparison_levels_excluding_null:
+            if level._has_estimated_m_values or level._fix_m_probability:
+                continue
+            level._add_trained_m_probability(bound, f"rule of three: not seen in {identifier_pairs:,} identifier-matched pairs")
+            filled.append(f"{comparison.output_column_name}: {level.label_for_charts}")
+    if filled:
+        linker._populate_m_u_from_trained_values()
+        logger.info("m from the rule of three (%g) for levels no training pass observed: %s", bound, "; ".join(filled))
+    return filled

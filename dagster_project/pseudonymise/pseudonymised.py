@@ -180,12 +180,18 @@ def _expect(kind: str, column: str, severity: str, description: str, **kwargs) -
     }
 
 
-@lru_cache(maxsize=None)
 def suite(spec: FeedSpec):
     """The feed's suite for pseudonymised deliveries: the feed suite without its identifier
     expectations, with the pseudonymised layout and the token formats."""
+    return _suite(spec.name)
+
+
+@lru_cache(maxsize=None)
+def _suite(feed: str):
+    from dagster_project.feeds import FEEDS
     from dagster_project.quality.suites import derived_suite
 
+    spec = FEEDS[feed]
     extra = [
         _expect("expect_column_values_to_not_be_null", "key_id", "blocking", "Every row names the key its tokens were made with."),
         _expect("expect_column_values_to_not_be_null", "encoding_version", "blocking", "Every row names its encoding version."),

@@ -14,8 +14,9 @@ from typing import Any
 BLOCKING = "blocking"
 WARNING = "warning"
 SEVERITIES = (BLOCKING, WARNING)
-# A rate limit (`mostly` below 1) says nothing about a handful of rows: 3 missing postcodes
-# in an 11-row delivery is 27%, and pure chance. Below this many rows a rate is not judged.
+# A warning's rate limit (`mostly` below 1) says nothing about a handful of rows: 3 missing
+# postcodes in an 11-row delivery is 27%, and pure chance. Below this many rows such a rate
+# is not judged. Blocking rate limits (a broken record key) are judged at any size.
 MIN_ROWS_FOR_RATES = 30
 
 

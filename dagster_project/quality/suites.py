@@ -281,7 +281,13 @@ def _outcome(expectation: Any, gx_result: Any | None) -> ExpectationOutcome:
         extra = _column_mismatch(kwargs.get("column_set") or [], result)
     element_count = _integer(result.get("element_count"))
     mostly = base["mostly"]
-    if mostly is not None and mostly < 1 and element_count is not None and element_count < MIN_ROWS_FOR_RATES:
+    if (
+        base["severity"] != BLOCKING
+        and mostly is not None
+        and mostly < 1
+        and element_count is not None
+        and element_count < MIN_ROWS_FOR_RATES
+    ):
         return ExpectationOutcome(
             success=True, judged=False, element_count=element_count,
             unexpected_count=_integer(result.get("unexpected_count")),

@@ -10,7 +10,12 @@ from dagster_project import warehouse
 from dagster_project.feeds import FEEDS, FeedSpec
 from dagster_project.feeds.ingest import FeedIngest, ingest_feed
 from dagster_project.quality.suites import validate_frame
-from dagster_project.resources import HashKeyResource, LandingZoneResource, WarehouseResource
+from dagster_project.resources import (
+    HashKeyResource,
+    LandingZoneResource,
+    LinkageZoneResource,
+    WarehouseResource,
+)
 
 CHECK_NAME = "feed_expectations"
 
@@ -31,16 +36,22 @@ def _validation_rows(result: FeedIngest, run_id: str) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None).with_columns(validated_at=pl.lit(validated_at))
 
 
+def write_tokens(con, result: FeedIngest) -> None:
+    """Replace the feed's tokens in the linkage zone."""
+    with warehouse.transaction(con):
+        warehouse.replace_table(con, f"tokens.{result.feed}", result.tokens)
+
+
 def write_feed(con, result: FeedIngest, run_id: str) -> None:
-    """Replace the feed's staging, token and quality slices in one transaction."""
+    """Replace the feed's staging and quality slices in the warehouse in one transaction."""
     with warehouse.transaction(con):
         warehouse.replace_table(con, f"staging.{result.feed}", result.staging)
-        warehouse.replace_table(con, f"tokens.{result.feed}", result.tokens)
         warehouse.replace_partition(con, "quality.rejects", result.rejects, "feed", result.feed)
         warehouse.replace_partition(
             con, "quality.identifier_problems", result.problems, "feed", result.feed
         )
         warehouse.replace_partition(con, "quality.deliveries", result.deliveries, "feed", result.feed)
+        warehouse.run(con, warehouse.load_sql("quality/identifier_problem_counts.sql"))
         validations = _validation_rows(result, run_id)
         if validations.height:
             warehouse.append(con, "quality.validation_results", validations)
@@ -114,8 +125,8 @@ def build_staging_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         description=(
             f"{spec.description} Every delivery in the landing zone, validated against the "
             f"`{spec.name}` expectation suite, latest version of each `{spec.key}` wins. "
-            f"Writes `staging.{spec.name}` (attributes, no identifiers) and `tokens.{spec.name}` "
-            "(pseudonymous tokens for linkage)."
+            f"Writes `staging.{spec.name}` to the warehouse (attributes, no identifiers) and "
+            f"`tokens.{spec.name}` to the linkage zone (pseudonymous tokens for linkage)."
         ),
         check_specs=[
             dg.AssetCheckSpec(
@@ -128,11 +139,15 @@ def build_staging_asset(spec: FeedSpec) -> dg.AssetsDefinition:
     def _staging(
         context: dg.AssetExecutionContext,
         warehouse_db: WarehouseResource,
+        linkage_zone: LinkageZoneResource,
         landing: LandingZoneResource,
         hash_key: HashKeyResource,
     ) -> dg.MaterializeResult:
         key = hash_key.load()
         result = ingest_feed(spec, landing.root, key, validator=validate_frame)
+        # Tokens first: if the warehouse write then failed, the next run rewrites both.
+        with linkage_zone.connect() as con:
+            write_tokens(con, result)
         with warehouse_db.connect() as con:
             write_feed(con, result, context.run_id)
         context.log.info(

@@ -11,7 +11,7 @@ from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.run import DEFAULT_THRESHOLD, link_records
 from dagster_project.quality.suites import validate_frame
-from dagster_project.resources import ModelStoreResource, WarehouseResource
+from dagster_project.resources import LinkageZoneResource, ModelStoreResource, WarehouseResource
 
 PERSON_RECORDS = dg.AssetKey(["linkage", "person_records"])
 
@@ -73,11 +73,13 @@ def person_records(
     context: dg.AssetExecutionContext,
     config: LinkageConfig,
     warehouse_db: WarehouseResource,
+    linkage_zone: LinkageZoneResource,
     model_store: ModelStoreResource,
 ) -> dg.MaterializeResult:
     """Link the tokens of every staged feed and write `linkage.person_records`."""
-    with warehouse_db.connect() as con:
+    with linkage_zone.connect() as con:
         tokens = read_tokens(con)
+    with warehouse_db.connect() as con:
         previous = read_previous_person_ids(con)
     if tokens.is_empty():
         raise dg.Failure("No staged records in any feed: nothing to link. Materialise the staging assets first.")
@@ -100,9 +102,10 @@ def person_records(
             **result.timings,
         }]
     )
+    with linkage_zone.connect() as con, warehouse.transaction(con):
+        warehouse.replace_table(con, "linkage.links", result.links)
     with warehouse_db.connect() as con, warehouse.transaction(con):
         warehouse.replace_table(con, "linkage.person_records", result.person_records)
-        warehouse.replace_table(con, "linkage.links", result.links)
         warehouse.replace_table(con, "linkage.match_weight_histogram", result.weight_histogram)
         warehouse.append(con, "linkage.runs", run_row)
         warehouse.append(  # created on the first run even when there is nothing to record
