@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 import shutil
 import sys
@@ -30,9 +31,9 @@ from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
 from dagster_project.feeds.ingest import ingest_feed
 from dagster_project.linkage.evaluate import pairwise_scores, scores_by_group
-from dagster_project.linkage.run import link_records
+from dagster_project.linkage.run import DEFAULT_THRESHOLD, SWEEP_THRESHOLDS, link_records
 from dagster_project.pseudonymise.attacks import cluster_attack, encoded_names, frequency_attack
-from dagster_project.pseudonymise.cli import pseudonymise_file
+from dagster_project.pseudonymise.cli import pseudonymise_files
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.synthetic import SyntheticConfig, generate
 
@@ -62,18 +63,24 @@ def _tokens(landing: Path) -> pl.DataFrame:
     return pl.concat([ingest_feed(spec, landing, KEY).tokens for spec in FEEDS.values()], how="vertical_relaxed")
 
 
-def _score(tokens: pl.DataFrame, truth_dir: Path, seed: int, variant: str, out) -> None:
+def _score(tokens: pl.DataFrame, truth_dir: Path, seed: int, variant: str, out, sweep: bool = False) -> None:
     truth = pl.read_csv(truth_dir / "ground_truth.csv", infer_schema=False)
     persons = pl.read_csv(truth_dir / "persons.csv", infer_schema=False)
     start = time.perf_counter()
-    linked = link_records(tokens, model_dir=None, seed=seed, variant=variant)
+    others = tuple(t for t in SWEEP_THRESHOLDS if t != DEFAULT_THRESHOLD) if sweep else ()
+    linked = link_records(tokens, model_dir=None, seed=seed, variant=variant, other_thresholds=others)
     seconds = time.perf_counter() - start
     scores = pairwise_scores(linked.person_records, truth)
     out(f"  {variant} model: {tokens.height:,} records linked in {seconds:.1f} s "
         f"(train {linked.timings.get('train_s', 0):.1f}, predict {linked.timings['predict_s']:.1f}, "
         f"cluster {linked.timings['cluster_s']:.1f}); peak memory {peak_rss_gib():.2f} GiB\n")
-    out(f"    persons {linked.stats['persons']:,}; pairwise precision {scores.precision:.4f} "
-        f"recall {scores.recall:.4f} F1 {scores.f1:.4f}\n")
+    out(f"    at the platform's threshold {DEFAULT_THRESHOLD}: persons {linked.stats['persons']:,}; "
+        f"pairwise precision {scores.precision:.4f} recall {scores.recall:.4f} F1 {scores.f1:.4f}\n")
+    if sweep:
+        curve = {DEFAULT_THRESHOLD: scores, **{t: pairwise_scores(r, truth) for t, r in linked.alternatives.items()}}
+        out("    precision/recall by threshold: " + "; ".join(
+            f"{t}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}" for t, s in sorted(curve.items())
+        ) + "\n")
     groups = scores_by_group(linked.person_records, truth, persons, "ethnic_group")
     out("    recall by ethnic group: " + ", ".join(
         f"{g} {r:.4f}" for g, r in groups.select("group", "recall").iter_rows()
@@ -86,19 +93,21 @@ def bench_scale(args: argparse.Namespace, out) -> None:
     config = _generate(work, out, target_records=args.records, seed=args.seeds[0])
     if "encoding" in args.sections:
         outbox = work / "pseudonymised"
-        rows = 0
+        jobs = os.cpu_count() or 1
+        files = [d.path for spec in FEEDS.values() for d in discover(config.landing, spec.name)[0]]
         start = time.perf_counter()
-        for spec in FEEDS.values():
-            feed_start, feed_rows = time.perf_counter(), 0
-            for delivery in discover(config.landing, spec.name)[0]:
-                path = pseudonymise_file(delivery.path, KEY, outbox / spec.name, validate=False)
-                feed_rows += sum(1 for _ in path.open(encoding="utf-8")) - 1
-            seconds = time.perf_counter() - feed_start
-            rows += feed_rows
-            out(f"  pseudonymise {spec.name:<12} {feed_rows:>10,} records {seconds:7.1f} s {feed_rows / seconds:>10,.0f} records/s\n")
+        results = pseudonymise_files(files, KEY, outbox, jobs=jobs, validate=False)
         seconds = time.perf_counter() - start
-        out(f"  pseudonymise {'all feeds':<12} {rows:>10,} records {seconds:7.1f} s {rows / seconds:>10,.0f} records/s "
-            "(read, standardise, encode, write .pseudo.csv)\n")
+        rows = sum(r.rows for r in results)
+        out(f"  pseudonymise (veru-pseudonymise, {jobs} jobs): {rows:,} records in {len(files)} files, {seconds:.1f} s, "
+            f"{rows / seconds:,.0f} records/s (read, standardise, encode, write .pseudo.csv)\n")
+        single = max(results, key=lambda r: r.rows)
+        out(f"  largest file on one core: {single.rows:,} records in {single.seconds:.1f} s "
+            f"({single.rows / single.seconds:,.0f} records/s)\n")
+        for result in results:  # into the landing layout, landing/<feed>/<file>
+            feed_dir = outbox / result.target.name.split("_20")[0]
+            feed_dir.mkdir(exist_ok=True)
+            result.target.rename(feed_dir / result.target.name)
         start = time.perf_counter()
         staged = sum(ingest_feed(spec, outbox, KEY).staging.height for spec in FEEDS.values())
         seconds = time.perf_counter() - start
@@ -117,7 +126,7 @@ def bench_population(args: argparse.Namespace, seed: int, out) -> None:
     if "compare" in args.sections:
         tokens = _tokens(config.landing)
         for variant in ("fuzzy", "exact"):
-            _score(tokens, config.truth, seed, variant, out)
+            _score(tokens, config.truth, seed, variant, out, sweep=True)
     if "attack" in args.sections:
         names = encoded_names(config.landing, KEY)
         for field, tok, bf in (("surname", "sn_tok", "sn_bf"), ("forename", "fn_tok", "fn_bf")):

@@ -125,3 +125,10 @@ def test_pnc_standardisation_is_idempotent(year, serial):
     once = one(std.standardise_pnc, [raw])["pnc"][0]
     assert once is not None
     assert one(std.standardise_pnc, [once])["pnc"][0] == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(names)
+def test_single_name_standardiser_agrees_with_the_column_standardiser(raw):
+    words = std.name_words(pl.Series([raw], dtype=pl.String), drop_titles=False).to_list()[0] or []
+    assert std.standard_name_text(raw) == " ".join(words)

@@ -20,8 +20,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 import polars as pl
@@ -38,6 +42,32 @@ logger = logging.getLogger("veru-pseudonymise")
 
 class Refused(Exception):
     """The delivery cannot be pseudonymised; the message says why (never a value)."""
+
+
+@dataclass
+class Pseudonymised:
+    """What one file gave: where it was written and what the agency should know (no values)."""
+
+    source: str
+    target: Path
+    rows: int
+    key_id: str
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[tuple[str, int]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def log(self) -> None:
+        logger.info(
+            "%s → %s: %d rows, %d rejected, key id %s, %.1f s",
+            self.source, self.target.name, self.rows, len(self.rejected), self.key_id, self.seconds,
+        )
+        for warning in self.warnings:
+            logger.warning("  %s", warning)
+        for row, reason in self.rejected:
+            logger.warning("  row %d rejected: %s", row, reason)
+        for problem, count in self.problems:
+            logger.info("  identifier set to missing: %s (%d rows)", problem, count)
 
 
 def _delivery(path: Path, feed: str | None, date: str | None) -> Delivery:
@@ -63,14 +93,16 @@ def _delivery(path: Path, feed: str | None, date: str | None) -> Delivery:
 def pseudonymise_file(
     path: Path, key: HashKey, output_dir: Path | None = None, *, feed: str | None = None,
     date: str | None = None, validate: bool = True,
-) -> Path:
-    """Pseudonymise one delivery file; returns the path written."""
+) -> Pseudonymised:
+    """Pseudonymise one delivery file; raises Refused (with reasons) if it cannot be."""
+    start = time.perf_counter()
     delivery = _delivery(Path(path), feed, date)
     spec = FEEDS[delivery.feed]
     try:
         raw = read_delivery(delivery)
     except DeliveryError as exc:
         raise Refused(str(exc)) from None
+    warnings = []
     if validate:
         from dagster_project.quality.suites import validate_frame
 
@@ -78,7 +110,7 @@ def pseudonymise_file(
         if not result.success:
             raise Refused(f"{delivery.file_name} fails the {spec.name} expectations: {result.summary()}")
         if result.warning_failures:
-            logger.warning("%s: %s", delivery.file_name, result.summary())
+            warnings.append(result.summary())
     try:
         check_columns(spec, raw, list(spec.columns))
     except DeliveryError as exc:
@@ -89,24 +121,37 @@ def pseudonymise_file(
         f"{spec.name}_{delivery.extract_date.isoformat()}{PSEUDO_SUFFIX}"
     )
     write_pseudonymised(frame, target)
-    _report(delivery, frame, target, key)
-    return target
-
-
-def _report(delivery: Delivery, frame: pl.DataFrame, target: Path, key: HashKey) -> None:
-    rejected = frame.filter(pl.col("reject_reason").is_not_null())
+    rejected = frame.filter(pl.col("reject_reason").is_not_null()).select("row_number", "reject_reason")
     problems = (
         frame.select(pl.col("identifier_problems").str.split(";")).explode("identifier_problems").drop_nulls()
         .group_by("identifier_problems").len().sort("identifier_problems")
     )
-    logger.info(
-        "%s → %s: %d rows, %d rejected, key id %s",
-        delivery.file_name, target.name, frame.height, rejected.height, key.key_id,
+    return Pseudonymised(
+        source=delivery.file_name, target=target, rows=frame.height, key_id=key.key_id,
+        rejected=list(rejected.iter_rows()), problems=list(problems.iter_rows()), warnings=warnings,
+        seconds=time.perf_counter() - start,
     )
-    for row, reason in rejected.select("row_number", "reject_reason").iter_rows():
-        logger.warning("  row %d rejected: %s", row, reason)
-    for problem, count in problems.iter_rows():
-        logger.info("  identifier set to missing: %s (%d rows)", problem, count)
+
+
+def _in_worker(path: Path, secret: bytes, source: str, output_dir: Path | None, options: dict):
+    """Run in a worker process: returns the result or the refusal's text (never a value)."""
+    try:
+        return pseudonymise_file(path, HashKey(secret=secret, source=source), output_dir, **options)
+    except (Refused, FileExistsError) as exc:
+        return str(exc)
+
+
+def pseudonymise_files(
+    paths: list[Path], key: HashKey, output_dir: Path | None = None, *, jobs: int = 1, **options
+) -> list[Pseudonymised | str]:
+    """Pseudonymise several files, `jobs` at a time (each file is independent). Results
+    come back in the order of `paths`: a `Pseudonymised`, or the reason it was refused."""
+    if jobs <= 1 or len(paths) <= 1:
+        return [_in_worker(p, key.secret, key.source, output_dir, options) for p in paths]
+    # "spawn": forking a process that runs Polars' thread pool can deadlock.
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_in_worker, p, key.secret, key.source, output_dir, options) for p in paths]
+        return [f.result() for f in futures]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feed", choices=sorted(FEEDS), help="the feed, if the file name does not say")
     parser.add_argument("--date", help="the extract date YYYY-MM-DD, if the file name does not say")
     parser.add_argument("--no-validate", action="store_true", help="skip the expectation suite (not recommended)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="files encoded at once (default: CPUs)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     # The suite's own per-delivery log line repeats what this command reports. (Great
@@ -131,14 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", exc)
         return 2
     failures = 0
-    for path in args.files:
-        start = time.perf_counter()
-        try:
-            pseudonymise_file(path, key, args.output_dir, feed=args.feed, date=args.date, validate=not args.no_validate)
-            logger.info("  done in %.1f s", time.perf_counter() - start)
-        except (Refused, FileExistsError) as exc:
-            logger.error("%s", exc)
+    options = {"feed": args.feed, "date": args.date, "validate": not args.no_validate}
+    for outcome in pseudonymise_files(args.files, key, args.output_dir, jobs=args.jobs, **options):
+        if isinstance(outcome, str):
+            logger.error("%s", outcome)
             failures += 1
+        else:
+            outcome.log()
     return 2 if failures else 0
 
 

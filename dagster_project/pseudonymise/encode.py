@@ -39,6 +39,7 @@ from collections.abc import Iterable
 import jellyfish
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.pseudonymise.name_variants import forename_groups, surname_groups
@@ -158,12 +159,17 @@ class Encoder:
             bits[self._positions(padded[i : i + 2], purpose)] = 1
         return np.packbits(bits).tobytes()
 
-    def noise_masks(self, record_ids: pl.Series, field: str) -> np.ndarray:
-        """Per-record flip masks (n × BLOOM_BITS/8 bytes), keyed and deterministic."""
-        seeds = np.frombuffer(
-            b"".join(d[:8] for d in self.digests(record_ids.to_list(), f"bloom-noise/{field}")),
-            dtype=">u8",
+    def record_seeds(self, record_ids: pl.Series) -> np.ndarray:
+        """One secret 64-bit seed per record (keyed HMAC of its identity)."""
+        return np.frombuffer(
+            b"".join(d[:8] for d in self.digests(record_ids.to_list(), "bloom-noise")), dtype=">u8"
         ).astype(np.uint64)
+
+    @staticmethod
+    def noise_masks(seeds: np.ndarray, field: str) -> np.ndarray:
+        """Per-record flip masks (n × BLOOM_BITS/8 bytes) for one field, from record seeds."""
+        stream = np.uint64(int.from_bytes(field.encode()[:8].ljust(8, b"\0"), "big"))
+        seeds = _splitmix64(seeds ^ stream)
         words = BLOOM_BITS // 8  # one 64-bit draw yields 8 noise bytes, one per bit
         draws = np.empty((seeds.size, words), dtype=np.uint64)
         for i in range(words):
@@ -171,16 +177,20 @@ class Encoder:
         noise_bytes = draws.view(np.uint8).reshape(seeds.size, BLOOM_BITS)
         return np.packbits(noise_bytes < BLOOM_NOISE_THRESHOLD, axis=1)
 
-    def blooms(self, series: pl.Series, purpose: str, record_ids: pl.Series, field: str) -> pl.Series:
+    def blooms(self, series: pl.Series, purpose: str, seeds: np.ndarray, field: str) -> pl.Series:
         """Hardened Bloom filter per record: clean filter of the name XOR the record's noise."""
         clean = map_unique(series, lambda v: self.bloom_value(v, purpose), pl.Binary)
         present = clean.is_not_null().to_numpy()
         out = np.zeros((len(series), BLOOM_BITS // 8), dtype=np.uint8)
         if present.any():
             rows = np.frombuffer(b"".join(clean.filter(clean.is_not_null()).to_list()), dtype=np.uint8)
-            out[present] = rows.reshape(-1, BLOOM_BITS // 8) ^ self.noise_masks(record_ids.filter(pl.Series(present)), field)
-        values = [bytes(row) if keep else None for row, keep in zip(out, present)]
-        return pl.Series(series.name, values, dtype=pl.Binary)
+            out[present] = rows.reshape(-1, BLOOM_BITS // 8) ^ self.noise_masks(seeds[present], field)
+        width = BLOOM_BITS // 8
+        validity = pa.py_buffer(np.packbits(present, bitorder="little").tobytes())
+        array = pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(width), len(series), [validity, pa.py_buffer(out.tobytes())]
+        )
+        return pl.Series(series.name, pl.from_arrow(array)).cast(pl.Binary)
 
 
 def phonetic(series: pl.Series) -> pl.Series:
@@ -242,7 +252,7 @@ def encode_identity(std: pl.DataFrame, key: HashKey, record_ids: pl.Series) -> p
             )
         )
     ).to_series()
-    record_ids = record_ids.cast(pl.String)
+    seeds = enc.record_seeds(record_ids.cast(pl.String))
     columns = {
         "fn_tok": enc.tokens(forename, "name"),
         "mn_tok": enc.tokens(col("middle_names"), "middle_names"),
@@ -252,8 +262,8 @@ def encode_identity(std: pl.DataFrame, key: HashKey, record_ids: pl.Series) -> p
         "sn_nv_toks": enc.list_tokens(variant_groups(surname, surname=True), "name_variant"),
         "fn_ph": enc.tokens(phonetic(forename), "name_phonetic"),
         "sn_ph": enc.tokens(phonetic(surname), "name_phonetic"),
-        "fn_bf": enc.blooms(forename, "name", record_ids, "forename"),
-        "sn_bf": enc.blooms(surname, "name", record_ids, "surname"),
+        "fn_bf": enc.blooms(forename, "name", seeds, "forename"),
+        "sn_bf": enc.blooms(surname, "name", seeds, "surname"),
         "dob_tok": enc.tokens(dob_iso, "dob"),
         "dob_swap_tok": enc.tokens(dob_swapped, "dob"),
         "dob_y_tok": enc.tokens(dob.dt.year().cast(pl.String), "dob_year"),

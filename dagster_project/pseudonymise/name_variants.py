@@ -19,10 +19,9 @@ from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
 
-import polars as pl
 from nicknames import NickNamer
 
-from dagster_project.pseudonymise.standardise import name_words
+from dagster_project.pseudonymise.standardise import standard_name_text
 
 REVIEWED_LIST = "name_variants.csv"
 
@@ -41,8 +40,7 @@ SURNAME_FORM_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def _standard(value: str) -> str:
-    words = name_words(pl.Series([value]), drop_titles=False).to_list()[0] or []
-    return " ".join(words)
+    return standard_name_text(value)
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +67,7 @@ def _nicknamer() -> NickNamer:
     return NickNamer()
 
 
+@lru_cache(maxsize=200_000)
 def forename_groups(name: str) -> list[str]:
     """Groups of a standardised forename (sorted, always including the name itself)."""
     out = {name}
@@ -77,6 +76,7 @@ def forename_groups(name: str) -> list[str]:
     return sorted(g for g in out if g)
 
 
+@lru_cache(maxsize=200_000)
 def surname_groups(name: str) -> list[str]:
     """Groups of a standardised surname: itself, reviewed groups of it and of its parts,
     and the other gender's form of a gendered Slavic or Baltic surname."""

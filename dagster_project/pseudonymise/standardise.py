@@ -12,6 +12,7 @@ unchanged (property-tested).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 
 import polars as pl
@@ -80,6 +81,17 @@ def name_words(series: pl.Series, *, drop_titles: bool) -> pl.Series:
     if drop_titles:
         words = words.list.eval(pl.element().filter(~pl.element().is_in(list(TITLES))))
     return words.alias(series.name)
+
+
+_APOSTROPHES = re.compile(r"['’`]")
+_NOT_LETTERS = re.compile(r"[^A-Z]+")
+
+
+def standard_name_text(value: str) -> str:
+    """One name standardised as `name_words` does a column (no titles removed), words
+    joined by single spaces. For lookups of single names, where Polars would be slow."""
+    ascii_text = unidecode(value) if not value.isascii() else value
+    return _NOT_LETTERS.sub(" ", _APOSTROPHES.sub("", ascii_text.upper())).strip()
 
 
 def standardise_forenames(df: pl.DataFrame, column: str) -> pl.DataFrame:
