@@ -102,8 +102,27 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     run(con, "COMMIT")
 
 
-def _register(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, alias: str) -> None:
+def drop_tables(con: duckdb.DuckDBPyConnection, names: list[str], why: str) -> None:
+    for name in names:
+        if table_exists(con, name):
+            logger.warning("Dropping %s from %s: %s", name, con.sql("SELECT current_database()").fetchall()[0][0], why)
+            run(con, f"DROP TABLE {_checked(name)}")
+
+
+class SchemaMismatchError(RuntimeError):
+    """A frame cannot be written into an existing table without losing data."""
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, alias: str = "__veru_src"):
     con.register(alias, frame.to_arrow())
+    try:
+        yield alias
+    finally:
+        try:
+            con.unregister(alias)
+        except duckdb.Error:  # an aborted transaction refuses it; the error being raised matters more
+            pass
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -112,16 +131,30 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, name: str) -> None:
         run(con, f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
 
+def _evolve(con: duckdb.DuckDBPyConnection, name: str, alias: str) -> None:
+    """Add to table `name` the columns `alias` has and it lacks (the platform grew a column).
+
+    A column whose type changed is refused: converting it could lose data silently.
+    """
+    existing = {c: t for c, t, *_ in con.sql(f"DESCRIBE {name}").fetchall()}
+    incoming = {c: t for c, t, *_ in con.sql(f"DESCRIBE SELECT * FROM {alias}").fetchall()}
+    for column, dtype in incoming.items():
+        if column not in existing:
+            logger.info("Adding column %s (%s) to %s", column, dtype, name)
+            run(con, f'ALTER TABLE {name} ADD COLUMN "{column}" {dtype}')
+        elif existing[column] != dtype and incoming[column] != "NULL":
+            raise SchemaMismatchError(
+                f"Cannot write {name}: column {column} is {existing[column]} in the warehouse but "
+                f"{dtype} in the new data. Migrate or drop the table deliberately."
+            )
+
+
 def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Replace `name` with `frame` (call inside `transaction` to group several)."""
     name = _checked(name)
     _ensure_schema(con, name)
-    alias = "__veru_src"
-    _register(con, frame, alias)
-    try:
+    with _registered(con, frame) as alias:
         run(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {alias}")
-    finally:
-        con.unregister(alias)
 
 
 def replace_partition(
@@ -134,28 +167,22 @@ def replace_partition(
     name = _checked(name)
     _checked(column)
     _ensure_schema(con, name)
-    alias = "__veru_src"
-    _register(con, frame, alias)
-    try:
+    with _registered(con, frame) as alias:
         if table_exists(con, name):
+            _evolve(con, name, alias)
             run(con, f"DELETE FROM {name} WHERE {column} = ?", [value])
             run(con, f"INSERT INTO {name} BY NAME SELECT * FROM {alias}")
         else:
             run(con, f"CREATE TABLE {name} AS SELECT * FROM {alias}")
-    finally:
-        con.unregister(alias)
 
 
 def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Append rows to a history table (creating it from the frame's schema the first time)."""
     name = _checked(name)
     _ensure_schema(con, name)
-    alias = "__veru_src"
-    _register(con, frame, alias)
-    try:
+    with _registered(con, frame) as alias:
         if table_exists(con, name):
+            _evolve(con, name, alias)
             run(con, f"INSERT INTO {name} BY NAME SELECT * FROM {alias}")
         else:
             run(con, f"CREATE TABLE {name} AS SELECT * FROM {alias}")
-    finally:
-        con.unregister(alias)

@@ -20,7 +20,7 @@ def test_definitions_load_with_every_asset_check_schedule_and_sensor():
     assert defs.resolve_schedule_def("weekly_refresh").cron_schedule == "0 6 * * 1"
     assert defs.resolve_sensor_def("landing_zone_sensor") is not None
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
-    assert {"feed_expectations", "person_records_expectations", "every_record_linked"} <= checks
+    assert {"feed_expectations", "person_records_expectations", "every_record_linked", "warehouse_holds_no_tokens"} <= checks
 
 
 def _evaluate(sensor, landing, cursor):

@@ -69,7 +69,7 @@ def test_every_asset_materialises_and_every_check_passes(run):
         *(f"staging/{f}" for f in FEED_NAMES), "linkage/person_records", "cohorts/person_summary"
     }
     checks = result.get_asset_check_evaluations()
-    assert {c.check_name for c in checks} >= {"feed_expectations", "every_record_linked", "person_records_expectations"}
+    assert {c.check_name for c in checks} >= {"feed_expectations", "every_record_linked", "person_records_expectations", "warehouse_holds_no_tokens"}
     failed = [(c.asset_key.to_user_string(), c.check_name, c.description) for c in checks if not c.passed]
     assert failed == []
 

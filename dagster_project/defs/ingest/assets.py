@@ -45,6 +45,8 @@ def write_tokens(con, result: FeedIngest) -> None:
 def write_feed(con, result: FeedIngest, run_id: str) -> None:
     """Replace the feed's staging and quality slices in the warehouse in one transaction."""
     with warehouse.transaction(con):
+        # Warehouses from before the split-file model held tokens; they belong in the linkage zone only.
+        warehouse.drop_tables(con, [f"tokens.{result.feed}"], "tokens live in the linkage zone only")
         warehouse.replace_table(con, f"staging.{result.feed}", result.staging)
         warehouse.replace_partition(con, "quality.rejects", result.rejects, "feed", result.feed)
         warehouse.replace_partition(

@@ -10,6 +10,7 @@ from dagster_project import warehouse
 from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.run import DEFAULT_THRESHOLD, link_records
+from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
 from dagster_project.quality.suites import validate_frame
 from dagster_project.resources import LinkageZoneResource, ModelStoreResource, WarehouseResource
 
@@ -36,6 +37,22 @@ def read_previous_person_ids(con) -> pl.DataFrame | None:
     return con.sql(
         "SELECT source_feed || '|' || record_key AS record_id, person_id FROM linkage.person_records"
     ).pl()
+
+
+def no_tokens_check(con) -> dg.AssetCheckResult:
+    """The split-file model, checked: no token column or token table in the warehouse."""
+    found = con.sql(
+        "SELECT table_schema || '.' || table_name || '.' || column_name FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND (table_schema = 'tokens' OR column_name IN "
+        f"({', '.join(repr(c) for c in TOKEN_SCHEMA)}))"
+    ).fetchall()
+    return dg.AssetCheckResult(
+        check_name="warehouse_holds_no_tokens",
+        asset_key=PERSON_RECORDS,
+        passed=not found,
+        metadata={"token_columns_found": len(found)},
+        description="no token in the warehouse" if not found else f"tokens found: {', '.join(c for (c,) in found[:5])}",
+    )
 
 
 def coverage_check(tokens: pl.DataFrame, person_records: pl.DataFrame) -> dg.AssetCheckResult:
@@ -67,6 +84,8 @@ def coverage_check(tokens: pl.DataFrame, person_records: pl.DataFrame) -> dg.Ass
                           description="The person_records Great Expectations suite passes."),
         dg.AssetCheckSpec("every_record_linked", asset=PERSON_RECORDS,
                           description="Every staged record has exactly one person_id."),
+        dg.AssetCheckSpec("warehouse_holds_no_tokens", asset=PERSON_RECORDS,
+                          description="The warehouse analysts read holds no token column and no token table."),
     ],
 )
 def person_records(
@@ -105,6 +124,7 @@ def person_records(
     with linkage_zone.connect() as con, warehouse.transaction(con):
         warehouse.replace_table(con, "linkage.links", result.links)
     with warehouse_db.connect() as con, warehouse.transaction(con):
+        warehouse.drop_tables(con, ["linkage.links"], "pairwise link evidence lives in the linkage zone only")
         warehouse.replace_table(con, "linkage.person_records", result.person_records)
         warehouse.replace_table(con, "linkage.match_weight_histogram", result.weight_histogram)
         warehouse.append(con, "linkage.runs", run_row)
@@ -113,6 +133,8 @@ def person_records(
             "linkage.person_lineage",
             result.lineage.with_columns(run_id=pl.lit(context.run_id), recorded_at=pl.lit(now)),
         )
+    with warehouse_db.connect(read_only=True) as con:
+        tokens_check = no_tokens_check(con)
 
     model_metadata = {"model_json": dg.MetadataValue.path(str(result.model_path))} if result.model_path else {}
     suite = validate_frame(result.person_records, "person_records", label=context.run_id)
@@ -143,5 +165,6 @@ def person_records(
                           "warning_failures": suite.warning_failures},
             ),
             coverage_check(tokens, result.person_records),
+            tokens_check,
         ],
     )
