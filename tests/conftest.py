@@ -41,3 +41,29 @@ def _no_ambient_env(monkeypatch):
     for var in list(os.environ):
         if var.startswith("VERU_"):
             monkeypatch.delenv(var, raising=False)
+
+
+def materialise_everything(*, warehouse: Path, zone: Path, landing: Path, key_file: Path, models: Path):
+    """Materialise every asset (with their checks) in-process against these paths."""
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+    from dagster_project.resources import (
+        HashKeyResource,
+        LandingZoneResource,
+        LinkageZoneResource,
+        ModelStoreResource,
+        WarehouseResource,
+    )
+
+    return dg.materialize(
+        list(defs.assets),
+        resources={
+            "warehouse_db": WarehouseResource(path=str(warehouse)),
+            "linkage_zone": LinkageZoneResource(path=str(zone)),
+            "landing": LandingZoneResource(path=str(landing)),
+            "hash_key": HashKeyResource(key_file=str(key_file)),
+            "model_store": ModelStoreResource(path=str(models)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )

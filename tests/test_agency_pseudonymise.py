@@ -12,14 +12,8 @@ from dagster_project.feeds import FEEDS
 from dagster_project.feeds.ingest import ingest_feed
 from dagster_project.pseudonymise.cli import Refused, main, pseudonymise_file
 from dagster_project.pseudonymise.keys import HashKey, write_new_key
-from dagster_project.resources import (
-    HashKeyResource,
-    LandingZoneResource,
-    LinkageZoneResource,
-    ModelStoreResource,
-    WarehouseResource,
-)
 from dagster_project.synthetic import SyntheticConfig, generate
+from conftest import materialise_everything
 
 pytestmark = pytest.mark.slow
 
@@ -60,18 +54,8 @@ def pseudonymised_copy(landing: Path, target: Path, key: HashKey, feeds=tuple(FE
 
 
 def materialise(root: Path, landing: Path, key_file: Path) -> dg.ExecuteInProcessResult:
-    from dagster_project.definitions import defs
-
-    return dg.materialize(
-        list(defs.assets),
-        resources={
-            "warehouse_db": WarehouseResource(path=str(root / "veru.duckdb")),
-            "linkage_zone": LinkageZoneResource(path=str(root / "zone.duckdb")),
-            "landing": LandingZoneResource(path=str(landing)),
-            "hash_key": HashKeyResource(key_file=str(key_file)),
-            "model_store": ModelStoreResource(path=str(root / "models")),
-        },
-        instance=dg.DagsterInstance.ephemeral(),
+    return materialise_everything(
+        warehouse=root / "veru.duckdb", zone=root / "zone.duckdb", landing=landing, key_file=key_file, models=root / "models"
     )
 
 

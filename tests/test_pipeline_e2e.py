@@ -5,7 +5,6 @@ One module-scoped materialisation (about a minute) serves every assertion here.
 
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 
@@ -14,14 +13,8 @@ from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.evaluate import pairwise_scores
 from dagster_project.pseudonymise.keys import write_new_key
 from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
-from dagster_project.resources import (
-    HashKeyResource,
-    LandingZoneResource,
-    LinkageZoneResource,
-    ModelStoreResource,
-    WarehouseResource,
-)
 from dagster_project.synthetic import SyntheticConfig, generate
+from conftest import materialise_everything
 from plaintext_scan import collect_identifiers, scan_warehouse
 
 pytestmark = pytest.mark.slow
@@ -34,12 +27,6 @@ PEOPLE = 1000
 F1_FLOOR = 0.95
 
 
-def all_assets():
-    from dagster_project.definitions import defs
-
-    return list(defs.assets)
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root: Path = tmp_path_factory.mktemp("e2e")
@@ -50,14 +37,13 @@ def run(tmp_path_factory):
         )
     )
     write_new_key(root / "secrets" / "test.key")
-    resources = {
-        "warehouse_db": WarehouseResource(path=str(root / "warehouse" / "veru.duckdb")),
-        "linkage_zone": LinkageZoneResource(path=str(root / "warehouse" / "linkage_zone.duckdb")),
-        "landing": LandingZoneResource(path=str(root / "landing")),
-        "hash_key": HashKeyResource(key_file=str(root / "secrets" / "test.key")),
-        "model_store": ModelStoreResource(path=str(root / "models")),
-    }
-    result = dg.materialize(all_assets(), resources=resources, instance=dg.DagsterInstance.ephemeral())
+    result = materialise_everything(
+        warehouse=root / "warehouse" / "veru.duckdb",
+        zone=root / "warehouse" / "linkage_zone.duckdb",
+        landing=root / "landing",
+        key_file=root / "secrets" / "test.key",
+        models=root / "models",
+    )
     return root, result
 
 

@@ -1,6 +1,5 @@
 """Warehouse writes: atomic, and tolerant of the platform growing a column."""
 
-import duckdb
 import polars as pl
 import pytest
 

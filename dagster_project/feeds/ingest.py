@@ -19,7 +19,6 @@ leave this module.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import traceback
 from collections.abc import Callable
