@@ -12,8 +12,10 @@ export VERU_WAREHOUSE ?= warehouse/veru.duckdb
 export VERU_HASH_KEY_FILE ?= secrets/dev.key
 export VERU_REFERENCE_DIR ?= reference
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+# Synthetic ground truth: enables the linkage evaluation asset (demo only; production has none).
+export VERU_TRUTH_DIR ?= truth
 
-.PHONY: demo test bench dev dagster-home venv clean lock
+.PHONY: demo test bench dev dagster-home browser venv clean lock
 
 venv: $(STAMP)
 
@@ -37,8 +39,15 @@ dagster-home:
 	mkdir -p "$(DAGSTER_HOME)" warehouse
 	test -f "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The browser tests open the linkage dashboards in Debian's headless Chromium (installed if missing).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 # Throughput, wall time and memory at 1,000,000 records (override: make bench RECORDS=200000).
 RECORDS ?= 1000000

@@ -7,8 +7,11 @@ Sections (all by default; `--sections` picks some):
   and the platform's staging of those files; records/second each.
 - **linkage**: link every staged record (the platform's model): wall time, peak memory,
   pairwise precision/recall/F1 against the ground truth.
-- **compare**: at `--people` (default 20,000) per seed in `--seeds`: the platform's model
-  against the same model on exact tokens only, with recall by ethnic group.
+- **compare**: at `--people` (default 20,000) per seed in `--seeds` (the tuning seeds): the
+  platform's model against the same model on exact tokens only, precision/recall by
+  threshold, recall by ethnic group, and the threshold the selection rule picks.
+- **quality**: on a fresh population (`--fresh-seed`, never used for tuning): the platform
+  against plain Splink on the plaintext of the same feeds, both F1s and both times.
 - **attack**: frequency attacks on the name encodings of that population.
 
 Nothing here is a pass/fail test: it prints what it measured.
@@ -31,14 +34,20 @@ from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
 from dagster_project.feeds.ingest import ingest_feed
 from dagster_project.linkage.evaluate import pairwise_scores, scores_by_group
-from dagster_project.linkage.run import DEFAULT_THRESHOLD, SWEEP_THRESHOLDS, link_records
+from dagster_project.linkage.run import (
+    DEFAULT_THRESHOLD,
+    PRECISION_FLOOR,
+    SWEEP_THRESHOLDS,
+    choose_threshold,
+    link_records,
+)
 from dagster_project.pseudonymise.attacks import cluster_attack, encoded_names, frequency_attack
 from dagster_project.pseudonymise.cli import pseudonymise_files
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.synthetic import SyntheticConfig, generate
 
 logger = logging.getLogger(__name__)
-SECTIONS = ("encoding", "linkage", "compare", "attack")
+SECTIONS = ("encoding", "linkage", "compare", "quality", "attack")
 KEY = HashKey(secret=b"benchmark-key-not-secret-32bytes!!", source="bench")
 
 
@@ -63,7 +72,8 @@ def _tokens(landing: Path) -> pl.DataFrame:
     return pl.concat([ingest_feed(spec, landing, KEY).tokens for spec in FEEDS.values()], how="vertical_relaxed")
 
 
-def _score(tokens: pl.DataFrame, truth_dir: Path, seed: int, variant: str, out, sweep: bool = False) -> None:
+def _score(tokens: pl.DataFrame, truth_dir: Path, seed: int, variant: str, out, sweep: bool = False) -> dict:
+    """Link, print the figures, and return the precision/recall curve (threshold → (P, R))."""
     truth = pl.read_csv(truth_dir / "ground_truth.csv", infer_schema=False)
     persons = pl.read_csv(truth_dir / "persons.csv", infer_schema=False)
     start = time.perf_counter()
@@ -81,10 +91,21 @@ def _score(tokens: pl.DataFrame, truth_dir: Path, seed: int, variant: str, out, 
         out("    precision/recall by threshold: " + "; ".join(
             f"{t}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}" for t, s in sorted(curve.items())
         ) + "\n")
+    if sweep and variant == "fuzzy":
+        out("    blocking analysis (comparisons each prediction rule adds):\n" + "".join(
+            f"      {marginal:>12,} {cumulative:>12,}  {rule}\n"
+            for rule, marginal, cumulative in linked.blocking.select(
+                "blocking_rule", "marginal_comparisons", "cumulative_comparisons"
+            ).iter_rows()
+        ))
     groups = scores_by_group(linked.person_records, truth, persons, "ethnic_group")
     out("    recall by ethnic group: " + ", ".join(
         f"{g} {r:.4f}" for g, r in groups.select("group", "recall").iter_rows()
-    ) + "\n")
+    ) + f" (largest gap below overall: {100 * (scores.recall - groups['recall'].min()):.1f} points)\n")
+    curve = {DEFAULT_THRESHOLD: scores}
+    if sweep:
+        curve.update({t: pairwise_scores(r, truth) for t, r in linked.alternatives.items()})
+    return {t: (s.precision, s.recall) for t, s in curve.items()}
 
 
 def bench_scale(args: argparse.Namespace, out) -> None:
@@ -119,20 +140,49 @@ def bench_scale(args: argparse.Namespace, out) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def bench_population(args: argparse.Namespace, seed: int, out) -> None:
+def bench_population(args: argparse.Namespace, seed: int, out) -> dict:
     work = args.workdir / f"people{seed}"
     out(f"== {args.people:,} people, seed {seed} ==\n")
     config = _generate(work, out, people=args.people, seed=seed)
+    curve = {}
     if "compare" in args.sections:
         tokens = _tokens(config.landing)
-        for variant in ("fuzzy", "exact"):
-            _score(tokens, config.truth, seed, variant, out, sweep=True)
+        curve = _score(tokens, config.truth, seed, "fuzzy", out, sweep=True)
+        _score(tokens, config.truth, seed, "exact", out, sweep=True)
     if "attack" in args.sections:
         names = encoded_names(config.landing, KEY)
         for field, tok, bf in (("surname", "sn_tok", "sn_bf"), ("forename", "fn_tok", "fn_bf")):
             out(f"  frequency attack on {field}s: exact tokens {frequency_attack(names[field], names[tok])}\n")
             out(f"  frequency attack on {field}s: Bloom filters {frequency_attack(names[field], names[bf])}\n")
             out(f"  cluster-then-align attack on {field} Bloom filters: {cluster_attack(names[field], names[bf])}\n")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return curve
+
+
+def bench_quality(args: argparse.Namespace, out) -> None:
+    from dagster_project.linkage.baseline import link_plaintext, plaintext_records
+
+    work = args.workdir / f"fresh{args.fresh_seed}"
+    out(f"== Fresh population: {args.people:,} people, seed {args.fresh_seed} (not used for tuning) ==\n")
+    config = _generate(work, out, people=args.people, seed=args.fresh_seed)
+    truth = pl.read_csv(config.truth / "ground_truth.csv", infer_schema=False)
+    start = time.perf_counter()
+    tokens = _tokens(config.landing)
+    encode_s = time.perf_counter() - start
+    platform_curve = _score(tokens, config.truth, args.fresh_seed, "fuzzy", out)
+    p, r = platform_curve[DEFAULT_THRESHOLD]
+    start = time.perf_counter()
+    plaintext = plaintext_records(config.landing)
+    read_s = time.perf_counter() - start
+    baseline, timings = link_plaintext(plaintext, threshold=DEFAULT_THRESHOLD, seed=args.fresh_seed)
+    base = pairwise_scores(baseline, truth)
+    out(f"  plain Splink on plaintext: {plaintext.height:,} records; read + standardise {read_s:.1f} s, "
+        f"train {timings['train_s']:.1f} s, predict + cluster {timings['predict_and_cluster_s']:.1f} s\n")
+    out(f"    pairwise precision {base.precision:.4f} recall {base.recall:.4f} F1 {base.f1:.4f}\n")
+    f1 = 2 * p * r / (p + r)
+    out(f"  platform on tokens (ingest + encode {encode_s:.1f} s): F1 {f1:.4f} vs plaintext baseline F1 {base.f1:.4f} "
+        f"({'above' if f1 > base.f1 else 'NOT above'}); precision {p:.4f} (target 0.995), recall {r:.4f} (target 0.98)\n")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -142,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000, help="landing records for encoding and linkage")
     parser.add_argument("--people", type=int, default=20_000, help="persons for the model comparison and attacks")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[7], help="one population per seed")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[3, 8, 13, 21], help="tuning populations")
+    parser.add_argument("--fresh-seed", type=int, default=99, help="the untuned population for the quality section")
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--workdir", type=Path, default=Path("bench_output"))
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
@@ -156,9 +207,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if {"encoding", "linkage"} & set(args.sections):
         bench_scale(args, out)
+    if "quality" in args.sections:
+        bench_quality(args, out)
     if {"compare", "attack"} & set(args.sections):
-        for seed in args.seeds:
-            bench_population(args, seed, out)
+        curves = {seed: bench_population(args, seed, out) for seed in args.seeds}
+        if "compare" in args.sections:
+            chosen = choose_threshold(curves)
+            out(f"== Threshold: the highest mean F1 among thresholds with precision >= {PRECISION_FLOOR} on "
+                f"every seed ({', '.join(map(str, args.seeds))}): {chosen} (the platform uses {DEFAULT_THRESHOLD})\n")
     return 0
 
 

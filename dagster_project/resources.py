@@ -77,6 +77,22 @@ class ModelStoreResource(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class GroundTruthResource(dg.ConfigurableResource):
+    """A synthetic ground truth (`VERU_TRUTH_DIR`, written by veru-synth): ground_truth.csv
+    and persons.csv. Only the evaluation asset reads it; real deployments have none."""
+
+    path: str
+
+    def read(self) -> tuple["pl.DataFrame", "pl.DataFrame"]:
+        import polars as pl
+
+        root = Path(self.path)
+        return (
+            pl.read_csv(root / "ground_truth.csv", infer_schema=False),
+            pl.read_csv(root / "persons.csv", infer_schema=False),
+        )
+
+
 def resources_from_environment(env: Environment | None = None) -> dict[str, dg.ConfigurableResource]:
     env = env or Environment.from_env()
     # The key file path goes through EnvVar so Dagster never displays it as plain config.
@@ -87,4 +103,5 @@ def resources_from_environment(env: Environment | None = None) -> dict[str, dg.C
         "landing": LandingZoneResource(path=str(env.landing_dir)),
         "hash_key": HashKeyResource(key_file=key_file),
         "model_store": ModelStoreResource(path=str(env.model_dir)),
+        **({"ground_truth": GroundTruthResource(path=str(env.truth_dir))} if env.truth_dir else {}),
     }

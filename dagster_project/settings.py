@@ -16,6 +16,7 @@ WAREHOUSE_VAR = "VERU_WAREHOUSE"
 HASH_KEY_FILE_VAR = "VERU_HASH_KEY_FILE"
 MODEL_DIR_VAR = "VERU_MODEL_DIR"
 LINKAGE_ZONE_VAR = "VERU_LINKAGE_ZONE"
+TRUTH_DIR_VAR = "VERU_TRUTH_DIR"  # synthetic data only: enables the linkage evaluation asset
 
 DEFAULT_LANDING_DIR = "landing"
 DEFAULT_WAREHOUSE = "warehouse/veru.duckdb"
@@ -32,6 +33,7 @@ class Environment:
     hash_key_file: Path | None
     model_dir: Path
     linkage_zone: Path
+    truth_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Environment":
@@ -43,4 +45,5 @@ class Environment:
             hash_key_file=Path(key_file) if key_file else None,
             model_dir=Path(env.get(MODEL_DIR_VAR) or DEFAULT_MODEL_DIR),
             linkage_zone=Path(env.get(LINKAGE_ZONE_VAR) or DEFAULT_LINKAGE_ZONE),
+            truth_dir=Path(env[TRUTH_DIR_VAR]) if env.get(TRUTH_DIR_VAR) else None,
         )

@@ -25,3 +25,25 @@ def test_over_linking_lowers_precision():
     s = pairwise_scores(predicted, truth)
     assert s.precision == pytest.approx(1 / 3)
     assert s.recall == 1.0
+
+
+def test_scores_by_feed_pair_count_cross_feed_pairs():
+    from dagster_project.linkage.evaluate import scores_by_feed_pair
+
+    truth = frame([("p", "1", "A"), ("h", "2", "A"), ("h", "3", "A"), ("p", "4", "B")])
+    predicted = frame([("p", "1", "X"), ("h", "2", "X"), ("h", "3", "Y"), ("p", "4", "X")])
+    s = {(r["feed_a"], r["feed_b"]): r for r in scores_by_feed_pair(predicted, truth).iter_rows(named=True)}
+    # true: h-p pairs 1*2=2, h-h 1; predicted: X holds p1,h2,p4 -> h-p 2, p-p 1; Y alone
+    assert (s[("h", "p")]["true_pairs"], s[("h", "p")]["predicted_pairs"], s[("h", "p")]["true_positive_pairs"]) == (2, 2, 1)
+    assert s[("h", "h")]["recall"] == 0.0
+    assert s[("p", "p")]["precision"] == 0.0
+
+
+def test_cluster_scores_count_only_exact_clusters():
+    from dagster_project.linkage.evaluate import cluster_scores
+
+    truth = frame([("p", "1", "A"), ("p", "2", "A"), ("p", "3", "B"), ("p", "4", "C")])
+    predicted = frame([("p", "1", "X"), ("p", "2", "X"), ("p", "3", "Y"), ("p", "4", "Y")])
+    s = cluster_scores(predicted, truth)
+    assert (s.predicted_clusters, s.true_clusters, s.exact_clusters) == (2, 3, 1)
+    assert s.precision == 0.5 and s.recall == pytest.approx(1 / 3)

@@ -5,6 +5,7 @@ One module-scoped materialisation (about a minute) serves every assertion here.
 
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 
@@ -148,3 +149,41 @@ def test_notebooks_run_top_to_bottom_on_the_warehouse(run, notebook, monkeypatch
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
     errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
+
+
+def test_the_evaluation_asset_scores_the_linkage_by_feed_pair_and_group(run):
+    from dagster_project.defs.linkage.evaluation import linkage_evaluation
+    from dagster_project.resources import GroundTruthResource, WarehouseResource
+
+    root, _ = run
+    result = dg.materialize(
+        [linkage_evaluation],
+        resources={
+            "warehouse_db": WarehouseResource(path=str(root / "warehouse" / "veru.duckdb")),
+            "ground_truth": GroundTruthResource(path=str(root / "truth")),
+        },
+    )
+    assert result.success
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["pairwise_f1"].value >= F1_FLOOR
+    assert 0 < metadata["cluster_precision"].value <= 1
+    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+        scopes = dict(con.sql("SELECT scope, count(*) FROM linkage.evaluation GROUP BY scope").fetchall())
+    assert scopes["overall"] == 2 and scopes["ethnic_group"] >= 4 and scopes["feed_pair"] >= 6
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == "quality_targets"
+
+
+def test_linkage_reports_are_written_beside_the_model_and_private(run):
+    root, _ = run
+    (folder,) = [p.parent for p in (root / "models").glob("*/model.json")]
+    for name in ("match_weights", "m_u_parameters", "comparison_viewer", "cluster_studio", "blocking_rules"):
+        page = folder / f"{name}.html"
+        assert page.stat().st_size > 10_000 and oct(page.stat().st_mode & 0o777) == "0o600", name
+        assert "fonts.googleapis.com" not in page.read_text(encoding="utf-8")
+    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+        review = warehouse.read_table(con, "linkage.clerical_review")
+        blocking = warehouse.read_table(con, "linkage.blocking_analysis")
+    assert {"record_key_l", "record_key_r", "forename", "dob"} <= set(review.columns)
+    assert not any(c.endswith("_tok") or c.endswith("_bf") for c in review.columns)
+    assert blocking["marginal_comparisons"].sum() == blocking["cumulative_comparisons"].max()

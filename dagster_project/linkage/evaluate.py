@@ -109,3 +109,71 @@ def scores_by_group(person_records: pl.DataFrame, truth: pl.DataFrame, persons: 
         )
         .sort("group")
     )
+
+
+def _joined(person_records: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    return person_records.select("source_feed", "record_key", "person_id").join(
+        truth.select("source_feed", "record_key", pl.col("person_id").alias("true_id")),
+        on=["source_feed", "record_key"],
+        how="inner",
+    )
+
+
+def scores_by_feed_pair(person_records: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """Pairwise precision, recall and F1 for pairs between each two feeds (and within one)."""
+    joined = _joined(person_records, truth)
+
+    def pairs(by: list[str], name: str) -> pl.DataFrame:
+        counts = joined.group_by([*by, "source_feed"]).len()
+        cross = counts.join(counts, on=by, suffix="_r").filter(pl.col("source_feed") <= pl.col("source_feed_r"))
+        return (
+            cross.with_columns(
+                pairs=pl.when(pl.col("source_feed") == pl.col("source_feed_r"))
+                .then(pl.col("len") * (pl.col("len") - 1) / 2)
+                .otherwise(pl.col("len") * pl.col("len_r"))
+            )
+            .group_by(pl.col("source_feed").alias("feed_a"), pl.col("source_feed_r").alias("feed_b"))
+            .agg(pl.col("pairs").sum().cast(pl.Int64).alias(name))
+        )
+
+    frame = (
+        pairs(["true_id"], "true_pairs")
+        .join(pairs(["person_id"], "predicted_pairs"), on=["feed_a", "feed_b"], how="full", coalesce=True)
+        .join(pairs(["person_id", "true_id"], "true_positive_pairs"), on=["feed_a", "feed_b"], how="full", coalesce=True)
+        .fill_null(0)
+    )
+    return frame.with_columns(
+        precision=pl.when(pl.col("predicted_pairs") > 0).then(pl.col("true_positive_pairs") / pl.col("predicted_pairs")),
+        recall=pl.when(pl.col("true_pairs") > 0).then(pl.col("true_positive_pairs") / pl.col("true_pairs")),
+    ).with_columns(
+        f1=2 * pl.col("precision") * pl.col("recall") / (pl.col("precision") + pl.col("recall"))
+    ).sort("feed_a", "feed_b")
+
+
+@dataclass(frozen=True)
+class ClusterScores:
+    predicted_clusters: int
+    true_clusters: int
+    exact_clusters: int
+
+    @property
+    def precision(self) -> float:
+        return self.exact_clusters / self.predicted_clusters if self.predicted_clusters else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.exact_clusters / self.true_clusters if self.true_clusters else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def cluster_scores(person_records: pl.DataFrame, truth: pl.DataFrame) -> ClusterScores:
+    """A predicted person is correct when it holds exactly one true person's records, all of them."""
+    joined = _joined(person_records, truth)
+    true_sizes = joined.group_by("true_id").len().rename({"len": "true_size"})
+    predicted = joined.group_by("person_id").agg(pl.col("true_id").n_unique().alias("ids"), pl.col("true_id").first(), pl.len())
+    exact = predicted.filter(pl.col("ids") == 1).join(true_sizes, on="true_id").filter(pl.col("len") == pl.col("true_size"))
+    return ClusterScores(predicted.height, true_sizes.height, exact.height)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,19 +15,35 @@ import polars as pl
 from splink import DuckDBAPI, Linker
 
 from dagster_project.linkage import model
+from dagster_project.linkage.clusters import SplitStats, split_conflicting_clusters
+from dagster_project.linkage.reports import blocking_analysis, clerical_review, level_labels, write_reports
 from dagster_project.linkage.person_ids import assign_person_ids
 from dagster_project.linkage.splink_compat import clamp_em_estimates, fill_unobserved_m
 
 logger = logging.getLogger(__name__)
 
 # Pairs at or above this match probability are the same person. Chosen from the pairwise
-# precision/recall curves on synthetic populations of 20,000 (seeds 3, 8, 13, 21; thresholds
-# 0.5, 0.9, 0.95, 0.99, 0.999, 0.9999): F1 peaks at 0.99 on every seed. `make bench` prints
-# the curve for every run.
-DEFAULT_THRESHOLD = 0.99
+# precision/recall curves on synthetic populations of 20,000 (tuning seeds 3, 8, 13, 21;
+# thresholds in SWEEP_THRESHOLDS) by the rule in `choose_threshold`: the highest mean F1
+# among thresholds whose precision is at least 0.995 on every seed. `make bench` re-derives
+# it on every run.
+DEFAULT_THRESHOLD = 0.95
+PRECISION_FLOOR = 0.995
 SWEEP_THRESHOLDS = (0.5, 0.9, 0.95, 0.99, 0.999, 0.9999)
 # Pairs scored below this probability are not kept at all (they only feed the histogram).
 PREDICTION_FLOOR = 0.001
+
+
+def choose_threshold(curves: dict[int, dict[float, tuple[float, float]]], floor: float = PRECISION_FLOOR) -> float | None:
+    """The threshold with the highest mean F1 among those whose precision reaches `floor`
+    on every population. curves: seed → threshold → (precision, recall)."""
+    thresholds = set.intersection(*(set(c) for c in curves.values())) if curves else set()
+    eligible = [t for t in thresholds if all(curves[s][t][0] >= floor for s in curves)]
+
+    def mean_f1(t: float) -> float:
+        return sum(2 * p * r / (p + r) for p, r in (curves[s][t] for s in curves)) / len(curves)
+
+    return max(eligible, key=mean_f1) if eligible else None
 
 
 class KeyMismatchError(RuntimeError):
@@ -46,6 +63,9 @@ class LinkageResult:
     timings: dict = field(default_factory=dict)
     # person_records at other thresholds (the same trained model and predictions)
     alternatives: dict[float, pl.DataFrame] = field(default_factory=dict)
+    blocking: pl.DataFrame | None = None  # comparisons generated per prediction blocking rule
+    clerical_review: pl.DataFrame | None = None  # borderline pairs: record keys and levels only
+    reports: dict[str, Path] = field(default_factory=dict)  # charts and dashboards written
 
 
 def _check_comparable(tokens: pl.DataFrame) -> str:
@@ -84,6 +104,15 @@ def identifier_pairs(linker: Linker) -> int:
     return int(sum(linker._db_api._con.sql(sql).fetchall()[0][0] or 0 for sql in counts))
 
 
+def _final_clusters(con: duckdb.DuckDBPyConnection, source: str, clusters: pl.DataFrame):
+    """The input records with their final cluster ids (after contradiction splitting)."""
+    con.register("__veru_final", clusters.to_arrow())
+    try:
+        return con.sql(f"SELECT r.*, c.cluster_id FROM {source} r JOIN __veru_final c USING (record_id)").pl().to_arrow()
+    finally:
+        con.unregister("__veru_final")
+
+
 def save_model(linker: Linker, model_dir: Path, key_id: str) -> tuple[Path, dict]:
     """Save the trained model as versioned JSON; never overwrites an earlier model."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -112,6 +141,7 @@ def link_records(
     threads: int = 2,
     variant: str = "fuzzy",
     other_thresholds: tuple[float, ...] = (),
+    reports: bool = False,
 ) -> LinkageResult:
     """Link every record in `tokens` (the union of the feeds' token tables).
 
@@ -121,6 +151,8 @@ def link_records(
     trained_model: a saved model JSON to reuse instead of training.
     other_thresholds: also cluster at these thresholds (`LinkageResult.alternatives`), for
     precision/recall curves.
+    reports: write charts and dashboards beside the saved model, and keep the comparison
+    levels of predictions for the clerical-review extract (costs memory at national scale).
     """
     timings: dict[str, float] = {}
     key_id = _check_comparable(tokens)
@@ -132,7 +164,11 @@ def link_records(
     db_api = DuckDBAPI(con)
     sdf = db_api.register(records.to_arrow(), dataset_display_name="veru_records")
     settings = str(trained_model) if trained_model else model.settings(variant)
+    if reports and not trained_model:
+        settings.retain_intermediate_calculation_columns = True
+        settings.retain_matching_columns = True
     linker = Linker(sdf, settings, log_level=None)
+    blocking = blocking_analysis(linker, sample=1.0 if records.height <= 300_000 else 0.05)
 
     start = time.perf_counter()
     model_path = None
@@ -158,21 +194,40 @@ def link_records(
         f"WHERE match_probability >= {threshold}"
     ).pl()
 
-    start = time.perf_counter()
-    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=threshold
-    )
-    clusters = con.sql(f"SELECT record_id, cluster_id FROM {clustered.physical_name}").pl()
-    timings["cluster_s"] = time.perf_counter() - start
+    source = sdf.physical_name
 
+    def cluster_at(probability: float) -> tuple[pl.DataFrame, SplitStats]:
+        clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, threshold_match_probability=probability
+        )
+        found = con.sql(f"SELECT record_id, cluster_id FROM {clustered.physical_name}").pl()
+        return split_conflicting_clusters(
+            con, source, pred, found, math.log2(probability / (1 - probability)), dates_of_birth=variant == "fuzzy"
+        )
+
+    start = time.perf_counter()
+    clusters, split = cluster_at(threshold)
+    timings["cluster_s"] = time.perf_counter() - start
     alternatives = {}
     for other in other_thresholds:
-        at = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold_match_probability=other)
         alternatives[other] = (
             records.select("record_id", "source_feed", "record_key")
-            .join(con.sql(f"SELECT record_id, cluster_id AS person_id FROM {at.physical_name}").pl(), on="record_id")
+            .join(cluster_at(other)[0].rename({"cluster_id": "person_id"}), on="record_id")
             .select("source_feed", "record_key", "person_id")
         )
+
+    threshold_weight = math.log2(threshold / (1 - threshold))
+    review = None
+    written: dict[str, Path] = {}
+    if reports:
+        review = clerical_review(
+            con.sql(f"SELECT * FROM {pred} WHERE abs(match_weight - {threshold_weight}) <= 3").pl(),
+            level_labels(linker),
+            threshold_weight,
+        )
+        if model_path is not None:
+            final = db_api.register(_final_clusters(con, source, clusters), dataset_display_name="final_clusters")
+            written = write_reports(linker, predictions, final, Path(model_path).parent, blocking)
 
     assigned, lineage = assign_person_ids(clusters, previous)
     person_records = (
@@ -188,6 +243,9 @@ def link_records(
         "pairs_scored": int(histogram.get_column("pairs").sum()) if histogram.height else 0,
         "links_at_threshold": links.height,
         "largest_cluster": int(sizes.get_column("len").max() or 0),
+        "clusters_with_contradictions": split.clusters_with_conflicts,
+        "clusters_split_at_weak_links": split.clusters_split,
+        "clusters_left_with_contradictions": split.clusters_left_with_conflicts,
         "singletons": int((sizes.get_column("len") == 1).sum()),
         "key_id": key_id,
     }
@@ -203,4 +261,7 @@ def link_records(
         stats=stats,
         timings=timings,
         alternatives=alternatives,
+        blocking=blocking,
+        clerical_review=review,
+        reports=written,
     )

@@ -22,6 +22,9 @@ class LinkageConfig(dg.Config):
     """Pairs at or above this probability are the same person (clustered transitively)."""
     seed: int = 42
     """Seed for the random sampling that estimates u-probabilities."""
+    reports_max_records: int = 500_000
+    """Write charts, dashboards and the clerical-review extract up to this many records (above
+    it, keeping every pair's comparison columns for them costs gigabytes of memory)."""
 
 
 def read_tokens(con) -> pl.DataFrame:
@@ -109,6 +112,7 @@ def person_records(
         previous=previous,
         threshold=config.threshold_match_probability,
         seed=config.seed,
+        reports=tokens.height <= config.reports_max_records,
     )
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     run_row = pl.DataFrame(
@@ -127,6 +131,9 @@ def person_records(
         warehouse.drop_tables(con, ["linkage.links"], "pairwise link evidence lives in the linkage zone only")
         warehouse.replace_table(con, "linkage.person_records", result.person_records)
         warehouse.replace_table(con, "linkage.match_weight_histogram", result.weight_histogram)
+        warehouse.replace_table(con, "linkage.blocking_analysis", result.blocking)
+        if result.clerical_review is not None:
+            warehouse.replace_table(con, "linkage.clerical_review", result.clerical_review)
         warehouse.append(con, "linkage.runs", run_row)
         warehouse.append(  # created on the first run even when there is nothing to record
             con,
@@ -137,6 +144,9 @@ def person_records(
         tokens_check = no_tokens_check(con)
 
     model_metadata = {"model_json": dg.MetadataValue.path(str(result.model_path))} if result.model_path else {}
+    model_metadata.update(
+        {f"chart_{name}": dg.MetadataValue.path(str(path.resolve())) for name, path in result.reports.items()}
+    )
     suite = validate_frame(result.person_records, "person_records", label=context.run_id)
     sizes = result.person_records.group_by("person_id").len().get_column("len")
     size_counts = sizes.value_counts().sort("len").head(10)
@@ -152,6 +162,19 @@ def person_records(
                 + "\n".join(f"| {a} | {b} |" for a, b in size_counts.iter_rows())
             ),
             "person_id_splits_and_merges": dg.MetadataValue.int(result.lineage.height),
+            "clusters_split_at_weak_links": dg.MetadataValue.int(result.stats["clusters_split_at_weak_links"]),
+            "clerical_review_pairs": dg.MetadataValue.int(
+                result.clerical_review.height if result.clerical_review is not None else 0
+            ),
+            "blocking_analysis": dg.MetadataValue.md(
+                "| blocking rule | new comparisons | cumulative |\n| --- | --- | --- |\n"
+                + "\n".join(
+                    f"| `{rule}` | {marginal:,} | {cumulative:,} |"
+                    for rule, marginal, cumulative in result.blocking.select(
+                        "blocking_rule", "marginal_comparisons", "cumulative_comparisons"
+                    ).iter_rows()
+                )
+            ),
             **{k: dg.MetadataValue.float(round(v, 2)) for k, v in result.timings.items()},
             **model_metadata,
         },

@@ -1,0 +1,120 @@
+"""How good the linkage is, measured against a synthetic ground truth."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from dagster_project import warehouse
+from dagster_project.defs.linkage.assets import PERSON_RECORDS
+from dagster_project.linkage.evaluate import (
+    cluster_scores,
+    pairwise_scores,
+    scores_by_feed_pair,
+    scores_by_group,
+)
+from dagster_project.resources import GroundTruthResource, WarehouseResource
+
+EVALUATION = dg.AssetKey(["linkage", "evaluation"])
+# The bar the platform is held to (issue 4): precision, recall, largest recall gap by group.
+TARGET_PRECISION = 0.995
+TARGET_RECALL = 0.98
+MAX_GROUP_RECALL_GAP = 0.02
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |\n| " + " | ".join("---" for _ in frame.columns) + " |\n"
+    return header + "\n".join(
+        "| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row) + " |" for row in frame.iter_rows()
+    )
+
+
+@dg.asset(
+    key=EVALUATION,
+    deps=[PERSON_RECORDS],
+    group_name="linkage",
+    kinds={"polars"},
+    description=(
+        "Linkage quality against the synthetic ground truth: pairwise and cluster precision, "
+        "recall and F1, overall, by feed pair and by ethnic group. Written to linkage.evaluation."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "quality_targets", asset=EVALUATION,
+            description=f"Pairwise precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL}, and no "
+            f"ethnic group's recall more than {MAX_GROUP_RECALL_GAP * 100:.0f} points below the overall.",
+        )
+    ],
+)
+def linkage_evaluation(
+    context: dg.AssetExecutionContext, warehouse_db: WarehouseResource, ground_truth: GroundTruthResource
+) -> dg.MaterializeResult:
+    """Score `linkage.person_records` against the ground truth and keep the scores."""
+    truth, persons = ground_truth.read()
+    with warehouse_db.connect() as con:
+        records = warehouse.read_table(con, "linkage.person_records")
+    pairwise = pairwise_scores(records, truth)
+    clusters = cluster_scores(records, truth)
+    by_pair = scores_by_feed_pair(records, truth)
+    by_group = scores_by_group(records, truth, persons, "ethnic_group")
+
+    rows = [
+        {"scope": "overall", "key": "pairwise", "precision": pairwise.precision, "recall": pairwise.recall,
+         "f1": pairwise.f1, "true": pairwise.true_pairs, "predicted": pairwise.predicted_pairs,
+         "correct": pairwise.true_positive_pairs},
+        {"scope": "overall", "key": "clusters", "precision": clusters.precision, "recall": clusters.recall,
+         "f1": clusters.f1, "true": clusters.true_clusters, "predicted": clusters.predicted_clusters,
+         "correct": clusters.exact_clusters},
+        *[
+            {"scope": "feed_pair", "key": f"{r['feed_a']}-{r['feed_b']}", "precision": r["precision"],
+             "recall": r["recall"], "f1": r["f1"], "true": r["true_pairs"], "predicted": r["predicted_pairs"],
+             "correct": r["true_positive_pairs"]}
+            for r in by_pair.iter_rows(named=True)
+        ],
+        *[
+            {"scope": "ethnic_group", "key": r["group"] or "unknown", "precision": r["precision"], "recall": r["recall"],
+             "f1": None, "true": r["true_pairs"], "predicted": r["predicted_pairs"], "correct": r["true_positive_pairs"]}
+            for r in by_group.iter_rows(named=True)
+        ],
+    ]
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    table = pl.DataFrame(rows, infer_schema_length=None).with_columns(
+        run_id=pl.lit(context.run_id), evaluated_at=pl.lit(now)
+    )
+    with warehouse_db.connect() as con, warehouse.transaction(con):
+        warehouse.append(con, "linkage.evaluation", table)
+
+    gap = pairwise.recall - (by_group.get_column("recall").min() or 0.0)
+    failures = [
+        msg
+        for ok, msg in (
+            (pairwise.precision >= TARGET_PRECISION, f"precision {pairwise.precision:.4f} < {TARGET_PRECISION}"),
+            (pairwise.recall >= TARGET_RECALL, f"recall {pairwise.recall:.4f} < {TARGET_RECALL}"),
+            (gap <= MAX_GROUP_RECALL_GAP, f"a group's recall is {gap * 100:.1f} points below the overall"),
+        )
+        if not ok
+    ]
+    return dg.MaterializeResult(
+        metadata={
+            "pairwise_precision": dg.MetadataValue.float(round(pairwise.precision, 4)),
+            "pairwise_recall": dg.MetadataValue.float(round(pairwise.recall, 4)),
+            "pairwise_f1": dg.MetadataValue.float(round(pairwise.f1, 4)),
+            "cluster_precision": dg.MetadataValue.float(round(clusters.precision, 4)),
+            "cluster_recall": dg.MetadataValue.float(round(clusters.recall, 4)),
+            "cluster_f1": dg.MetadataValue.float(round(clusters.f1, 4)),
+            "largest_group_recall_gap_points": dg.MetadataValue.float(round(gap * 100, 2)),
+            "by_feed_pair": dg.MetadataValue.md(_markdown(by_pair.select("feed_a", "feed_b", "precision", "recall", "f1", "true_pairs"))),
+            "by_ethnic_group": dg.MetadataValue.md(_markdown(by_group.select("group", "precision", "recall", "true_pairs"))),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="quality_targets",
+                asset_key=EVALUATION,
+                passed=not failures,
+                severity=dg.AssetCheckSeverity.WARN,
+                description="; ".join(failures) or "all targets met",
+                metadata={"precision": round(pairwise.precision, 4), "recall": round(pairwise.recall, 4),
+                          "group_gap_points": round(gap * 100, 2)},
+            )
+        ],
+    )
