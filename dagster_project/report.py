@@ -33,6 +33,14 @@ def warehouse_figures(path: Path) -> dict:
         deliveries = warehouse.read_table(con, "quality.deliveries")
         rejects = con.sql("SELECT count(*) FROM quality.rejects").fetchall()[0][0]
         problems = con.sql("SELECT count(*) FROM quality.identifier_problems").fetchall()[0][0]
+        evaluation = (
+            con.sql(
+                "SELECT scope, key, precision, recall, f1 FROM linkage.evaluation "
+                "WHERE evaluated_at = (SELECT max(evaluated_at) FROM linkage.evaluation)"
+            ).pl()
+            if warehouse.table_exists(con, "linkage.evaluation")
+            else None
+        )
         multi = con.sql(
             "SELECT count(*) FILTER (WHERE feeds_present > 1), "
             "count(*) FILTER (WHERE police_victim > 0 AND police_suspect + police_offender > 0) "
@@ -46,6 +54,7 @@ def warehouse_figures(path: Path) -> dict:
         "problems": problems,
         "persons_multi_feed": multi[0],
         "victim_offenders": multi[1],
+        "evaluation": evaluation,
     }
 
 
@@ -90,6 +99,17 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
             f"  ({scores.true_positive_pairs:,} of {scores.predicted_pairs:,} predicted pairs correct; "
             f"{scores.true_pairs:,} true pairs)",
         ]
+    evaluation = figures.get("evaluation")
+    if evaluation is not None and evaluation.height:
+        overall = {k: (p, r, f) for _, k, p, r, f in evaluation.filter(pl.col("scope") == "overall").iter_rows()}
+        if "clusters" in overall:
+            p, r, f = overall["clusters"]
+            lines.append(f"  clusters (a person exactly right): precision {p:.4f}  recall {r:.4f}  F1 {f:.4f}")
+        groups = evaluation.filter(pl.col("scope") == "ethnic_group")
+        if groups.height and "pairwise" in overall:
+            lines.append("  recall by ethnic group: " + ", ".join(
+                f"{k} {r:.4f}" for _, k, _, r, _ in groups.sort("key").iter_rows()
+            ))
     if timings:
         lines.append("Wall time per stage (latest successful run, in order):")
         lines += [f"  {step:<40} {seconds:8.1f} s" for step, seconds in timings]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import dagster as dg
 import duckdb
@@ -13,6 +13,9 @@ import duckdb
 from dagster_project import warehouse
 from dagster_project.pseudonymise.keys import HashKey, MissingKeyError
 from dagster_project.settings import HASH_KEY_FILE_VAR, Environment
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -83,7 +86,7 @@ class GroundTruthResource(dg.ConfigurableResource):
 
     path: str
 
-    def read(self) -> tuple["pl.DataFrame", "pl.DataFrame"]:
+    def read(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         import polars as pl
 
         root = Path(self.path)

@@ -168,7 +168,7 @@ def link_records(
         settings.retain_intermediate_calculation_columns = True
         settings.retain_matching_columns = True
     linker = Linker(sdf, settings, log_level=None)
-    blocking = blocking_analysis(linker, sample=1.0 if records.height <= 300_000 else 0.05)
+    blocking = blocking_analysis(linker, sample=1.0 if records.height <= 2_000_000 else 0.2)
 
     start = time.perf_counter()
     model_path = None
