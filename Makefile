@@ -15,7 +15,7 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 # Synthetic ground truth: enables the linkage evaluation asset (demo only; production has none).
 export VERU_TRUTH_DIR ?= truth
 
-.PHONY: demo test bench dev dagster-home browser venv clean lock
+.PHONY: demo test bench dev notebooks dagster-home browser venv clean lock
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ demo: $(STAMP) dagster-home
 # The Dagster UI on http://localhost:3000, with the same environment as the demo.
 dev: $(STAMP) dagster-home
 	$(BIN)/dagster dev -m dagster_project.definitions
+
+# JupyterLab on the analyst notebooks (stored as .py with jupytext; they read the analyst snapshot).
+notebooks: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
 
 dagster-home:
 	mkdir -p "$(DAGSTER_HOME)" warehouse

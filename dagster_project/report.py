@@ -117,10 +117,11 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
     lines += [
         "",
         "Where to look:",
-        "  make dev        the Dagster UI at http://localhost:3000: assets, checks, run history",
-        f"  {Environment.from_env().warehouse}   the DuckDB warehouse, e.g.",
-        "    .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
-        f"{Environment.from_env().warehouse}', read_only=True).sql('FROM cohorts.person_summary LIMIT 5'))\"",
+        "  make dev         the Dagster UI at http://localhost:3000: assets, checks, charts, run history",
+        "  make notebooks   JupyterLab on the analyst notebooks (notebooks/*.py)",
+        f"  {Environment.from_env().analyst_snapshot}   what analysts read (cohorts, protected aggregates), e.g.",
+        "    .venv/bin/python -c \"from dagster_project.analyst import connect; "
+        "print(connect().sql('FROM aggregates.victims_by_council_and_sex'))\"",
         "",
     ]
     return "\n".join(lines)

@@ -52,6 +52,26 @@ class LandingZoneResource(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class AnalystSnapshotResource(dg.ConfigurableResource):
+    """Where the analyst snapshot is published (`VERU_ANALYST_SNAPSHOT`)."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)
+
+
+class ReferenceResource(dg.ConfigurableResource):
+    """The reference geography files (`VERU_REFERENCE_DIR`): see `dagster_project.reference`."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)
+
+
 class HashKeyResource(dg.ConfigurableResource):
     """The secret pseudonymisation key, read from the file named by `VERU_HASH_KEY_FILE`.
 
@@ -104,6 +124,8 @@ def resources_from_environment(env: Environment | None = None) -> dict[str, dg.C
         "warehouse_db": WarehouseResource(path=str(env.warehouse)),
         "linkage_zone": LinkageZoneResource(path=str(env.linkage_zone)),
         "landing": LandingZoneResource(path=str(env.landing_dir)),
+        "reference": ReferenceResource(path=str(env.reference_dir)),
+        "analyst": AnalystSnapshotResource(path=str(env.analyst_snapshot)),
         "hash_key": HashKeyResource(key_file=key_file),
         "model_store": ModelStoreResource(path=str(env.model_dir)),
         **({"ground_truth": GroundTruthResource(path=str(env.truth_dir))} if env.truth_dir else {}),

@@ -16,12 +16,16 @@ WAREHOUSE_VAR = "VERU_WAREHOUSE"
 HASH_KEY_FILE_VAR = "VERU_HASH_KEY_FILE"
 MODEL_DIR_VAR = "VERU_MODEL_DIR"
 LINKAGE_ZONE_VAR = "VERU_LINKAGE_ZONE"
+REFERENCE_DIR_VAR = "VERU_REFERENCE_DIR"
+ANALYST_SNAPSHOT_VAR = "VERU_ANALYST_SNAPSHOT"
 TRUTH_DIR_VAR = "VERU_TRUTH_DIR"  # synthetic data only: enables the linkage evaluation asset
 
 DEFAULT_LANDING_DIR = "landing"
 DEFAULT_WAREHOUSE = "warehouse/veru.duckdb"
 DEFAULT_MODEL_DIR = "linkage_models/runs"
 DEFAULT_LINKAGE_ZONE = "warehouse/linkage_zone.duckdb"
+DEFAULT_REFERENCE_DIR = "reference"
+DEFAULT_ANALYST_SNAPSHOT = "warehouse/analyst.duckdb"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class Environment:
     hash_key_file: Path | None
     model_dir: Path
     linkage_zone: Path
+    reference_dir: Path = Path(DEFAULT_REFERENCE_DIR)
+    analyst_snapshot: Path = Path(DEFAULT_ANALYST_SNAPSHOT)
     truth_dir: Path | None = None
 
     @classmethod
@@ -45,5 +51,7 @@ class Environment:
             hash_key_file=Path(key_file) if key_file else None,
             model_dir=Path(env.get(MODEL_DIR_VAR) or DEFAULT_MODEL_DIR),
             linkage_zone=Path(env.get(LINKAGE_ZONE_VAR) or DEFAULT_LINKAGE_ZONE),
+            reference_dir=Path(env.get(REFERENCE_DIR_VAR) or DEFAULT_REFERENCE_DIR),
+            analyst_snapshot=Path(env.get(ANALYST_SNAPSHOT_VAR) or DEFAULT_ANALYST_SNAPSHOT),
             truth_dir=Path(env[TRUTH_DIR_VAR]) if env.get(TRUTH_DIR_VAR) else None,
         )

@@ -43,16 +43,21 @@ def _no_ambient_env(monkeypatch):
             monkeypatch.delenv(var, raising=False)
 
 
-def materialise_everything(*, warehouse: Path, zone: Path, landing: Path, key_file: Path, models: Path):
+def materialise_everything(
+    *, warehouse: Path, zone: Path, landing: Path, key_file: Path, models: Path, reference: Path | None = None,
+    analyst: Path | None = None,
+):
     """Materialise every asset (with their checks) in-process against these paths."""
     import dagster as dg
 
     from dagster_project.definitions import defs
     from dagster_project.resources import (
+        AnalystSnapshotResource,
         HashKeyResource,
         LandingZoneResource,
         LinkageZoneResource,
         ModelStoreResource,
+        ReferenceResource,
         WarehouseResource,
     )
 
@@ -64,6 +69,8 @@ def materialise_everything(*, warehouse: Path, zone: Path, landing: Path, key_fi
             "landing": LandingZoneResource(path=str(landing)),
             "hash_key": HashKeyResource(key_file=str(key_file)),
             "model_store": ModelStoreResource(path=str(models)),
+            "reference": ReferenceResource(path=str(reference or landing.parent / "reference")),
+            "analyst": AnalystSnapshotResource(path=str(analyst or Path(warehouse).with_name("analyst.duckdb"))),
         },
         instance=dg.DagsterInstance.ephemeral(),
     )

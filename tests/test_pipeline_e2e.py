@@ -52,13 +52,27 @@ def test_every_asset_materialises_and_every_check_passes(run):
     _, result = run
     assert result.success
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert materialised == {
-        *(f"staging/{f}" for f in FEED_NAMES), "linkage/person_records", "cohorts/person_summary"
+    assert materialised >= {
+        "reference/geography", *(f"staging/{f}" for f in FEED_NAMES), "linkage/person_records", "cohorts/person_summary"
     }
     checks = result.get_asset_check_evaluations()
     assert {c.check_name for c in checks} >= {"feed_expectations", "every_record_linked", "person_records_expectations", "warehouse_holds_no_tokens"}
     failed = [(c.asset_key.to_user_string(), c.check_name, c.description) for c in checks if not c.passed]
     assert failed == []
+
+
+def test_records_get_their_home_neighbourhood_from_the_postcode_token(run):
+    root, _ = run
+    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+        share = con.sql(
+            "SELECT avg((home_lsoa IS NOT NULL)::INT) FROM staging.police"
+        ).fetchall()[0][0]
+        unknown = con.sql(
+            "SELECT count(*) FROM staging.police s LEFT JOIN reference.lsoa l ON s.home_lsoa = l.lsoa21cd "
+            "WHERE s.home_lsoa IS NOT NULL AND l.lsoa21cd IS NULL"
+        ).fetchall()[0][0]
+    assert share > 0.85  # postcodes are missing or mistyped on the rest
+    assert unknown == 0
 
 
 def test_every_staged_record_has_exactly_one_person_id(run):
@@ -187,3 +201,79 @@ def test_linkage_reports_are_written_beside_the_model_and_private(run):
     assert {"record_key_l", "record_key_r", "forename", "dob"} <= set(review.columns)
     assert not any(c.endswith("_tok") or c.endswith("_bf") for c in review.columns)
     assert blocking["marginal_comparisons"].sum() == blocking["cumulative_comparisons"].max()
+
+
+READER = r"""
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+tables = [f"{s}.{t}" for s, t in con.sql("SELECT table_schema, table_name FROM information_schema.tables").fetchall()]
+published, = con.sql("SELECT run_id FROM main.about").fetchall()[0]
+end, reads = time.time() + float(sys.argv[2]), 0
+while time.time() < end:
+    for table in tables:
+        con.sql(f"SELECT count(*) FROM {table}").fetchall()
+        reads += 1
+    assert con.sql("SELECT run_id FROM main.about").fetchall()[0][0] == published  # one consistent version
+print(reads, published)
+"""
+
+
+def _latest_run_id(path) -> str:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(path)!r}, read_only=True)"
+                          ".sql('SELECT run_id FROM main.about').fetchall()[0][0])"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_an_analyst_reading_the_snapshot_neither_blocks_nor_sees_a_half_published_one(run):
+    import subprocess
+    import sys
+
+    from dagster_project.defs.publication.assets import analyst_snapshot
+    from dagster_project.resources import AnalystSnapshotResource, WarehouseResource
+
+    root, _ = run
+    snap = root / "warehouse" / "analyst.duckdb"
+    first = _latest_run_id(snap)
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(snap), "8"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    resources = {"warehouse_db": WarehouseResource(path=str(root / "warehouse" / "veru.duckdb")),
+                 "analyst": AnalystSnapshotResource(path=str(snap))}
+    for _ in range(2):  # two publications while the analyst reads
+        assert dg.materialize([analyst_snapshot], resources=resources).success
+    out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err
+    reads, seen = out.split()
+    assert int(reads) > 0 and seen == first  # it kept reading the version it opened, without error
+    assert _latest_run_id(snap) != first  # a new connection sees the newest publication
+    assert not list(snap.parent.glob(".analyst.duckdb.*"))  # no half-written file left behind
+
+
+def test_the_snapshot_holds_cohorts_and_aggregates_but_no_token_no_record_key_no_identifier(run):
+    from dagster_project.publication.snapshot import check
+
+    root, _ = run
+    snap = root / "warehouse" / "analyst.duckdb"
+    assert check(snap) == []
+    with warehouse.connect(snap, read_only=True) as con:
+        schemas = {s for (s,) in con.sql("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
+    assert schemas == {"cohorts", "aggregates", "reference", "main"}
+    assert scan_warehouse(snap, collect_identifiers(root / "landing")) == []
+
+
+def test_published_aggregates_hide_small_cells_and_cannot_be_recovered_from_totals(run):
+    from dagster_project.publication.aggregates import PUBLICATIONS, line_violations
+
+    root, _ = run
+    suppressed = 0
+    with warehouse.connect(root / "warehouse" / "analyst.duckdb", read_only=True) as con:
+        for publication in PUBLICATIONS:
+            table = warehouse.read_table(con, f"aggregates.{publication.name}")
+            assert line_violations(table, publication.dims) == [], publication.name
+            suppressed += int(table.get_column("suppressed").sum())
+            shown = table.filter(pl.col("count").is_not_null())
+            assert ((shown.get_column("count") == 0) | (shown.get_column("count") >= 5)).all(), publication.name
+    assert suppressed > 0  # at this small size there is something to protect

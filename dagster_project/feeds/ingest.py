@@ -49,6 +49,7 @@ COMMON_STAGING_COLUMNS = (
     "event_date",
     "age_at_event",
     "ethnic_group",
+    "home_lsoa",
 )
 TOKEN_META_COLUMNS = ("source_feed", "record_key", "key_id", "encoding_version", "sex")
 
@@ -184,8 +185,13 @@ def ingest_feed(
     landing_dir: Path,
     key: HashKey,
     validator: Validator | None = None,
+    postcode_lsoa: pl.DataFrame | None = None,
 ) -> FeedIngest:
-    """Read every delivery of `spec` in `landing_dir` and produce the feed's staging frames."""
+    """Read every delivery of `spec` in `landing_dir` and produce the feed's staging frames.
+
+    postcode_lsoa: (pc_tok, lsoa21cd), the postcode lookup keyed by token (made under the
+    same key): gives each record its home neighbourhood without any plaintext postcode.
+    """
     deliveries, unrecognised = discover(landing_dir, spec.name)
     for item in unrecognised:
         logger.warning("%s: ignoring %s: %s", spec.name, item.path.name, item.problem)
@@ -232,7 +238,7 @@ def ingest_feed(
             )
         )
     try:
-        return _finish(spec, key, staged, log, validations)
+        return _finish(spec, key, staged, log, validations, postcode_lsoa)
     except Exception as exc:  # noqa: BLE001
         raise safe_failure(spec.name, "combining deliveries", exc) from None
 
@@ -248,6 +254,7 @@ def _finish(
     staged: list[tuple[Delivery, object]],
     log: list[dict],
     validations: list,
+    postcode_lsoa: pl.DataFrame | None = None,
 ) -> FeedIngest:
     def tag(frame: pl.DataFrame, delivery: Delivery | None) -> pl.DataFrame:
         return frame.with_columns(
@@ -263,6 +270,10 @@ def _finish(
         records.sort(["extract_date", "delivery_file", "row_number"])
         .unique(subset="record_key", keep="last", maintain_order=True)
         .with_columns(source_feed=pl.lit(spec.name))
+    )
+    lookup = postcode_lsoa if postcode_lsoa is not None else pl.DataFrame(schema={"pc_tok": pl.String, "lsoa21cd": pl.String})
+    records = records.join(
+        lookup.select("pc_tok", pl.col("lsoa21cd").alias("home_lsoa")), on="pc_tok", how="left", maintain_order="left"
     )
     kept = records.select("record_key", "delivery_file", "row_number")
     problems = pl.concat(

@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from dagster_project.defs.cohorts.assets import person_summary
+from dagster_project.defs.cohorts.assets import cohort_assets
 
-defs = dg.Definitions(assets=[person_summary])
+defs = dg.Definitions(assets=cohort_assets)

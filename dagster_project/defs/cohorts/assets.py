@@ -1,16 +1,21 @@
-"""Cohort tables built in SQL from the staged attributes and the linked person ids."""
-
+"""Cohort tables, each built in SQL (`warehouse/cohorts/<name>.sql`) from the staged attributes
+and the linked person ids. Their columns are documented in the SQL files' headers, which
+become the assets' column schemas in Dagster."""
 
 import re
 
 import dagster as dg
 
 from dagster_project import warehouse
+from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.defs.linkage.assets import PERSON_RECORDS
+from dagster_project.defs.reference.assets import GEOGRAPHY
+from dagster_project.feeds import FEED_NAMES
 from dagster_project.resources import WarehouseResource
 
-PERSON_SUMMARY = dg.AssetKey(["cohorts", "person_summary"])
-SQL_FILE = "cohorts/person_summary.sql"
+
+def cohort_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["cohorts", name])
 
 
 def column_descriptions(sql: str) -> dict[str, str]:
@@ -18,36 +23,72 @@ def column_descriptions(sql: str) -> dict[str, str]:
     return dict(re.findall(r"^--\s{3}(\w+)\s+(.+)$", sql, flags=re.MULTILINE))
 
 
-@dg.asset(
-    key=PERSON_SUMMARY,
-    deps=[PERSON_RECORDS],
-    group_name="cohorts",
-    kinds={"duckdb", "sql"},
-    description=(
-        "One row per linked person: how many records they have in each feed and role, and "
-        "their first and last event dates. No identifiers, no record keys."
-    ),
-)
-def person_summary(context: dg.AssetExecutionContext, warehouse_db: WarehouseResource) -> dg.MaterializeResult:
-    """Materialise `cohorts.person_summary` from `warehouse/cohorts/person_summary.sql`."""
-    sql = warehouse.load_sql(SQL_FILE)
-    with warehouse_db.connect() as con, warehouse.transaction(con):
-        warehouse.run(con, "CREATE SCHEMA IF NOT EXISTS cohorts")
-        warehouse.run(con, sql)
-        counts = con.sql(
-            "SELECT count(*), count(*) FILTER (WHERE feeds_present > 1), "
-            "count(*) FILTER (WHERE police_victim > 0 AND (police_suspect + police_offender) > 0) "
-            "FROM cohorts.person_summary"
-        ).fetchall()[0]
-    persons, multi_feed, victim_offenders = counts
-    columns = column_descriptions(sql)
-    return dg.MaterializeResult(
-        metadata={
-            "persons": dg.MetadataValue.int(persons),
-            "persons_in_more_than_one_feed": dg.MetadataValue.int(multi_feed),
-            "persons_both_victim_and_suspect_or_offender": dg.MetadataValue.int(victim_offenders),
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name, description=text) for name, text in columns.items()]
-            ),
-        }
+def first_line(sql: str) -> str:
+    """What the table holds: the SQL file's opening comment, after the table name."""
+    return sql.splitlines()[0].lstrip("- ").split(":", 1)[-1].strip()
+
+
+class UnreportedAssaultsConfig(dg.Config):
+    window_days: int = 14
+    """An A&E assault attendance counts as reported when police recorded the same person as a
+    victim within this many days either side."""
+
+
+def build_cohort_asset(name: str, deps: list[dg.AssetKey], config_class: type | None = None) -> dg.AssetsDefinition:
+    sql_file = f"cohorts/{name}.sql"
+    sql = warehouse.load_sql(sql_file)
+
+    def _materialise(context: dg.AssetExecutionContext, warehouse_db: WarehouseResource, variables: dict):
+        with warehouse_db.connect() as con:
+            for variable, value in variables.items():
+                warehouse.run(con, f"SET VARIABLE {variable} = {int(value)}")
+            with warehouse.transaction(con):
+                warehouse.run(con, "CREATE SCHEMA IF NOT EXISTS cohorts")
+                warehouse.run(con, sql)
+            rows = con.sql(f"SELECT count(*) FROM cohorts.{name}").fetchall()[0][0]
+        context.log.info("cohorts.%s: %d rows", name, rows)
+        return dg.MaterializeResult(
+            metadata={
+                "rows": dg.MetadataValue.int(rows),
+                "sql": dg.MetadataValue.path(f"warehouse/{sql_file}"),
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(c, description=d) for c, d in column_descriptions(sql).items()]
+                ),
+            }
+        )
+
+    common = dict(
+        key=cohort_key(name),
+        deps=deps,
+        group_name="cohorts",
+        kinds={"duckdb", "sql"},
+        description=first_line(sql),
     )
+    if config_class is UnreportedAssaultsConfig:
+
+        @dg.asset(**common)
+        def _asset(context: dg.AssetExecutionContext, config: UnreportedAssaultsConfig, warehouse_db: WarehouseResource):
+            return _materialise(context, warehouse_db, {"unreported_window_days": config.window_days})
+
+    else:
+
+        @dg.asset(**common)
+        def _asset(context: dg.AssetExecutionContext, warehouse_db: WarehouseResource):
+            return _materialise(context, warehouse_db, {})
+
+    return _asset
+
+
+EVENTS = cohort_key("events")
+cohort_assets = [
+    build_cohort_asset("person_summary", [PERSON_RECORDS, *(staging_key(f) for f in FEED_NAMES)]),
+    build_cohort_asset("events", [PERSON_RECORDS, *(staging_key(f) for f in FEED_NAMES)]),
+    build_cohort_asset("persons", [EVENTS, GEOGRAPHY]),
+    build_cohort_asset("victims", [EVENTS]),
+    build_cohort_asset("offenders", [EVENTS]),
+    build_cohort_asset("victim_offender_overlap", [cohort_key("victims"), cohort_key("offenders")]),
+    build_cohort_asset("repeat_victims", [EVENTS]),
+    build_cohort_asset("domestic_abuse", [EVENTS]),
+    build_cohort_asset("exploitation_risk", [EVENTS]),
+    build_cohort_asset("unreported_assaults", [EVENTS], UnreportedAssaultsConfig),
+]

@@ -9,6 +9,7 @@ import polars as pl
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS, FeedSpec
 from dagster_project.feeds.ingest import FeedIngest, ingest_feed
+from dagster_project.defs.reference.assets import GEOGRAPHY
 from dagster_project.quality.suites import validate_frame
 from dagster_project.resources import (
     HashKeyResource,
@@ -122,6 +123,7 @@ def _markdown(frame: pl.DataFrame) -> str:
 def build_staging_asset(spec: FeedSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=staging_key(spec.name),
+        deps=[GEOGRAPHY],
         group_name="ingest",
         kinds={"duckdb", "polars"},
         description=(
@@ -146,7 +148,13 @@ def build_staging_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         hash_key: HashKeyResource,
     ) -> dg.MaterializeResult:
         key = hash_key.load()
-        result = ingest_feed(spec, landing.root, key, validator=validate_frame)
+        with linkage_zone.connect() as con:
+            postcode_lsoa = (
+                warehouse.read_table(con, "reference.postcode_lsoa")
+                if warehouse.table_exists(con, "reference.postcode_lsoa")
+                else None
+            )
+        result = ingest_feed(spec, landing.root, key, validator=validate_frame, postcode_lsoa=postcode_lsoa)
         # Tokens first: if the warehouse write then failed, the next run rewrites both.
         with linkage_zone.connect() as con:
             write_tokens(con, result)

@@ -1,0 +1,6 @@
+-- aggregates.unreported_assaults_by_council: emergency-department assault attendances by home council and whether police hold a victim record for them.
+SELECT coalesce(l.lad22nm, 'Not known') AS council,
+       CASE WHEN u.reported_to_police THEN 'reported to police' ELSE 'not reported' END AS police_record,
+       count(*) AS count
+FROM cohorts.unreported_assaults AS u LEFT JOIN reference.lsoa AS l ON l.lsoa21cd = u.home_lsoa
+GROUP BY ALL

@@ -1,0 +1,31 @@
+-- cohorts.victims: persons recorded as a victim of violence: a police victim record, or an emergency-department attendance for assault.
+--
+-- Columns
+--   person_id               the linked person
+--   victimisations          police victim records plus A&E assault attendances
+--   police_victimisations   offences where police recorded the person as the victim
+--   ae_attendances          emergency-department attendances for assault
+--   domestic_abuse          police victimisations flagged domestic-abuse related
+--   sexual_offences         police victimisations for rape or another sexual offence
+--   knife                   victimisations involving a knife or sharp instrument (police or A&E)
+--   night_time_economy      victimisations on a Friday or Saturday night (20:00 to 03:59)
+--   first_victimisation     date of the first victimisation
+--   last_victimisation      date of the most recent victimisation
+--   age_at_first            age at the first victimisation
+CREATE OR REPLACE TABLE cohorts.victims AS
+SELECT
+    person_id,
+    count(*) AS victimisations,
+    count(*) FILTER (WHERE feed = 'police') AS police_victimisations,
+    count(*) FILTER (WHERE feed = 'health') AS ae_attendances,
+    count(*) FILTER (WHERE domestic_abuse) AS domestic_abuse,
+    count(*) FILTER (WHERE sexual_offence) AS sexual_offences,
+    count(*) FILTER (WHERE knife) AS knife,
+    count(*) FILTER (WHERE night_time_economy) AS night_time_economy,
+    min(event_date) AS first_victimisation,
+    max(event_date) AS last_victimisation,
+    arg_min(age_at_event, event_date) AS age_at_first
+FROM cohorts.events
+WHERE (feed = 'police' AND role = 'VICTIM') OR feed = 'health'
+GROUP BY person_id
+ORDER BY person_id;
