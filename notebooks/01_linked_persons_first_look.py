@@ -15,7 +15,12 @@
 # both a victim and a suspect or offender? Everything here comes from the warehouse's
 # person-level tables: no names, dates of birth, postcodes or NHS numbers exist there.
 #
-# The warehouse path comes from `VERU_WAREHOUSE` (default `warehouse/veru.duckdb`).
+# `connect()` opens the published analyst snapshot read-only; its path comes from
+# `VERU_ANALYST_SNAPSHOT` (default `warehouse/analyst.duckdb`). The tables are documented
+# column by column in the headers of `warehouse/cohorts/*.sql` and `warehouse/aggregates/*.sql`.
+#
+# Next: `02_victims_profile` (who and when), `03_hotspots` (where),
+# `04_victim_offender_overlap_and_exploitation` and `05_unreported_assaults`.
 
 # %%
 from dagster_project.analyst import connect

@@ -56,7 +56,8 @@ def test_every_asset_materialises_and_every_check_passes(run):
         "reference/geography", *(f"staging/{f}" for f in FEED_NAMES), "linkage/person_records", "cohorts/person_summary"
     }
     checks = result.get_asset_check_evaluations()
-    assert {c.check_name for c in checks} >= {"feed_expectations", "every_record_linked", "person_records_expectations", "warehouse_holds_no_tokens"}
+    assert {c.check_name for c in checks} >= {"feed_expectations", "every_record_linked", "person_records_expectations", "warehouse_holds_no_tokens",
+                                                    "cohort_expectations", "disclosure_control"}
     failed = [(c.asset_key.to_user_string(), c.check_name, c.description) for c in checks if not c.passed]
     assert failed == []
 
@@ -143,10 +144,13 @@ def test_quality_tables_record_deliveries_and_validation_results(run):
     root, _ = run
     with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
         deliveries = warehouse.read_table(con, "quality.deliveries")
-        results = con.sql("SELECT count(*), count(DISTINCT feed) FROM quality.validation_results").fetchall()[0]
+        results = dict(con.sql("SELECT feed, count(*) FROM quality.validation_results GROUP BY feed").fetchall())
+        cohort_failures = con.sql("SELECT count(*) FROM quality.validation_results "
+                                  "WHERE feed = 'cohorts' AND NOT success").fetchall()[0][0]
     assert set(deliveries["feed"]) == set(FEED_NAMES)
     assert (deliveries["status"] == "accepted").all()
-    assert results[0] > 0 and results[1] == 4
+    assert set(results) == {*FEED_NAMES, "cohorts"} and min(results.values()) > 0
+    assert cohort_failures == 0
 
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.py"))
@@ -158,7 +162,7 @@ def test_notebooks_run_top_to_bottom_on_the_warehouse(run, notebook, monkeypatch
     from nbclient import NotebookClient
 
     root, _ = run
-    monkeypatch.setenv("VERU_WAREHOUSE", str(root / "warehouse" / "veru.duckdb"))
+    monkeypatch.setenv("VERU_ANALYST_SNAPSHOT", str(root / "warehouse" / "analyst.duckdb"))
     nb = jupytext.read(notebook)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
     errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
@@ -250,6 +254,34 @@ def test_an_analyst_reading_the_snapshot_neither_blocks_nor_sees_a_half_publishe
     assert int(reads) > 0 and seen == first  # it kept reading the version it opened, without error
     assert _latest_run_id(snap) != first  # a new connection sees the newest publication
     assert not list(snap.parent.glob(".analyst.duckdb.*"))  # no half-written file left behind
+
+
+def test_a_cohort_that_fails_its_suite_is_not_published_and_the_old_snapshot_stays(run, tmp_path):
+    import shutil
+
+    from dagster_project.defs.publication.assets import analyst_snapshot
+    from dagster_project.resources import AnalystSnapshotResource, WarehouseResource
+
+    root, _ = run
+    db, snap = tmp_path / "veru.duckdb", tmp_path / "analyst.duckdb"
+    shutil.copy(root / "warehouse" / "veru.duckdb", db)
+    shutil.copy(root / "warehouse" / "analyst.duckdb", snap)
+    before = _latest_run_id(snap)
+    with warehouse.connect(db) as con:  # a cohort that no longer adds up: one victim counted twice
+        con.execute("UPDATE cohorts.victims SET victimisations = victimisations + 1 "
+                    "WHERE person_id = (SELECT min(person_id) FROM cohorts.victims)")
+    result = dg.materialize([analyst_snapshot], raise_on_error=False,
+                            resources={"warehouse_db": WarehouseResource(path=str(db)),
+                                       "analyst": AnalystSnapshotResource(path=str(snap))})
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message
+    assert "victims_vs_events" in message and "not replaced" in message
+    assert _latest_run_id(snap) == before  # analysts keep the last good publication
+    with warehouse.connect(db, read_only=True) as con:
+        failed = con.sql("SELECT DISTINCT label FROM quality.validation_results "
+                         "WHERE feed = 'cohorts' AND NOT success").fetchall()
+    assert ("cohorts: victims_vs_events",) in failed
 
 
 def test_the_snapshot_holds_cohorts_and_aggregates_but_no_token_no_record_key_no_identifier(run):

@@ -43,7 +43,9 @@ PUBLICATIONS = (
     Publication("victimisations_by_month", ("month",), "events"),
     Publication("victimisations_by_weekday_and_hour", ("weekday", "hour"), "events"),
     Publication("unreported_assaults_by_council", ("council", "police_record"), "events"),
-    Publication("exploitation_risk_by_council_and_sex", ("council", "sex"), "persons", "denominators_council_sex.sql"),
+    Publication(
+        "exploitation_risk_by_council_and_sex", ("council", "sex"), "persons", "denominators_council_sex_under_25.sql"
+    ),
 )
 
 
@@ -63,14 +65,15 @@ def build(con: duckdb.DuckDBPyConnection, publication: Publication) -> pl.DataFr
 
 
 def _with_unknowns(counts: pl.DataFrame, denominators: pl.DataFrame) -> pl.DataFrame:
-    """Give 0 residents to counted categories the population file lacks ("Not known"), so
-    totals still get a rate (the category itself gets none)."""
+    """Denominators for every combination of the key dimensions' values, with 0 residents
+    for categories the population file lacks ("Not known"), so every total still gets a rate
+    (the unknown category itself gets none)."""
     keys = [c for c in denominators.columns if c != "residents"]
-    full = (
-        counts.select(keys).unique()
-        .join(denominators, on=keys, how="full", coalesce=True)
-        .with_columns(pl.col("residents").fill_null(0))
-    )
+    grid = None
+    for key in keys:
+        values = pl.concat([counts.select(key), denominators.select(key)]).unique()
+        grid = values if grid is None else grid.join(values, how="cross")
+    full = grid.join(denominators, on=keys, how="left").with_columns(pl.col("residents").fill_null(0))
     return full.select(*keys, pl.col("residents").cast(pl.Int64))
 
 

@@ -29,6 +29,7 @@
 --   sex                   M, F or U as recorded on this record
 --   ethnic_group          White, Mixed, Asian, Black or Other as recorded on this record (NULL when not stated)
 --   event_lsoa            neighbourhood (LSOA 2021) where it happened (police), otherwise the home neighbourhood
+--   event_lsoa_is_home    TRUE when event_lsoa is the home neighbourhood rather than where it happened (all non-police events, and police records without a location)
 --   home_lsoa             the person's home neighbourhood on this record (from the postcode)
 CREATE OR REPLACE TABLE cohorts.events AS
 WITH unioned AS (
@@ -39,14 +40,15 @@ WITH unioned AS (
            knife_or_sharp AS knife, NULL::VARCHAR AS weapon, NULL::BOOLEAN AS admitted,
            NULL::BOOLEAN AS cse_concern, NULL::BOOLEAN AS cce_concern, NULL::BOOLEAN AS exploitation_concern,
            NULL::INTEGER AS missing_episodes, NULL::VARCHAR AS outcome_type,
-           age_at_event, sex, ethnic_group, coalesce(location_lsoa, home_lsoa) AS event_lsoa, home_lsoa, TRUE AS timed
+           age_at_event, sex, ethnic_group, coalesce(location_lsoa, home_lsoa) AS event_lsoa,
+           location_lsoa IS NULL AS event_lsoa_is_home, home_lsoa, TRUE AS timed
     FROM staging.police
     UNION ALL BY NAME
     SELECT 'health' AS feed, record_key, 'ATTENDANCE' AS role, event_date, event_at, assault_location_type AS category,
            NULL AS occurrence_ref, NULL AS domestic_abuse, NULL AS sexual_offence, NULL AS violence_or_sexual,
            weapon = 'Knife or blade' AS knife, weapon, admitted,
            NULL AS cse_concern, NULL AS cce_concern, NULL AS exploitation_concern, NULL AS missing_episodes,
-           NULL AS outcome_type, age_at_event, sex, ethnic_group, home_lsoa AS event_lsoa, home_lsoa, TRUE AS timed
+           NULL AS outcome_type, age_at_event, sex, ethnic_group, home_lsoa AS event_lsoa, TRUE AS event_lsoa_is_home, home_lsoa, TRUE AS timed
     FROM staging.health
     UNION ALL BY NAME
     SELECT 'social_care' AS feed, record_key, 'REFERRAL' AS role, event_date, event_at, primary_need AS category,
@@ -54,14 +56,14 @@ WITH unioned AS (
            NULL AS knife, NULL AS weapon,
            NULL AS admitted, cse_concern, cce_concern, cse_concern OR cce_concern AS exploitation_concern,
            missing_episodes, NULL AS outcome_type, age_at_event, sex, ethnic_group,
-           home_lsoa AS event_lsoa, home_lsoa, FALSE AS timed
+           home_lsoa AS event_lsoa, TRUE AS event_lsoa_is_home, home_lsoa, FALSE AS timed
     FROM staging.social_care
     UNION ALL BY NAME
     SELECT 'yos' AS feed, record_key, 'OUTCOME' AS role, event_date, event_at, offence_type AS category,
            NULL AS occurrence_ref, NULL AS domestic_abuse, NULL AS sexual_offence, NULL AS violence_or_sexual,
            offence_type = 'Weapons' AS knife, NULL AS weapon, NULL AS admitted,
            NULL AS cse_concern, NULL AS cce_concern, exploitation_concern, NULL AS missing_episodes, outcome_type,
-           age_at_event, sex, ethnic_group, home_lsoa AS event_lsoa, home_lsoa, FALSE AS timed
+           age_at_event, sex, ethnic_group, home_lsoa AS event_lsoa, TRUE AS event_lsoa_is_home, home_lsoa, FALSE AS timed
     FROM staging.yos
 )
 SELECT
@@ -107,6 +109,7 @@ SELECT
     u.sex,
     u.ethnic_group,
     u.event_lsoa,
+    u.event_lsoa_is_home,
     u.home_lsoa
 FROM unioned AS u
 JOIN linkage.person_records AS pr ON pr.source_feed = u.feed AND pr.record_key = u.record_key;

@@ -10,7 +10,7 @@
 --   knife                  police suspect/offender records involving a knife, or YOS weapons offences
 --   first_offending        date of the first suspect/offender record or YOS outcome
 --   last_offending         date of the most recent one
---   age_at_first           age at the first
+--   age_at_first           age at the earliest of them whose record has a date of birth
 CREATE OR REPLACE TABLE cohorts.offenders AS
 SELECT
     person_id,
@@ -22,7 +22,8 @@ SELECT
     count(*) FILTER (WHERE knife) AS knife,
     min(event_date) AS first_offending,
     max(event_date) AS last_offending,
-    arg_min(age_at_event, event_date) AS age_at_first
+    arg_min(age_at_event, strftime(event_date, '%Y%m%d') || lpad(event_id::VARCHAR, 12, '0'))
+        FILTER (WHERE age_at_event IS NOT NULL) AS age_at_first
 FROM cohorts.events
 WHERE (feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos'
 GROUP BY person_id

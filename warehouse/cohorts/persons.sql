@@ -2,8 +2,8 @@
 --
 -- Columns
 --   person_id             the linked person
---   sex                   M or F: the most often recorded across the person's records (ties: the most recent); NULL if never recorded
---   latest_age            age at the person's most recent event with a known age
+--   sex                   M or F: the most often recorded across the person's records (ties: the most recently recorded, then alphabetical); NULL if never recorded
+--   latest_age            age at the person's most recent event with a known age (ties: the later event id)
 --   age_band              age band of latest_age
 --   ethnic_group          White, Mixed, Asian, Black or Other: the most often recorded (ties: the most recent); NULL if never stated
 --   home_lsoa             home neighbourhood (LSOA 2021) on the most recent record that has one
@@ -21,7 +21,7 @@ WITH sex_votes AS (
     FROM cohorts.events WHERE sex IN ('M', 'F') GROUP BY person_id, sex
 ),
 sexes AS (
-    SELECT person_id, arg_max(sex, n * 100000 + coalesce(date_diff('day', DATE '1900-01-01', latest), 0)) AS sex
+    SELECT person_id, arg_max(sex, lpad(n::VARCHAR, 8, '0') || strftime(latest, '%Y%m%d') || sex) AS sex
     FROM sex_votes GROUP BY person_id
 ),
 ethnic_votes AS (
@@ -30,15 +30,16 @@ ethnic_votes AS (
 ),
 ethnicities AS (
     SELECT person_id,
-           arg_max(ethnic_group, n * 100000 + coalesce(date_diff('day', DATE '1900-01-01', latest), 0)) AS ethnic_group
+           arg_max(ethnic_group, lpad(n::VARCHAR, 8, '0') || strftime(latest, '%Y%m%d') || ethnic_group) AS ethnic_group
     FROM ethnic_votes GROUP BY person_id
 ),
 summary AS (
     SELECT
         person_id,
-        arg_max(age_at_event, event_date) FILTER (WHERE age_at_event IS NOT NULL) AS latest_age,
-        arg_max(age_band, event_date) FILTER (WHERE age_band IS NOT NULL) AS age_band,
-        arg_max(home_lsoa, event_date) FILTER (WHERE home_lsoa IS NOT NULL) AS home_lsoa,
+        arg_max(age_at_event, strftime(event_date, '%Y%m%d') || lpad(event_id::VARCHAR, 12, '0'))
+            FILTER (WHERE age_at_event IS NOT NULL) AS latest_age,
+        arg_max(home_lsoa, strftime(event_date, '%Y%m%d') || lpad(event_id::VARCHAR, 12, '0'))
+            FILTER (WHERE home_lsoa IS NOT NULL) AS home_lsoa,
         string_agg(DISTINCT feed, ',' ORDER BY feed) AS feeds_present,
         count(DISTINCT feed) AS feed_count,
         count(*) AS records,
@@ -51,7 +52,18 @@ SELECT
     s.person_id,
     x.sex,
     s.latest_age,
-    s.age_band,
+    CASE
+        WHEN s.latest_age IS NULL THEN NULL
+        WHEN s.latest_age < 10 THEN '0-9'
+        WHEN s.latest_age < 15 THEN '10-14'
+        WHEN s.latest_age < 18 THEN '15-17'
+        WHEN s.latest_age < 25 THEN '18-24'
+        WHEN s.latest_age < 35 THEN '25-34'
+        WHEN s.latest_age < 45 THEN '35-44'
+        WHEN s.latest_age < 55 THEN '45-54'
+        WHEN s.latest_age < 65 THEN '55-64'
+        ELSE '65+'
+    END AS age_band,
     e.ethnic_group,
     s.home_lsoa,
     l.lsoa21nm AS neighbourhood,

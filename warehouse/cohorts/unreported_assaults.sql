@@ -19,7 +19,8 @@
 --   ethnic_group          ethnic group recorded at the attendance
 --   home_lsoa             home neighbourhood
 --   reported_to_police    police hold a victim record for the person within the window
---   days_to_police_record days from the attendance to the nearest police victim record within the window (negative: before)
+--   days_to_police_record days from the attendance to the nearest police victim record within the window (negative: before; an equally near earlier record wins)
+--   window_days           the window used, in days either side
 CREATE OR REPLACE TABLE cohorts.unreported_assaults AS
 WITH attendances AS (
     SELECT * FROM cohorts.events WHERE feed = 'health'
@@ -29,7 +30,8 @@ police_victim AS (
 ),
 nearest AS (
     SELECT a.event_id, arg_min(date_diff('day', a.event_date, p.event_date),
-                               abs(date_diff('day', a.event_date, p.event_date))) AS days
+                               abs(date_diff('day', a.event_date, p.event_date)) * 2
+                               + (date_diff('day', a.event_date, p.event_date) > 0)::INT) AS days
     FROM attendances AS a
     JOIN police_victim AS p
       ON p.person_id = a.person_id
@@ -50,7 +52,8 @@ SELECT
     a.ethnic_group,
     a.home_lsoa,
     n.event_id IS NOT NULL AS reported_to_police,
-    n.days AS days_to_police_record
+    n.days AS days_to_police_record,
+    getvariable('unreported_window_days')::INTEGER AS window_days
 FROM attendances AS a
 LEFT JOIN nearest AS n USING (event_id)
 ORDER BY a.event_id;
