@@ -13,6 +13,10 @@ Sections (all by default; `--sections` picks some):
 - **quality**: on a fresh population (`--fresh-seed`, never used for tuning): the platform
   against plain Splink on the plaintext of the same feeds, both F1s and both times.
 - **attack**: frequency attacks on the name encodings of that population.
+- **cohorts**: at `--people` per seed in `--seeds`: the whole pipeline materialised through
+  Dagster (wall time), the cohort tables' patterns against the same figures computed from the
+  delivery files and ground truth alone (`synthetic/patterns.py`), the exploitation cohort's
+  recall of the flagged children, and the published aggregates' suppression.
 
 Nothing here is a pass/fail test: it prints what it measured.
 """
@@ -47,7 +51,7 @@ from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.synthetic import SyntheticConfig, generate
 
 logger = logging.getLogger(__name__)
-SECTIONS = ("encoding", "linkage", "compare", "quality", "attack")
+SECTIONS = ("encoding", "linkage", "compare", "quality", "attack", "cohorts")
 KEY = HashKey(secret=b"benchmark-key-not-secret-32bytes!!", source="bench")
 
 
@@ -187,6 +191,73 @@ def bench_quality(args: argparse.Namespace, out) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def bench_cohorts(args: argparse.Namespace, seed: int, out) -> None:
+    import dagster as dg
+
+    from dagster_project import warehouse
+    from dagster_project.definitions import defs
+    from dagster_project.pseudonymise.keys import write_new_key
+    from dagster_project.publication.aggregates import PUBLICATIONS, line_violations
+    from dagster_project.resources import resources_from_environment
+    from dagster_project.settings import Environment
+    from dagster_project.synthetic import patterns
+
+    work = args.workdir / f"cohorts{seed}"
+    out(f"== Cohorts: {args.people:,} people, seed {seed} ==\n")
+    config = _generate(work, out, people=args.people, seed=seed)
+    env = Environment(
+        landing_dir=config.landing, warehouse=work / "veru.duckdb", hash_key_file=work / "bench.key",
+        model_dir=work / "models", linkage_zone=work / "linkage_zone.duckdb", reference_dir=config.reference,
+        analyst_snapshot=work / "analyst.duckdb",
+    )
+    write_new_key(env.hash_key_file)
+    start = time.perf_counter()
+    result = dg.materialize(list(defs.assets), resources=resources_from_environment(env),
+                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    seconds = time.perf_counter() - start
+    failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
+    out(f"  pipeline (every asset and check, through Dagster): {seconds:.1f} s; "
+        f"{'success' if result.success else 'FAILED'}; failed checks: {', '.join(failed) or 'none'}\n")
+    if not result.success:
+        return
+    truth = patterns.expected(config.landing, config.truth)
+    with warehouse.connect(env.warehouse, read_only=True) as con:
+        cohort = patterns.found(con)
+        flagged, held = patterns.flagged_children_found(con, config.truth)
+        sizes = {t: con.sql(f"SELECT count(*) FROM cohorts.{t}").fetchall()[0][0] for t in (
+            "persons", "victims", "offenders", "victim_offender_overlap", "repeat_victims", "domestic_abuse",
+            "exploitation_risk", "unreported_assaults")}
+    out("  cohort sizes: " + ", ".join(f"{t} {n:,}" for t, n in sizes.items()) + "\n")
+    out(f"  {'pattern':<48} {'truth':>10} {'cohorts':>10}\n")
+    rows = [
+        ("police victim records: peak age band", truth.peak_age_band, cohort.peak_age_band),
+        ("police victim records aged 15-34", f"{truth.age_share(('15-17', '18-24', '25-34')):.1%}",
+         f"{cohort.age_share(('15-17', '18-24', '25-34')):.1%}"),
+        ("largest band-share difference (points)", "",
+         f"{100 * max(abs(cohort.age_share((b,)) - truth.age_share((b,))) for b in patterns.AGE_BANDS):.2f}"),
+        ("violence/sexual occurrences domestic abuse", f"{truth.domestic_abuse_share:.1%}",
+         f"{cohort.domestic_abuse_share:.1%}"),
+        ("victim records May-Aug / Nov-Feb", f"{truth.summer_to_winter:.2f}", f"{cohort.summer_to_winter:.2f}"),
+        ("A&E assault attendances", f"{truth.attendances:,}", f"{cohort.attendances:,}"),
+        ("A&E assaults unknown to police (14 days)", f"{truth.unreported_share:.1%}", f"{cohort.unreported_share:.1%}"),
+        ("flagged children in the exploitation cohort", f"{flagged:,}", f"{held:,} ({held / flagged:.1%})"),
+    ]
+    out("".join(f"  {name:<48} {a:>10} {b:>10}\n" for name, a, b in rows))
+    with warehouse.connect(env.analyst_snapshot, read_only=True) as con:
+        cells = suppressed = below = violations = 0
+        for publication in PUBLICATIONS:
+            table = warehouse.read_table(con, f"aggregates.{publication.name}")
+            cells += table.height
+            suppressed += int(table.get_column("suppressed").sum())
+            shown = table.get_column("count").drop_nulls()
+            below += int(((shown > 0) & (shown < 5)).sum())
+            violations += len(line_violations(table, publication.dims))
+    out(f"  published aggregates: {len(PUBLICATIONS)} tables, {cells:,} cells, {suppressed:,} suppressed "
+        f"({suppressed / cells:.1%}); shown cells below 5: {below}; lines with a lone suppressed cell: {violations}\n")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dagster_project.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -209,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         bench_scale(args, out)
     if "quality" in args.sections:
         bench_quality(args, out)
+    if "cohorts" in args.sections:
+        for seed in args.seeds:
+            bench_cohorts(args, seed, out)
     if {"compare", "attack"} & set(args.sections):
         curves = {seed: bench_population(args, seed, out) for seed in args.seeds}
         if "compare" in args.sections:

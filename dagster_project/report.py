@@ -20,6 +20,14 @@ from dagster_project.linkage.evaluate import PairwiseScores, pairwise_scores
 from dagster_project.settings import Environment
 
 logger = logging.getLogger(__name__)
+COHORT_SIZES = {
+    "victims": "victims (police victim records, A&E assault attendances)",
+    "offenders": "offenders and suspects (police, YOS)",
+    "victim_offender_overlap": "both victim and offender",
+    "repeat_victims": "repeat victims (3+ in 12 months)",
+    "domestic_abuse": "in domestic-abuse offences",
+    "exploitation_risk": "under 25 at risk of exploitation",
+}
 
 
 def warehouse_figures(path: Path) -> dict:
@@ -41,6 +49,16 @@ def warehouse_figures(path: Path) -> dict:
             if warehouse.table_exists(con, "linkage.evaluation")
             else None
         )
+        cohorts = {
+            table: con.sql(f"SELECT count(*) FROM cohorts.{table}").fetchall()[0][0]
+            for table in COHORT_SIZES
+            if warehouse.table_exists(con, f"cohorts.{table}")
+        }
+        unreported = (
+            con.sql("SELECT avg((NOT reported_to_police)::INT) FROM cohorts.unreported_assaults").fetchall()[0][0]
+            if warehouse.table_exists(con, "cohorts.unreported_assaults")
+            else None
+        )
         multi = con.sql(
             "SELECT count(*) FILTER (WHERE feeds_present > 1), "
             "count(*) FILTER (WHERE police_victim > 0 AND police_suspect + police_offender > 0) "
@@ -55,6 +73,8 @@ def warehouse_figures(path: Path) -> dict:
         "persons_multi_feed": multi[0],
         "victim_offenders": multi[1],
         "evaluation": evaluation,
+        "cohorts": cohorts,
+        "unreported_share": unreported,
     }
 
 
@@ -110,6 +130,11 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
             lines.append("  recall by ethnic group: " + ", ".join(
                 f"{k} {r:.4f}" for _, k, _, r, _ in groups.sort("key").iter_rows()
             ))
+    if figures.get("cohorts"):
+        lines.append("Cohorts (persons):")
+        lines += [f"  {COHORT_SIZES[t]:<58} {n:>9,}" for t, n in figures["cohorts"].items()]
+    if figures.get("unreported_share") is not None:
+        lines.append(f"  A&E assault attendances unknown to police: {figures['unreported_share']:.1%}")
     if timings:
         lines.append("Wall time per stage (latest successful run, in order):")
         lines += [f"  {step:<40} {seconds:8.1f} s" for step, seconds in timings]

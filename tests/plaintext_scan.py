@@ -7,10 +7,17 @@ column of every table: text and list columns by extracting candidates with regex
 embedding, e.g. inside an error message, is found), binary columns by decoding their bytes,
 date columns by value.
 
-Two deliberate exclusions keep the scan free of coincidences, and both are stated in the
-findings: dates of birth on or after 2020-01-01 (event and delivery dates legitimately fall
-on them), and name words that also occur in the platform's own source and documentation
-(e.g. "WHITE" is a surname and an ethnic group; "MAY" a name and a month).
+Three deliberate exclusions keep the scan free of coincidences: dates of birth on or after
+2020-01-01 (event and delivery dates legitimately fall on them); name words that also occur in
+the platform's own source and documentation (e.g. "WHITE" is a surname and an ethnic group;
+"MAY" a name and a month); and values that are whole keyed tokens (lower-case hex, 16+
+characters, the shape of every HMAC output the platform writes). A random 24-character hex
+token contains a run of 8 digits that reads as a date between 1920 and 2019 about once in
+50,000 tokens, and the linkage zone holds hundreds of thousands of tokens, so without the
+third exclusion about one run in twenty "found" a date of birth that was pure chance. Only a value
+that is nothing but 16+ lower-case hex characters is skipped: an identifier as the agencies
+export it is never that (dates, NHS and PNC numbers are shorter or punctuated; names and
+postcodes are upper case), and the same digits anywhere else are still found.
 """
 
 from __future__ import annotations
@@ -146,6 +153,8 @@ def _add(ids: Identifiers, column: str, value: str) -> None:
 
 
 def _findings_in_text(text: str, ids: Identifiers, *, names: bool) -> list[str]:
+    if names and HEX_TOKEN_RE.match(text):  # a keyed token: any digit run in it is chance
+        return []
     upper = text.upper()
     kinds = []
     if any(a + b + c in ids.nhs for a, b, c in NHS_RE.findall(upper)):
@@ -161,7 +170,7 @@ def _findings_in_text(text: str, ids: Identifiers, *, names: bool) -> list[str]:
                 break
     if upper in ids.local_ids:
         kinds.append("local_id")
-    if names and not HEX_TOKEN_RE.match(text) and _words(text) & ids.names:
+    if names and _words(text) & ids.names:
         kinds.append("name")
     return kinds
 

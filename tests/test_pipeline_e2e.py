@@ -309,3 +309,20 @@ def test_published_aggregates_hide_small_cells_and_cannot_be_recovered_from_tota
             shown = table.filter(pl.col("count").is_not_null())
             assert ((shown.get_column("count") == 0) | (shown.get_column("count") >= 5)).all(), publication.name
     assert suppressed > 0  # at this small size there is something to protect
+
+
+def test_the_demo_report_states_the_run_in_figures(run):
+    from dagster_project.report import render, warehouse_figures
+
+    root, _ = run
+    path = root / "warehouse" / "veru.duckdb"
+    figures = warehouse_figures(path)
+    with warehouse.connect(path, read_only=True) as con:
+        victims = con.sql("SELECT count(*) FROM cohorts.victims").fetchall()[0][0]
+        staged = sum(con.sql(f"SELECT count(*) FROM staging.{f}").fetchall()[0][0] for f in FEED_NAMES)
+    text = render(figures, None, [])
+    assert figures["cohorts"]["victims"] == victims > 0
+    assert f"{'total':<12} {staged:>9,}" in text
+    assert f"{victims:>9,}" in text.split("Cohorts (persons):")[1]
+    assert 0.5 < figures["unreported_share"] < 1
+    assert "Where to look:" in text and "analyst.duckdb" in text

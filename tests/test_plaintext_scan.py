@@ -20,7 +20,14 @@ def test_scanner_finds_planted_identifiers_and_ignores_tokens(landing, tmp_path)
 
     db = tmp_path / "w.duckdb"
     con = duckdb.connect(str(db))
-    clean = pl.DataFrame({"tok": ["3ada9f0c1b2e4d5f6a7b8c9d"], "group": ["White"], "when": [dt.date(2024, 1, 1)]})
+    # the second token holds 19950403 by chance, as about 1 random token in 50,000 holds some date
+    clean = pl.DataFrame(
+        {
+            "tok": ["3ada9f0c1b2e4d5f6a7b8c9d", "3ada19950403cd9f0c1b2e4d"],
+            "group": ["White"] * 2,
+            "when": [dt.date(2024, 1, 1)] * 2,
+        }
+    )
     con.register("clean", clean.to_arrow())
     con.execute("CREATE TABLE clean AS SELECT * FROM clean").fetchall()
     planted = pl.DataFrame(
@@ -31,6 +38,7 @@ def test_scanner_finds_planted_identifiers_and_ignores_tokens(landing, tmp_path)
             "codes": [["LU1 3AB"]],  # a postcode inside a list
             "blob": [b"xx9434765919yy"],  # an NHS number inside bytes
             "yos_dob": ["dob was 15-MAR-99"],
+            "compact": ["born 19950403"],  # the same digits as the token above, outside a token
         }
     )
     con.register("planted", planted.to_arrow())
@@ -46,4 +54,5 @@ def test_scanner_finds_planted_identifiers_and_ignores_tokens(landing, tmp_path)
         ("s.planted", "codes", "postcode"),
         ("s.planted", "blob", "nhs_number"),
         ("s.planted", "yos_dob", "date_of_birth"),
+        ("s.planted", "compact", "date_of_birth"),
     }
