@@ -203,6 +203,7 @@ def bench_cohorts(args: argparse.Namespace, seed: int, out) -> None:
     from dagster_project.synthetic import patterns
 
     work = args.workdir / f"cohorts{seed}"
+    shutil.rmtree(work, ignore_errors=True)  # a fresh key and warehouse each time
     out(f"== Cohorts: {args.people:,} people, seed {seed} ==\n")
     config = _generate(work, out, people=args.people, seed=seed)
     env = Environment(

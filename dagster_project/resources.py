@@ -118,8 +118,13 @@ class GroundTruthResource(dg.ConfigurableResource):
 
 def resources_from_environment(env: Environment | None = None) -> dict[str, dg.ConfigurableResource]:
     env = env or Environment.from_env()
-    # The key file path goes through EnvVar so Dagster never displays it as plain config.
-    key_file = dg.EnvVar(HASH_KEY_FILE_VAR) if os.environ.get(HASH_KEY_FILE_VAR) else ""
+    # When the key file comes from the environment it goes through EnvVar, so Dagster never
+    # displays its path as plain config; an Environment built in code (tests, benchmarks) names
+    # its own key file.
+    if os.environ.get(HASH_KEY_FILE_VAR) and env.hash_key_file == Path(os.environ[HASH_KEY_FILE_VAR]):
+        key_file: str | dg.EnvVar = dg.EnvVar(HASH_KEY_FILE_VAR)
+    else:
+        key_file = str(env.hash_key_file) if env.hash_key_file else ""
     return {
         "warehouse_db": WarehouseResource(path=str(env.warehouse)),
         "linkage_zone": LinkageZoneResource(path=str(env.linkage_zone)),
