@@ -38,6 +38,11 @@ def load_sql(relative: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the shared SQL macros (`warehouse/macros.sql`, e.g. `age_band`) for this connection."""
+    run(con, load_sql("macros.sql"))
+
+
 def _checked(name: str) -> str:
     if not _IDENT.match(name):
         raise ValueError(f"Not a safe table name: {name!r}")

@@ -88,6 +88,7 @@ def build_warehouse(path: Path) -> Path:
         con.execute(STAGING_SQL)
         warehouse.run(con, "CREATE SCHEMA cohorts")
         warehouse.run(con, "SET VARIABLE unreported_window_days = 14")
+        warehouse.define_macros(con)
         for table in BUILD_ORDER:
             warehouse.run(con, warehouse.load_sql(f"cohorts/{table}.sql"))
     finally:

@@ -160,6 +160,11 @@ def _same_columns(columns: list[str]) -> dict[str, str]:
     return {column: column for column in columns}
 
 
+def _table_side(table: str, columns: list[str]) -> str:
+    """The cohort table's own values of `columns`, per person, for `_comparison_sql`."""
+    return f"SELECT person_id AS key, {_struct(_same_columns(columns))} AS value FROM cohorts.{table}"
+
+
 def _persons_vs_events() -> tuple[str, str]:
     fields = {
         "records": "count(*)",
@@ -172,7 +177,7 @@ def _persons_vs_events() -> tuple[str, str]:
         "home_lsoa": "arg_max(home_lsoa, (event_date, event_id)) FILTER (WHERE home_lsoa IS NOT NULL)",
     }
     expected = f"SELECT person_id AS key, {_struct(fields)} AS value FROM cohorts.events GROUP BY person_id"
-    actual = f"SELECT person_id AS key, {_struct(_same_columns(list(fields)))} AS value FROM cohorts.persons"
+    actual = _table_side("persons", list(fields))
     return expected, actual
 
 
@@ -193,7 +198,7 @@ def _person_summary_vs_events() -> tuple[str, str]:
         "last_event_date": "max(event_date)",
     }
     expected = f"SELECT person_id AS key, {_struct(fields)} AS value FROM cohorts.events GROUP BY person_id"
-    actual = f"SELECT person_id AS key, {_struct(_same_columns(list(fields)))} AS value FROM cohorts.person_summary"
+    actual = _table_side("person_summary", list(fields))
     return expected, actual
 
 
@@ -215,7 +220,7 @@ SELECT person_id AS key, {_struct(fields)} AS value
 FROM cohorts.events
 WHERE {_VICTIMISATION}
 GROUP BY person_id"""
-    actual = f"SELECT person_id AS key, {_struct(_same_columns(list(fields)))} AS value FROM cohorts.victims"
+    actual = _table_side("victims", list(fields))
     return expected, actual
 
 
@@ -236,7 +241,7 @@ SELECT person_id AS key, {_struct(fields)} AS value
 FROM cohorts.events
 WHERE {_OFFENDING}
 GROUP BY person_id"""
-    actual = f"SELECT person_id AS key, {_struct(_same_columns(list(fields)))} AS value FROM cohorts.offenders"
+    actual = _table_side("offenders", list(fields))
     return expected, actual
 
 
@@ -262,7 +267,7 @@ WITH per_person AS (
 SELECT person_id AS key, {value} AS value
 FROM per_person
 WHERE victimisations > 0 AND offending > 0"""
-    actual = f"SELECT person_id AS key, {_struct(_same_columns(columns))} AS value FROM cohorts.victim_offender_overlap"
+    actual = _table_side("victim_offender_overlap", columns)
     return expected, actual
 
 
@@ -296,7 +301,7 @@ totals AS (
 SELECT person_id AS key, {_struct(_same_columns(_REPEAT_COLUMNS))} AS value
 FROM per_person JOIN totals USING (person_id)
 WHERE most_in_12_months >= 3"""
-    actual = f"SELECT person_id AS key, {_struct(_same_columns(_REPEAT_COLUMNS))} AS value FROM cohorts.repeat_victims"
+    actual = _table_side("repeat_victims", _REPEAT_COLUMNS)
     return expected, actual
 
 
@@ -320,7 +325,7 @@ WITH per_person AS (
 )
 SELECT person_id AS key, {value} AS value
 FROM per_person"""
-    actual = f"SELECT person_id AS key, {_struct(_same_columns(columns))} AS value FROM cohorts.domestic_abuse"
+    actual = _table_side("domestic_abuse", columns)
     return expected, actual
 
 
@@ -365,7 +370,7 @@ with_contacts AS (
 )
 SELECT person_id AS key, {_struct(_same_columns(columns))} AS value
 FROM with_contacts"""
-    actual = f"SELECT person_id AS key, {_struct(_same_columns(columns))} AS value FROM cohorts.exploitation_risk"
+    actual = _table_side("exploitation_risk", columns)
     return expected, actual
 
 

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from dagster_project.reference import AGE_BANDS  # the population file's bands
+
 PEOPLE_PER_COUNTY = 60_000  # people appearing in some feed that stand for the whole county
 GEOGRAPHY_SEED = 43_2021  # fixed: the map is the same for every seed and size
 
-AGE_BANDS: tuple[str, ...] = ("0-9", "10-14", "15-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 AGE_BAND_LOWER = np.array([0, 10, 15, 18, 25, 35, 45, 55, 65])
 AGE_BAND_UPPER = np.array([9, 14, 17, 24, 34, 44, 54, 64, 89])
 UNDER_25_BANDS = 4  # the first four bands

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.reference import AGE_BANDS
+
 # Home Office "violence against the person" and "sexual offences" groups, as the police feed
 # names them (FEEDS.md).
 VIOLENCE_OR_SEXUAL = frozenset({
     "Homicide", "Violence with injury", "Violence without injury", "Stalking and harassment",
     "Rape", "Other sexual offences",
 })  # fmt: skip
-AGE_BANDS = ("0-9", "10-14", "15-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 _BAND_UPPER = (10, 15, 18, 25, 35, 45, 55, 65)
 SUMMER, WINTER = (5, 6, 7, 8), (11, 12, 1, 2)
 

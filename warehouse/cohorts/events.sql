@@ -94,18 +94,7 @@ SELECT
     u.missing_episodes,
     u.outcome_type,
     u.age_at_event,
-    CASE
-        WHEN u.age_at_event IS NULL THEN NULL
-        WHEN u.age_at_event < 10 THEN '0-9'
-        WHEN u.age_at_event < 15 THEN '10-14'
-        WHEN u.age_at_event < 18 THEN '15-17'
-        WHEN u.age_at_event < 25 THEN '18-24'
-        WHEN u.age_at_event < 35 THEN '25-34'
-        WHEN u.age_at_event < 45 THEN '35-44'
-        WHEN u.age_at_event < 55 THEN '45-54'
-        WHEN u.age_at_event < 65 THEN '55-64'
-        ELSE '65+'
-    END AS age_band,
+    age_band(u.age_at_event) AS age_band,
     u.sex,
     u.ethnic_group,
     u.event_lsoa,

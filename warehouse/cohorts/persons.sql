@@ -52,18 +52,7 @@ SELECT
     s.person_id,
     x.sex,
     s.latest_age,
-    CASE
-        WHEN s.latest_age IS NULL THEN NULL
-        WHEN s.latest_age < 10 THEN '0-9'
-        WHEN s.latest_age < 15 THEN '10-14'
-        WHEN s.latest_age < 18 THEN '15-17'
-        WHEN s.latest_age < 25 THEN '18-24'
-        WHEN s.latest_age < 35 THEN '25-34'
-        WHEN s.latest_age < 45 THEN '35-44'
-        WHEN s.latest_age < 55 THEN '45-54'
-        WHEN s.latest_age < 65 THEN '55-64'
-        ELSE '65+'
-    END AS age_band,
+    age_band(s.latest_age) AS age_band,
     e.ethnic_group,
     s.home_lsoa,
     l.lsoa21nm AS neighbourhood,

@@ -42,6 +42,7 @@ def build_cohort_asset(name: str, deps: list[dg.AssetKey], config_class: type | 
         with warehouse_db.connect() as con:
             for variable, value in variables.items():
                 warehouse.run(con, f"SET VARIABLE {variable} = {int(value)}")
+            warehouse.define_macros(con)
             with warehouse.transaction(con):
                 warehouse.run(con, "CREATE SCHEMA IF NOT EXISTS cohorts")
                 warehouse.run(con, sql)

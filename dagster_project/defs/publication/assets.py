@@ -38,6 +38,7 @@ SNAPSHOT = dg.AssetKey(["publication", "analyst_snapshot"])
 def aggregates(context: dg.AssetExecutionContext, warehouse_db: WarehouseResource) -> dg.MaterializeResult:
     """Build and protect every publication table; write them in one transaction."""
     with warehouse_db.connect() as con:
+        warehouse.define_macros(con)
         tables = {p: build(con, p) for p in PUBLICATIONS}
         with warehouse.transaction(con):
             for publication, table in tables.items():
