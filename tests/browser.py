@@ -36,12 +36,20 @@ def _no_network_prefix() -> tuple[str, ...]:
         return ()
 
 
-def open_offline(page: Path, screenshot: Path, profile: Path) -> str:
-    """Render `page`, write a screenshot, return the rendered DOM."""
+def open_offline(page: Path, screenshot: Path, profile: Path, *, wait_for: str | None = None, attempts: int = 3) -> str:
+    """Render `page`, write a screenshot, return the rendered DOM.
+
+    wait_for: text the rendered DOM must hold once the page's scripts have run. Headless
+    Chromium's virtual-time budget now and then ends before a heavy page (the 1.8 MB Splink
+    comparison viewer) has drawn; the DOM is then dumped again, up to `attempts` times.
+    """
     base = [*_no_network_prefix(), chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
     url = page.resolve().as_uri()
     subprocess.run([*base, f"--screenshot={screenshot}", url], check=True, capture_output=True, timeout=180)
-    dom = subprocess.run([*base, "--dump-dom", url], check=True, capture_output=True, timeout=180, text=True)
+    for _ in range(attempts):
+        dom = subprocess.run([*base, "--dump-dom", url], check=True, capture_output=True, timeout=180, text=True)
+        if wait_for is None or wait_for in dom.stdout:
+            break
     return dom.stdout
 
 

@@ -31,7 +31,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_its_charts_offline(reports, page, tmp_path):
     shot = tmp_path / f"{page}.png"
-    dom = open_offline(reports[page], shot, tmp_path / "profile")
+    dom = open_offline(reports[page], shot, tmp_path / "profile", wait_for='class="marks"')
     colours, inked = not_blank(shot)
     assert colours >= 12 and inked >= 0.03, (page, colours, inked)
     assert 'class="marks"' in dom  # vega drew its marks (an SVG or canvas), i.e. the scripts ran
