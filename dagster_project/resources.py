@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,13 @@ import duckdb
 
 from dagster_project import warehouse
 from dagster_project.pseudonymise.keys import HashKey, MissingKeyError
-from dagster_project.settings import HASH_KEY_FILE_VAR, Environment
+from dagster_project.settings import (
+    AS_OF_VAR,
+    DEFAULT_DASHBOARD_DIR,
+    DEFAULT_QUARANTINE_DIR,
+    HASH_KEY_FILE_VAR,
+    Environment,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -116,6 +123,28 @@ class GroundTruthResource(dg.ConfigurableResource):
         )
 
 
+class QualityResource(dg.ConfigurableResource):
+    """Where broken deliveries and the quality dashboard go, and the date freshness is judged on.
+
+    quarantine_dir (`VERU_QUARANTINE_DIR`): quarantined delivery files are moved here (never
+    copied: they hold plaintext), each beside a report of why. Protect it like the landing zone.
+    dashboard_dir (`VERU_DASHBOARD_DIR`): the static quality dashboard, rebuilt every run.
+    as_of (`VERU_AS_OF`, ISO date): "today" for freshness and future-date checks; empty = today.
+    """
+
+    quarantine_dir: str = DEFAULT_QUARANTINE_DIR
+    dashboard_dir: str = DEFAULT_DASHBOARD_DIR
+    as_of: str = ""
+
+    def today(self) -> dt.date:
+        if not self.as_of:
+            return dt.date.today()
+        try:
+            return dt.date.fromisoformat(self.as_of)
+        except ValueError:
+            raise ValueError(f"{AS_OF_VAR} must be an ISO date (YYYY-MM-DD); supplied value {self.as_of!r}.") from None
+
+
 def resources_from_environment(env: Environment | None = None) -> dict[str, dg.ConfigurableResource]:
     env = env or Environment.from_env()
     # When the key file comes from the environment it goes through EnvVar, so Dagster never
@@ -133,5 +162,8 @@ def resources_from_environment(env: Environment | None = None) -> dict[str, dg.C
         "analyst": AnalystSnapshotResource(path=str(env.analyst_snapshot)),
         "hash_key": HashKeyResource(key_file=key_file),
         "model_store": ModelStoreResource(path=str(env.model_dir)),
+        "quality": QualityResource(
+            quarantine_dir=str(env.quarantine_dir), dashboard_dir=str(env.dashboard_dir), as_of=env.as_of
+        ),
         **({"ground_truth": GroundTruthResource(path=str(env.truth_dir))} if env.truth_dir else {}),
     }

@@ -19,6 +19,9 @@ LINKAGE_ZONE_VAR = "VERU_LINKAGE_ZONE"
 REFERENCE_DIR_VAR = "VERU_REFERENCE_DIR"
 ANALYST_SNAPSHOT_VAR = "VERU_ANALYST_SNAPSHOT"
 TRUTH_DIR_VAR = "VERU_TRUTH_DIR"  # synthetic data only: enables the linkage evaluation asset
+QUARANTINE_DIR_VAR = "VERU_QUARANTINE_DIR"
+DASHBOARD_DIR_VAR = "VERU_DASHBOARD_DIR"
+AS_OF_VAR = "VERU_AS_OF"  # the date feed freshness is judged on (default: today)
 
 DEFAULT_LANDING_DIR = "landing"
 DEFAULT_WAREHOUSE = "warehouse/veru.duckdb"
@@ -26,6 +29,8 @@ DEFAULT_MODEL_DIR = "linkage_models/runs"
 DEFAULT_LINKAGE_ZONE = "warehouse/linkage_zone.duckdb"
 DEFAULT_REFERENCE_DIR = "reference"
 DEFAULT_ANALYST_SNAPSHOT = "warehouse/analyst.duckdb"
+DEFAULT_QUARANTINE_DIR = "quarantine"
+DEFAULT_DASHBOARD_DIR = "quality_site"
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class Environment:
     reference_dir: Path = Path(DEFAULT_REFERENCE_DIR)
     analyst_snapshot: Path = Path(DEFAULT_ANALYST_SNAPSHOT)
     truth_dir: Path | None = None
+    quarantine_dir: Path = Path(DEFAULT_QUARANTINE_DIR)
+    dashboard_dir: Path = Path(DEFAULT_DASHBOARD_DIR)
+    as_of: str = ""  # ISO date; empty means today
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Environment":
@@ -54,4 +62,7 @@ class Environment:
             reference_dir=Path(env.get(REFERENCE_DIR_VAR) or DEFAULT_REFERENCE_DIR),
             analyst_snapshot=Path(env.get(ANALYST_SNAPSHOT_VAR) or DEFAULT_ANALYST_SNAPSHOT),
             truth_dir=Path(env[TRUTH_DIR_VAR]) if env.get(TRUTH_DIR_VAR) else None,
+            quarantine_dir=Path(env.get(QUARANTINE_DIR_VAR) or DEFAULT_QUARANTINE_DIR),
+            dashboard_dir=Path(env.get(DASHBOARD_DIR_VAR) or DEFAULT_DASHBOARD_DIR),
+            as_of=env.get(AS_OF_VAR) or "",
         )

@@ -136,18 +136,28 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, name: str) -> None:
         run(con, f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
 
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
+
+
 def _evolve(con: duckdb.DuckDBPyConnection, name: str, alias: str) -> None:
     """Add to table `name` the columns `alias` has and it lacks (the platform grew a column).
 
-    A column whose type changed is refused: converting it could lose data silently.
+    A column only ever null so far takes the new type, and whole numbers widen to DOUBLE; any
+    other type change is refused: converting it could lose data silently.
     """
-    existing = {c: t for c, t, *_ in con.sql(f"DESCRIBE {name}").fetchall()}
-    incoming = {c: t for c, t, *_ in con.sql(f"DESCRIBE SELECT * FROM {alias}").fetchall()}
+    existing = {c: t.strip('"') for c, t, *_ in con.sql(f"DESCRIBE {name}").fetchall()}
+    incoming = {c: t.strip('"') for c, t, *_ in con.sql(f"DESCRIBE SELECT * FROM {alias}").fetchall()}
     for column, dtype in incoming.items():
         if column not in existing:
             logger.info("Adding column %s (%s) to %s", column, dtype, name)
-            run(con, f'ALTER TABLE {name} ADD COLUMN "{column}" {dtype}')
-        elif existing[column] != dtype and incoming[column] != "NULL":
+            run(con, f'ALTER TABLE {name} ADD COLUMN "{column}" {dtype if dtype != "NULL" else "VARCHAR"}')
+        elif dtype == "NULL" or existing[column] == dtype:
+            continue
+        elif existing[column] == "NULL" or (existing[column] in _INTEGERS and dtype == "DOUBLE"):
+            # a column only ever null so far gets its type; whole numbers widen to DOUBLE losslessly
+            logger.info("Changing column %s of %s from %s to %s", column, name, existing[column], dtype)
+            run(con, f'ALTER TABLE {name} ALTER COLUMN "{column}" TYPE {dtype}')
+        else:
             raise SchemaMismatchError(
                 f"Cannot write {name}: column {column} is {existing[column]} in the warehouse but "
                 f"{dtype} in the new data. Migrate or drop the table deliberately."

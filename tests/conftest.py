@@ -45,7 +45,8 @@ def _no_ambient_env(monkeypatch):
 
 def materialise_everything(
     *, warehouse: Path, zone: Path, landing: Path, key_file: Path, models: Path, reference: Path | None = None,
-    analyst: Path | None = None,
+    analyst: Path | None = None, quarantine: Path | None = None, dashboard: Path | None = None,
+    as_of: str = "2025-01-12",
 ):
     """Materialise every asset (with their checks) in-process against these paths."""
     import dagster as dg
@@ -57,6 +58,7 @@ def materialise_everything(
         LandingZoneResource,
         LinkageZoneResource,
         ModelStoreResource,
+        QualityResource,
         ReferenceResource,
         WarehouseResource,
     )
@@ -71,6 +73,11 @@ def materialise_everything(
             "model_store": ModelStoreResource(path=str(models)),
             "reference": ReferenceResource(path=str(reference or landing.parent / "reference")),
             "analyst": AnalystSnapshotResource(path=str(analyst or Path(warehouse).with_name("analyst.duckdb"))),
+            "quality": QualityResource(
+                quarantine_dir=str(quarantine or Path(warehouse).with_name("quarantine")),
+                dashboard_dir=str(dashboard or Path(warehouse).with_name("quality_site")),
+                as_of=as_of,
+            ),
         },
         instance=dg.DagsterInstance.ephemeral(),
     )

@@ -52,7 +52,7 @@ def test_sensor_processes_each_delivery_file_once(landing):
 
 def test_a_run_without_a_key_fails_with_a_clear_message_and_writes_nothing(landing, tmp_path):
     from dagster_project.defs.ingest.assets import staging_assets
-    from dagster_project.resources import HashKeyResource, LinkageZoneResource, WarehouseResource
+    from dagster_project.resources import HashKeyResource, LinkageZoneResource, QualityResource, WarehouseResource
 
     write_delivery(landing, "yos", "2024-01-01", "yos_outcome_id\nYOS00000001\n")
     db = tmp_path / "w.duckdb"
@@ -63,6 +63,7 @@ def test_a_run_without_a_key_fails_with_a_clear_message_and_writes_nothing(landi
             "linkage_zone": LinkageZoneResource(path=str(tmp_path / "zone.duckdb")),
             "landing": LandingZoneResource(path=str(landing)),
             "hash_key": HashKeyResource(),
+            "quality": QualityResource(quarantine_dir=str(tmp_path / "q"), dashboard_dir=str(tmp_path / "site")),
         },
         raise_on_error=False,
     )

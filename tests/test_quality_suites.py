@@ -8,6 +8,8 @@ import socket
 import time
 
 import polars as pl
+
+from dagster_project.feeds import FEEDS
 import pytest
 
 from dagster_project.quality import (
@@ -204,12 +206,21 @@ def test_feed_suite_pins_the_feeds_md_columns_and_a_blocking_key(feed):
         assert set(on_key) == {"blocking", "warning"}
         assert on_key["blocking"].mostly == 0.9
         assert getattr(on_key["warning"], "mostly", 1.0) in (None, 1.0)
-    # Every column other than the key is checked as a warning only.
+    # Every column is checked, plus each checked date's parsed form (`<column>__date`).
+    spec = FEEDS[feed]
+    derived = {column + "__date" for column, _ in spec.checked_dates}
     checked = {e.column for e in suite.expectations if getattr(e, "column", None)}
-    assert checked == set(FEED_COLUMNS[feed])
+    assert checked == set(FEED_COLUMNS[feed]) | derived
+    # Other than the key, only a mostly-empty date of birth or mostly implausible dates block
+    # the delivery; everything else is a warning (degraded, still loaded).
+    dob = spec.checked_dates[1][0]
     for expectation in suite.expectations:
-        if getattr(expectation, "column", None) not in (None, key):
-            assert expectation.meta["severity"] == "warning"
+        column = getattr(expectation, "column", None)
+        if column not in (None, key) and expectation.meta["severity"] == "blocking":
+            assert (column, expectation.expectation_type, expectation.mostly) in (
+                (dob, "expect_column_values_to_not_be_null", 0.5),
+                *((d, "expect_column_values_to_be_between", 0.99) for d in derived),
+            ), column
 
 
 # Good and broken deliveries -----------------------------------------------------------------------
@@ -454,11 +465,16 @@ def test_gx_own_result_under_our_result_format_holds_no_values():
     df = good_delivery("health")
     for n, column in enumerate(FEED_COLUMNS["health"]):
         df = set_values(df, column, {i: SENTINELS[(n + i) % len(SENTINELS)] for i in range(0, 40, 3)})
+    # a date of birth in 1850: GX would list it among unexpected values if it were asked to
+    df = set_values(df, "date_of_birth", {1: "18500101"})
+    frame = suites_module._with_feed_dates(df, "health")
     batch = gx_runtime().batch_definition.get_batch(
-        batch_parameters={"dataframe": suites_module._as_text_pandas(df)})
-    validation = batch.validate(load_suite("health"), result_format=suites_module.RESULT_FORMAT)
+        batch_parameters={"dataframe": suites_module._as_text_pandas(frame)})
+    validation = batch.validate(load_suite("health"), result_format=suites_module.RESULT_FORMAT,
+                                expectation_parameters=suites_module.default_parameters())
     assert not validation.success
     _assert_no_sentinel(json.dumps(validation.to_json_dict(), default=str))
+    assert "1850" not in json.dumps(validation.to_json_dict(), default=str)
     for gx_result in validation.results:
         assert "partial_unexpected_list" not in gx_result.result
         assert "unexpected_list" not in gx_result.result

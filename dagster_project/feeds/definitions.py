@@ -66,6 +66,7 @@ POLICE = FeedSpec(
     ),
     identity=_police_identity,
     identifiers=("surname", "forenames", "dob", "postcode", "pnc_id"),
+    checked_dates=(("occurrence_datetime", "%Y-%m-%d %H:%M"), ("dob", "%d/%m/%Y")),
 )
 
 
@@ -110,6 +111,7 @@ SOCIAL_CARE = FeedSpec(
     ),
     identity=_social_care_identity,
     identifiers=("child_id", "first_name", "last_name", "dob", "nhs_number", "postcode"),
+    checked_dates=(("referral_date", "%Y-%m-%d"), ("dob", "%Y-%m-%d")),
 )
 
 
@@ -150,6 +152,7 @@ HEALTH = FeedSpec(
     ),
     identity=_health_identity,
     identifiers=("nhs_number", "forename", "surname", "date_of_birth", "postcode"),
+    checked_dates=(("arrival_datetime", "%Y-%m-%dT%H:%M:%S"), ("date_of_birth", "%Y%m%d")),
 )
 
 
@@ -195,6 +198,7 @@ YOS = FeedSpec(
     ),
     identity=_yos_identity,
     identifiers=("full_name", "dob", "pnc_number", "postcode"),
+    checked_dates=(("outcome_date", "%d/%m/%Y"), ("dob", "%d-%b-%y")),
 )
 
 FEEDS: dict[str, FeedSpec] = {f.name: f for f in (POLICE, SOCIAL_CARE, HEALTH, YOS)}

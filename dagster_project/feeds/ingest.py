@@ -19,6 +19,7 @@ leave this module.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import traceback
 from collections.abc import Callable
@@ -116,11 +117,15 @@ class Quarantine(Exception):
 
 
 def _pseudonymised_from_plaintext(
-    spec: FeedSpec, raw: RawDelivery, key: HashKey, validator: Validator | None, validations: list
+    spec: FeedSpec, raw: RawDelivery, key: HashKey, validator: Validator | None, validations: list,
+    parameters: dict,
 ) -> pl.DataFrame:
     rows_read = raw.frame.height + raw.rejects.height
     if validator is not None:
-        result = validator(raw.frame.drop("row_number"), spec.name, label=raw.delivery.file_name)
+        result = validator(
+            raw.frame.drop("row_number"), spec.name,
+            label=raw.delivery.file_name, parameters=parameters,
+        )
         validations.append(result)
         if not result.success:
             raise Quarantine(result.summary(), rows_read)
@@ -132,7 +137,8 @@ def _pseudonymised_from_plaintext(
 
 
 def _pseudonymised_from_agency(
-    spec: FeedSpec, raw: RawDelivery, key: HashKey, validator: Validator | None, validations: list
+    spec: FeedSpec, raw: RawDelivery, key: HashKey, validator: Validator | None, validations: list,
+    parameters: dict,
 ) -> pl.DataFrame:
     rows_read = raw.frame.height
     try:
@@ -157,6 +163,7 @@ def _pseudonymised_from_agency(
             f"{spec.name}_pseudonymised",
             label=raw.delivery.file_name,
             suite=pseudo.suite(spec),
+            parameters=parameters,
         )
         validations.append(result)
         if not result.success:
@@ -186,12 +193,23 @@ def ingest_feed(
     key: HashKey,
     validator: Validator | None = None,
     postcode_lsoa: pl.DataFrame | None = None,
+    today: dt.date | None = None,
 ) -> FeedIngest:
     """Read every delivery of `spec` in `landing_dir` and produce the feed's staging frames.
 
     postcode_lsoa: (pc_tok, lsoa21cd), the postcode lookup keyed by token (made under the
     same key): gives each record its home neighbourhood without any plaintext postcode.
+    today: the date future dates are judged against (default: the real today).
+
+    A delivery byte-identical to an earlier one of the feed (the same file sent twice) is not
+    loaded again: its status is `duplicate`. Each delivery's size is judged against the feed's
+    earlier accepted deliveries (`quality.suites.usual_row_range`).
     """
+    from dagster_project.quality.suites import default_parameters, usual_row_range
+
+    base_parameters = default_parameters(today)
+    history: list[int] = []  # rows read from each accepted delivery, oldest first
+    seen: dict[str, str] = {}  # sha256 -> the delivery file that first brought it
     deliveries, unrecognised = discover(landing_dir, spec.name)
     for item in unrecognised:
         logger.warning("%s: ignoring %s: %s", spec.name, item.path.name, item.problem)
@@ -207,18 +225,28 @@ def ingest_feed(
             log.append(_delivery_row(delivery, "quarantined", exc.problem))
             continue
         counts = {"sha256": raw.sha256, "size_bytes": raw.size_bytes}
+        if raw.sha256 in seen:
+            reason = f"byte-identical to {seen[raw.sha256]} (the same file delivered twice); not loaded again"
+            logger.warning("%s delivery %s: %s", spec.name, delivery.file_name, reason)
+            log.append(_delivery_row(delivery, "duplicate", reason, rows_read=raw.frame.height + raw.rejects.height, **counts))
+            continue
+        seen[raw.sha256] = delivery.file_name
+        low, high = usual_row_range(history)
+        parameters = {**base_parameters, "min_usual_rows": low, "max_usual_rows": high}
         prepare = _pseudonymised_from_agency if delivery.pseudonymised else _pseudonymised_from_plaintext
         try:
-            pseudonymised = prepare(spec, raw, key, validator, validations)
+            pseudonymised = prepare(spec, raw, key, validator, validations, parameters)
             parsed = stage_delivery(spec, pseudonymised)
         except Quarantine as exc:
-            logger.error("%s delivery %s quarantined: %s", spec.name, delivery.file_name, exc.reason)
-            log.append(_delivery_row(delivery, "quarantined", exc.reason, rows_read=exc.rows_read, **counts))
+            reason = "; ".join([exc.reason, *raw.notes])  # e.g. "the header looks separated by semicolons"
+            logger.error("%s delivery %s quarantined: %s", spec.name, delivery.file_name, reason)
+            log.append(_delivery_row(delivery, "quarantined", reason, rows_read=exc.rows_read, **counts))
             continue
         except Exception as exc:  # noqa: BLE001 - re-raised without its (possibly identifying) text
             raise safe_failure(spec.name, f"processing {delivery.file_name}", exc) from None
 
         staged.append((delivery, parsed))
+        history.append(parsed.records.height + parsed.rejects.height)
         for note in raw.notes:
             logger.warning("%s delivery %s: %s", spec.name, delivery.file_name, note)
         if parsed.rejects.height:

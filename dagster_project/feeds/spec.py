@@ -35,6 +35,9 @@ class FeedSpec:
     description: str
     # The plaintext identifier columns: they never leave the encoding step.
     identifiers: tuple[str, ...] = ()
+    # (column, strftime format) of the dates whose range the suite checks (event date, birth):
+    # `with_checked_dates` adds each as `<column>__date` for `expect_column_values_to_be_between`.
+    checked_dates: tuple[tuple[str, str], ...] = ()
 
     @property
     def attribute_targets(self) -> list[str]:
@@ -46,6 +49,28 @@ class ParsedDelivery:
     records: pl.DataFrame  # row_number, record_key, parsed attributes, age, tokens, key id
     rejects: pl.DataFrame  # row_number, line_number, reason
     problems: pl.DataFrame  # row_number, record_key, field, problem
+
+
+CHECKED_DATE_SUFFIX = "__date"
+
+
+def with_checked_dates(spec: FeedSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` plus a Datetime `<column>__date` for each of the feed's checked date columns
+    present in it (null where the text is missing or not in the feed's format: the format
+    expectations count those)."""
+    columns = []
+    for column, fmt in spec.checked_dates:
+        if column not in frame.columns:
+            continue
+        text = pl.col(column).str.strip_chars()
+        if "%b" in fmt:
+            text = text.str.to_titlecase()
+        if any(code in fmt for code in ("%H", "%M", "%S")):
+            parsed = text.str.strptime(pl.Datetime("us"), fmt, strict=False)
+        else:
+            parsed = text.str.strptime(pl.Date, fmt, strict=False).cast(pl.Datetime("us"))
+        columns.append(parsed.alias(column + CHECKED_DATE_SUFFIX))
+    return frame.with_columns(columns) if columns else frame
 
 
 def key_rejects(df: pl.DataFrame, spec: FeedSpec) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -46,6 +46,8 @@ class ExpectationOutcome:
     unexpected_column_count: int | None = None
     format_label: str | None = None
     mostly: float | None = None
+    min_value: float | int | None = None  # numeric bounds it was judged against, if any
+    max_value: float | int | None = None
     judged: bool = True  # False: a rate limit on too few rows to mean anything (counted as passed)
 
     def phrase(self) -> str:
@@ -63,6 +65,10 @@ class ExpectationOutcome:
         if kind == "expect_table_row_count_to_be_between":
             if self.observed_value == 0:
                 return "no rows (empty or header-only)"
+            if self.min_value is not None and self.observed_value is not None and self.observed_value < self.min_value:
+                return f"{_number(self.observed_value)} rows, fewer than the usual minimum of {_number(self.min_value)}"
+            if self.max_value is not None and self.observed_value is not None and self.observed_value > self.max_value:
+                return f"{_number(self.observed_value)} rows, more than the usual maximum of {_number(self.max_value)}"
             return f"row count {_number(self.observed_value)} out of range"
         if kind == "expect_column_values_to_be_unique":
             return f"{col} not unique ({_number(self.unexpected_count)} rows share a value)"
@@ -76,6 +82,8 @@ class ExpectationOutcome:
             return f"{share} not in {self.format_label or 'the agreed format'}{limit}"
         if kind == "expect_column_values_to_be_in_set":
             return f"{share} not an allowed code{limit}"
+        if kind == "expect_column_values_to_be_between" and col.endswith("__date"):
+            return f"{_percent(self.unexpected_percent)} of {col.removesuffix('__date')} before 1900 or in the future{limit}"
         return self.description
 
     def to_record(self) -> dict[str, Any]:
@@ -91,6 +99,7 @@ class ExpectationOutcome:
             "observed_value": self.observed_value,
             "exception": self.exception,
             "judged": self.judged,
+            "problem": None if self.success else self.phrase(),
         }
 
 
@@ -105,6 +114,8 @@ class SuiteResult:
     warning_failures: int
     evaluated_rows: int
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    # GX's own result (counts only), for its Data Docs page; never written to the warehouse.
+    gx_result: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_outcomes(
@@ -156,7 +167,10 @@ class SuiteResult:
                 for o in self.failures
                 if (o.severity == BLOCKING) == (severity == BLOCKING)
                 # A missing column already says why every check on it could not run.
-                and not (o.exception is not None and missing.intersection(o.columns))
+                and not (
+                    o.exception is not None
+                    and missing.intersection(c.removesuffix("__date") for c in o.columns)
+                )
             ]
             phrases = list(dict.fromkeys(phrases))
             if phrases:

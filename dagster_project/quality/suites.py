@@ -11,6 +11,8 @@ written in the suite. Exception text from GX is reduced to the exception's type.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import logging
 import math
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from dagster_project.feeds.spec import CHECKED_DATE_SUFFIX, with_checked_dates
 from dagster_project.quality.gx_runtime import VALIDATION_LOCK, exception_type_name, gx_runtime
 from dagster_project.quality.results import (
     BLOCKING,
@@ -130,7 +133,11 @@ def derived_suite(
         kwargs = raw.get("kwargs") or {}
         if raw.get("type") == "expect_table_columns_to_match_set":
             raw = {**raw, "kwargs": {**kwargs, "column_set": list(columns)}}
-        elif kwargs.get("column") in dropped or dropped & set(kwargs.get("column_list") or []):
+        elif (
+            kwargs.get("column") in dropped
+            or str(kwargs.get("column", "")).removesuffix(CHECKED_DATE_SUFFIX) in dropped
+            or dropped & set(kwargs.get("column_list") or [])
+        ):
             continue
         kept.append(raw)
     return _suite_from_document({**document, "name": name, "expectations": kept + list(extra)}, name, path)
@@ -193,29 +200,77 @@ def _suite_from_document(document: Any, name: str, path: Path) -> gx.Expectation
         raise SuiteConfigError(f"{path} is not a valid GX expectation suite: {exc}") from exc
 
 
+def default_parameters(today: dt.date | None = None) -> dict[str, Any]:
+    """Values for the suites' `$PARAMETER`s when the caller has no better ones.
+
+    end_of_today: the first instant after `today` (dates up to and including today pass);
+    min_usual_rows / max_usual_rows: the usual delivery size from the feed's history (see
+    `usual_row_range`); with no history any size is usual.
+    """
+    today = today or dt.date.today()
+    return {
+        "end_of_today": f"{(today + dt.timedelta(days=1)).isoformat()}T00:00:00",
+        "min_usual_rows": 0,
+        "max_usual_rows": None,
+    }
+
+
+def usual_row_range(history: list[int], *, window: int = 4, low: float = 0.5, high: float = 3.0) -> tuple[int, int | None]:
+    """(min, max) rows a delivery should have, from the row counts of the feed's earlier
+    accepted deliveries (oldest first): `low` to `high` times the median of the last `window`,
+    widened for small feeds to the median ± 3 × its square root (ordinary Poisson variation:
+    a feed of a dozen records a delivery can halve by chance). With no history: (0, None)."""
+    recent = [n for n in history if n is not None][-window:]
+    if not recent:
+        return 0, None
+    median = float(np.median(recent))
+    noise = 3 * math.sqrt(median)
+    return (
+        max(0, int(math.floor(min(low * median, median - noise)))),
+        int(math.ceil(max(high * median, median + noise))),
+    )
+
+
 def validate_frame(
-    df: pl.DataFrame, suite_name: str, *, label: str, suite: gx.ExpectationSuite | None = None
+    df: pl.DataFrame,
+    suite_name: str,
+    *,
+    label: str,
+    suite: gx.ExpectationSuite | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    keep_types: bool = False,
 ) -> SuiteResult:
     """Validate the whole frame as one batch against suite `suite_name`.
 
     `label` names the delivery in the results (e.g. the landing file name); it must not be data.
+    `parameters` fill the suite's `$PARAMETER`s (over `default_parameters()`). For a feed's
+    suites the feed's dates are parsed into `<column>__date` columns first
+    (`feeds.spec.with_checked_dates`), for the range checks; those derived columns are added to
+    the suite's agreed column set. Columns are handed to GX as text (the suites check raw
+    strings) unless `keep_types`, for frames of measurements (numbers compared as numbers).
     A frame with missing columns or no rows gives a failed result, never an exception; so does
     any error inside GX, reported by its type alone. Only a broken suite file raises.
     """
     suite = suite if suite is not None else load_suite(suite_name)
+    df = _with_feed_dates(df, suite_name)
+    derived = [c for c in df.columns if c.endswith(CHECKED_DATE_SUFFIX)]
     expectations = list(suite.expectations)
     for index, expectation in enumerate(expectations):
         expectation.id = str(uuid.uuid5(_ID_NAMESPACE, f"{suite_name}:{index}"))
+        if derived and expectation.expectation_type == "expect_table_columns_to_match_set":
+            agreed = list(expectation.column_set or [])
+            expectation.column_set = agreed + [c for c in derived if c not in agreed]
+    values = {**default_parameters(), **(parameters or {})}
     order = {expectation.id: index for index, expectation in enumerate(expectations)}
 
     evaluated_rows = df.height
     try:
-        frame = _as_text_pandas(df)
+        frame = df.to_pandas() if keep_types else _as_text_pandas(df)
         runtime = gx_runtime()
         with VALIDATION_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": frame})
-            validation = batch.validate(suite, result_format=dict(RESULT_FORMAT))
+            validation = batch.validate(suite, result_format=dict(RESULT_FORMAT), expectation_parameters=values)
         gx_results = list(validation.results)
     except Exception as exc:  # never let an exception message (which may quote data) escape
         error = _exception_label(exc)
@@ -233,7 +288,9 @@ def validate_frame(
         if outcome is None:  # GX returned no result for it: count it as failed
             outcomes[index] = _outcome(expectations[index], None)
 
-    result = SuiteResult.from_outcomes(suite_name, label, evaluated_rows, outcomes)
+    result = dataclasses.replace(
+        SuiteResult.from_outcomes(suite_name, label, evaluated_rows, outcomes), gx_result=validation
+    )
     log = logger.info if result.success and not result.warning_failures else logger.warning
     log(
         "suite %s on %s: %d rows, %d blocking and %d warning failures",
@@ -246,9 +303,17 @@ def validate_frame(
     return result
 
 
+def _with_feed_dates(df: pl.DataFrame, suite_name: str) -> pl.DataFrame:
+    from dagster_project.feeds import FEEDS
+
+    spec = FEEDS.get(suite_name.removesuffix("_pseudonymised"))
+    return with_checked_dates(spec, df) if spec is not None else df
+
+
 def _as_text_pandas(df: pl.DataFrame):
-    """The frame as pandas with every column as text, as the suites expect raw strings."""
-    non_text = [name for name, dtype in df.schema.items() if dtype != pl.String]
+    """The frame as pandas with every column as text, as the suites expect raw strings
+    (derived dates stay dates, for range checks)."""
+    non_text = [name for name, dtype in df.schema.items() if dtype != pl.String and not dtype.is_temporal()]
     if non_text:
         df = df.with_columns(pl.col(non_text).cast(pl.String))
     return df.to_pandas()
@@ -299,9 +364,20 @@ def _outcome(expectation: Any, gx_result: Any | None) -> ExpectationOutcome:
         unexpected_count=_integer(result.get("unexpected_count")),
         unexpected_percent=_number(result.get("unexpected_percent")),
         observed_value=_number(result.get("observed_value")),
+        min_value=_bound(gx_result, "min_value"),
+        max_value=_bound(gx_result, "max_value"),
         **base,
         **extra,
     )
+
+
+def _bound(gx_result: Any, name: str) -> float | int | None:
+    """A numeric min/max the expectation was judged against (suite parameters resolved)."""
+    try:
+        value = gx_result.expectation_config.kwargs.get(name)
+    except AttributeError:
+        return None
+    return _number(value) if isinstance(value, numbers.Number) and not isinstance(value, bool) else None
 
 
 def _column_mismatch(column_set: list[str], result: Mapping) -> dict[str, Any]:

@@ -2,6 +2,9 @@
 
 
 import datetime as dt
+import json
+import logging
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -10,15 +13,26 @@ from dagster_project import warehouse
 from dagster_project.feeds import FEEDS, FeedSpec
 from dagster_project.feeds.ingest import FeedIngest, ingest_feed
 from dagster_project.defs.reference.assets import GEOGRAPHY
+from dagster_project.quality.datadocs import render_validation_page, write_page
+from dagster_project.quality.health import STATUS_SCHEMA, FeedHealth, assess
 from dagster_project.quality.suites import validate_frame
 from dagster_project.resources import (
     HashKeyResource,
     LandingZoneResource,
     LinkageZoneResource,
+    QualityResource,
     WarehouseResource,
 )
 
+logger = logging.getLogger(__name__)
+
 CHECK_NAME = "feed_expectations"
+HEALTH_CHECK_NAME = "feed_health"
+QUARANTINE_SCHEMA = {
+    "feed": pl.String, "delivery_file": pl.String, "extract_date": pl.Date, "status": pl.String,
+    "reason": pl.String, "failing_expectations": pl.String, "sha256": pl.String, "size_bytes": pl.Int64,
+    "rows_read": pl.Int64, "moved_to": pl.String, "quarantined_at": pl.Datetime("us"), "run_id": pl.String,
+}  # fmt: skip
 
 
 def staging_key(feed: str) -> dg.AssetKey:
@@ -49,15 +63,137 @@ def write_feed(con, result: FeedIngest, run_id: str) -> None:
         # Warehouses from before the split-file model held tokens; they belong in the linkage zone only.
         warehouse.drop_tables(con, [f"tokens.{result.feed}"], "tokens live in the linkage zone only")
         warehouse.replace_table(con, f"staging.{result.feed}", result.staging)
-        warehouse.replace_partition(con, "quality.rejects", result.rejects, "feed", result.feed)
+        warehouse.replace_table(con, f"quality.rejects_{result.feed}", result.rejects)
+        _refresh_rejects_view(con)
         warehouse.replace_partition(
             con, "quality.identifier_problems", result.problems, "feed", result.feed
         )
         warehouse.replace_partition(con, "quality.deliveries", result.deliveries, "feed", result.feed)
+        warehouse.append(
+            con, "quality.delivery_history",
+            result.deliveries.with_columns(run_id=pl.lit(run_id), checked_at=pl.lit(_now())),
+        )
         warehouse.run(con, warehouse.load_sql("quality/identifier_problem_counts.sql"))
         validations = _validation_rows(result, run_id)
         if validations.height:
             warehouse.append(con, "quality.validation_results", validations)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _refresh_rejects_view(con) -> None:
+    """`quality.rejects`: every feed's rejects table in one view (each feed keeps its own)."""
+    if warehouse.table_exists(con, "quality.rejects"):  # a table in warehouses from before per-feed tables
+        kind = warehouse.run(
+            con, "SELECT table_type FROM information_schema.tables WHERE table_schema='quality' AND table_name='rejects'"
+        )
+        if kind and kind[0][0] == "BASE TABLE":
+            warehouse.run(con, "DROP TABLE quality.rejects")
+    parts = [f"SELECT * FROM quality.rejects_{f}" for f in FEEDS if warehouse.table_exists(con, f"quality.rejects_{f}")]
+    if parts:
+        warehouse.run(con, "CREATE OR REPLACE VIEW quality.rejects AS " + " UNION ALL BY NAME ".join(parts))
+
+
+def quarantine_deliveries(
+    result: FeedIngest, landing_root: Path, quarantine_root: Path, run_id: str
+) -> pl.DataFrame:
+    """Move each quarantined or duplicate delivery out of the landing zone into the quarantine
+    area (`<quarantine>/<feed>/`), beside a JSON report of why; return `quality.quarantine` rows.
+
+    Files are moved, never copied: they hold plaintext. A name already taken in the quarantine
+    area gets the run id appended, so nothing is overwritten."""
+    rows = []
+    failures = {v.label: v for v in result.validations}
+    for row in result.deliveries.filter(pl.col("status").is_in(["quarantined", "duplicate"])).iter_rows(named=True):
+        source = landing_root / result.feed / row["delivery_file"]
+        folder = quarantine_root / result.feed
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / row["delivery_file"]
+        if target.exists():
+            target = folder / f"{row['delivery_file']}.{run_id}"
+        validation = failures.get(row["delivery_file"])
+        failing = [o.to_record() for o in validation.failures] if validation is not None else []
+        report = {k: v for k, v in row.items() if k != "pseudonymised_at_source"}
+        report.update(failing_expectations=failing, run_id=run_id, quarantined_at=_now().isoformat(), moved_to=str(target))
+        if source.exists():
+            source.replace(target)
+            (target.parent / f"{target.name}.report.json").write_text(
+                json.dumps(report, indent=2, default=str), encoding="utf-8"
+            )
+            logger.warning("%s: moved %s to the quarantine area %s", result.feed, row["delivery_file"], target)
+        rows.append({
+            "feed": result.feed, "delivery_file": row["delivery_file"], "extract_date": row["extract_date"],
+            "status": row["status"], "reason": row["reason"], "failing_expectations": json.dumps(failing, default=str),
+            "sha256": row["sha256"], "size_bytes": row["size_bytes"], "rows_read": row["rows_read"],
+            "moved_to": str(target), "quarantined_at": _now(), "run_id": run_id,
+        })  # fmt: skip
+    return pl.DataFrame(rows, schema=QUARANTINE_SCHEMA, orient="row")
+
+
+def assess_feed(con, spec: FeedSpec, run_id: str, as_of: dt.date) -> FeedHealth:
+    """Work out the feed's health from the quality tables just written, and record it."""
+    def rows(sql: str) -> pl.DataFrame:
+        return con.sql(sql, params=[spec.name]).pl()
+
+    deliveries = rows("SELECT * FROM quality.deliveries WHERE feed = ?")
+    quarantine = (
+        rows("SELECT * FROM quality.quarantine WHERE feed = ? ORDER BY quarantined_at")
+        if warehouse.table_exists(con, "quality.quarantine")
+        else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    )
+    validations = con.sql(
+        "SELECT * FROM quality.validation_results WHERE feed = ? AND run_id = ?", params=[spec.name, run_id]
+    ).pl() if warehouse.table_exists(con, "quality.validation_results") else pl.DataFrame()
+    rejects = warehouse.read_table(con, f"quality.rejects_{spec.name}")
+    served = con.sql(f"SELECT count(*) FROM staging.{spec.name}").fetchall()[0][0]
+    health, freshness = assess(
+        spec.name, deliveries, quarantine, validations, rejects, as_of=as_of, records_served=served
+    )
+    record = pl.DataFrame([health.to_record(run_id, as_of)], schema=STATUS_SCHEMA, orient="row")
+    with warehouse.transaction(con):
+        warehouse.replace_partition(con, "quality.feed_status", record, "feed", spec.name)
+        warehouse.append(con, "quality.feed_status_history", record.with_columns(checked_at=pl.lit(_now())))
+        if freshness is not None:
+            warehouse.append(
+                con, "quality.validation_results",
+                pl.DataFrame([{**r, "feed": spec.name, "run_id": run_id} for r in freshness.to_records()],
+                             infer_schema_length=None).with_columns(validated_at=pl.lit(_now())),
+            )
+    return health
+
+
+def _health_check(spec: FeedSpec, health: FeedHealth) -> dg.AssetCheckResult:
+    severity = dg.AssetCheckSeverity.ERROR if health.status == "broken" else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(
+        check_name=HEALTH_CHECK_NAME,
+        asset_key=staging_key(spec.name),
+        passed=health.status == "healthy",
+        severity=severity,
+        description=f"{health.status.upper()}: {health.reason}",
+        metadata={
+            "status": health.status,
+            "reason": health.reason,
+            "latest_delivery": health.latest_delivery or "",
+            "days_since_delivery": dg.MetadataValue.int(health.days_since_delivery)
+            if health.days_since_delivery is not None else dg.MetadataValue.text("n/a"),
+            "records_served": dg.MetadataValue.int(health.records_served or 0),
+            "last_good_delivery": health.last_good_delivery or "",
+        },
+    )
+
+
+def write_validation_pages(result: FeedIngest, site: Path) -> None:
+    """Each delivery's Great Expectations Data Docs page, under the quality site."""
+    for validation in result.validations:
+        if validation.gx_result is None:
+            continue
+        page = site / "validations" / result.feed / f"{validation.label}.html"
+        html = render_validation_page(
+            validation.gx_result, title=f"{result.feed}: {validation.label}", index_href="../../validations.html"
+        )
+        write_page(page, html)
 
 
 def _check_result(spec: FeedSpec, result: FeedIngest) -> dg.AssetCheckResult:
@@ -137,7 +273,15 @@ def build_staging_asset(spec: FeedSpec) -> dg.AssetsDefinition:
                 CHECK_NAME,
                 asset=staging_key(spec.name),
                 description=f"Every delivery passes the {spec.name} Great Expectations suite.",
-            )
+            ),
+            dg.AssetCheckSpec(
+                HEALTH_CHECK_NAME,
+                asset=staging_key(spec.name),
+                description=(
+                    f"The {spec.name} feed is healthy: its latest delivery was usable, passed every check "
+                    "and arrived within the feed's cadence (the quality dashboard's verdict)."
+                ),
+            ),
         ],
     )
     def _staging(
@@ -146,20 +290,30 @@ def build_staging_asset(spec: FeedSpec) -> dg.AssetsDefinition:
         linkage_zone: LinkageZoneResource,
         landing: LandingZoneResource,
         hash_key: HashKeyResource,
+        quality: QualityResource,
     ) -> dg.MaterializeResult:
         key = hash_key.load()
+        as_of = quality.today()
         with linkage_zone.connect() as con:
             postcode_lsoa = (
                 warehouse.read_table(con, "reference.postcode_lsoa")
                 if warehouse.table_exists(con, "reference.postcode_lsoa")
                 else None
             )
-        result = ingest_feed(spec, landing.root, key, validator=validate_frame, postcode_lsoa=postcode_lsoa)
+        result = ingest_feed(
+            spec, landing.root, key, validator=validate_frame, postcode_lsoa=postcode_lsoa, today=as_of
+        )
         # Tokens first: if the warehouse write then failed, the next run rewrites both.
         with linkage_zone.connect() as con:
             write_tokens(con, result)
+        quarantined = quarantine_deliveries(result, landing.root, Path(quality.quarantine_dir), context.run_id)
         with warehouse_db.connect() as con:
             write_feed(con, result, context.run_id)
+            if quarantined.height:
+                with warehouse.transaction(con):
+                    warehouse.append(con, "quality.quarantine", quarantined)
+            health = assess_feed(con, spec, context.run_id, as_of)
+        write_validation_pages(result, Path(quality.dashboard_dir))
         context.log.info(
             "%s: %d records staged from %d deliveries (%d quarantined, %d rows rejected)",
             spec.name,
@@ -169,7 +323,8 @@ def build_staging_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             result.rejects.height,
         )
         return dg.MaterializeResult(
-            metadata=_summary_metadata(result), check_results=[_check_result(spec, result)]
+            metadata={**_summary_metadata(result), "health": dg.MetadataValue.text(f"{health.status}: {health.reason}")},
+            check_results=[_check_result(spec, result), _health_check(spec, health)],
         )
 
     _staging.__doc__ = spec.description

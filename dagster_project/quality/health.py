@@ -1,0 +1,212 @@
+"""Each feed's health, in one word and a reason in plain words.
+
+Statuses, worst first:
+
+- **broken**: the feed's latest delivery could not be used (unreadable, or it failed a
+  blocking expectation) and was quarantined; the warehouse keeps serving the last good data.
+- **late**: no delivery for longer than the feed's cadence allows (`expectations/freshness.json`).
+- **degraded**: the latest delivery was loaded but something is off: warning expectations
+  failed (null rates, formats, an unusual size), rows were rejected, or it was the same file
+  delivered twice.
+- **healthy**: none of the above.
+
+The latest delivery is the one with the latest extract date among those in the landing zone
+and those quarantined earlier (`quality.quarantine`), so a quarantined file keeps the feed
+broken until a later delivery arrives, and a later good delivery clears the flag.
+Freshness is itself a Great Expectations suite, validated on one row per feed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from dagster_project.quality.suites import expectations_dir, validate_frame
+
+logger = logging.getLogger(__name__)
+
+STATUSES = ("healthy", "degraded", "late", "broken")  # in increasing severity
+FRESHNESS_SUITE = "freshness"
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a feed delivers and how long past that a delivery may be before it is late."""
+
+    every_days: int
+    grace_days: int
+
+    @property
+    def max_days(self) -> int:
+        return self.every_days + self.grace_days
+
+
+@dataclass
+class FeedHealth:
+    feed: str
+    status: str
+    reasons: list[str] = field(default_factory=list)
+    latest_delivery: str | None = None
+    latest_extract_date: dt.date | None = None
+    latest_status: str | None = None
+    latest_rows: int | None = None
+    latest_size_bytes: int | None = None
+    usual_rows: float | None = None  # median rows of the accepted deliveries before the latest
+    days_since_delivery: int | None = None
+    cadence_days: int | None = None
+    max_days: int | None = None
+    records_served: int | None = None
+    last_good_delivery: str | None = None
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons) if self.reasons else "latest delivery passed every check and arrived on time"
+
+    def to_record(self, run_id: str, as_of: dt.date) -> dict:
+        return {
+            "feed": self.feed,
+            "status": self.status,
+            "reason": self.reason,
+            "latest_delivery": self.latest_delivery,
+            "latest_extract_date": self.latest_extract_date,
+            "latest_status": self.latest_status,
+            "latest_rows": self.latest_rows,
+            "latest_size_bytes": self.latest_size_bytes,
+            "usual_rows": self.usual_rows,
+            "days_since_delivery": self.days_since_delivery,
+            "cadence_days": self.cadence_days,
+            "max_days": self.max_days,
+            "records_served": self.records_served,
+            "last_good_delivery": self.last_good_delivery,
+            "as_of": as_of,
+            "run_id": run_id,
+        }
+
+
+STATUS_SCHEMA = {
+    "feed": pl.String, "status": pl.String, "reason": pl.String, "latest_delivery": pl.String,
+    "latest_extract_date": pl.Date, "latest_status": pl.String, "latest_rows": pl.Int64,
+    "latest_size_bytes": pl.Int64, "usual_rows": pl.Float64, "days_since_delivery": pl.Int64,
+    "cadence_days": pl.Int64, "max_days": pl.Int64, "records_served": pl.Int64,
+    "last_good_delivery": pl.String, "as_of": pl.Date, "run_id": pl.String,
+}  # fmt: skip
+
+
+def cadences() -> dict[str, Cadence]:
+    """Each feed's cadence, from the `meta` of `expectations/freshness.json`."""
+    path = expectations_dir() / f"{FRESHNESS_SUITE}.json"
+    meta = json.loads(path.read_text(encoding="utf-8")).get("meta") or {}
+    grace = int(meta.get("grace_days", 0))
+    return {feed: Cadence(int(days), grace) for feed, days in (meta.get("cadence_days") or {}).items()}
+
+
+def _worst(statuses: list[str]) -> str:
+    return max(statuses, key=STATUSES.index) if statuses else "healthy"
+
+
+def assess(
+    feed: str,
+    deliveries: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    validations: pl.DataFrame,
+    rejects: pl.DataFrame,
+    *,
+    as_of: dt.date,
+    records_served: int | None = None,
+) -> tuple[FeedHealth, object | None]:
+    """The feed's health from this run's deliveries (`quality.deliveries` rows of the feed),
+    every earlier quarantine (`quality.quarantine` rows of the feed), this run's validation
+    outcomes of the feed and its rejected rows. Returns the health and the freshness suite's
+    result (None when the feed has no cadence configured)."""
+    current = deliveries.select(
+        "delivery_file", "extract_date", "status", "reason", "rows_read", "size_bytes", "rows_rejected"
+    )
+    earlier = quarantine.filter(~pl.col("delivery_file").is_in(current.get_column("delivery_file").to_list()))
+    earlier = earlier.select(
+        "delivery_file", "extract_date", "status", "reason", "rows_read", "size_bytes",
+        pl.lit(None, dtype=pl.Int64).alias("rows_rejected"),
+    ).unique("delivery_file", keep="last")  # fmt: skip
+    every = pl.concat([current, earlier], how="vertical_relaxed").sort("extract_date", "delivery_file")
+    health = FeedHealth(feed=feed, status="healthy", records_served=records_served)
+    statuses: list[str] = []
+    cadence = cadences().get(feed)
+    if cadence:
+        health.cadence_days, health.max_days = cadence.every_days, cadence.max_days
+
+    accepted = every.filter(pl.col("status") == "accepted")
+    if accepted.height:
+        health.last_good_delivery = accepted.get_column("delivery_file")[-1]
+    if every.is_empty():
+        statuses.append("late")
+        health.reasons.append("no delivery has ever arrived")
+        return _finish(health, statuses), None
+
+    latest = every.row(-1, named=True)
+    health.latest_delivery = latest["delivery_file"]
+    health.latest_extract_date = latest["extract_date"]
+    health.latest_status = latest["status"]
+    health.latest_rows = latest["rows_read"]
+    health.latest_size_bytes = latest["size_bytes"]
+    before = accepted.filter(pl.col("extract_date") < latest["extract_date"]).get_column("rows_read").drop_nulls()
+    if before.len():
+        health.usual_rows = float(before.tail(4).median())
+
+    if latest["status"] == "quarantined":
+        statuses.append("broken")
+        health.reasons.append(f"{latest['delivery_file']} was quarantined: {latest['reason']}")
+        if health.last_good_delivery:
+            health.reasons.append(f"serving the last good data (up to {health.last_good_delivery})")
+        else:
+            health.reasons.append("no good delivery to serve yet")
+    elif latest["status"] == "duplicate":
+        statuses.append("degraded")
+        health.reasons.append(f"{latest['delivery_file']} is {latest['reason']}")
+    else:
+        problems = _warnings(validations, latest["delivery_file"])
+        rejected = rejects.filter(pl.col("delivery_file") == latest["delivery_file"])
+        if rejected.height:
+            # the kind of problem, without record keys or counts: "nominal_link_id … appears more than once"
+            kinds = rejected.get_column("reason").str.replace(r"\s*\(.*$", "").str.replace_all(r"\S*\d\S*", "…")
+            top = kinds.value_counts(sort=True).head(3)
+            detail = ", ".join(f"{n} × {k.strip()}" for k, n in top.iter_rows())
+            problems.append(f"{rejected.height} row(s) rejected ({detail}; see quality.rejects_{feed})")
+        if latest["reason"]:  # reading notes, e.g. a truncated last line
+            problems.append(latest["reason"])
+        if problems:
+            statuses.append("degraded")
+            health.reasons.append(f"{latest['delivery_file']}: " + "; ".join(dict.fromkeys(problems)))
+
+    freshness = None
+    if cadence:
+        health.days_since_delivery = (as_of - latest["extract_date"]).days
+        frame = pl.DataFrame({"feed": [feed], "days_since_delivery": [health.days_since_delivery]})
+        freshness = validate_frame(
+            frame, FRESHNESS_SUITE, label=feed, keep_types=True, parameters={"max_days": cadence.max_days}
+        )
+        if not freshness.success or freshness.warning_failures:
+            statuses.append("late")
+            health.reasons.insert(
+                0,
+                f"no delivery for {health.days_since_delivery} days (last {latest['extract_date'].isoformat()}); "
+                f"{feed} delivers every {cadence.every_days} days, late after {cadence.max_days}",
+            )
+    return _finish(health, statuses), freshness
+
+
+def _finish(health: FeedHealth, statuses: list[str]) -> FeedHealth:
+    health.status = _worst(statuses)
+    return health
+
+
+def _warnings(validations: pl.DataFrame, delivery_file: str) -> list[str]:
+    """The failed expectations' phrases for one delivery (this run's outcomes)."""
+    if validations.is_empty() or "problem" not in validations.columns:
+        return []
+    failed = validations.filter(
+        (pl.col("label") == delivery_file) & ~pl.col("success") & pl.col("problem").is_not_null()
+    )
+    return list(dict.fromkeys(failed.get_column("problem").to_list()))
