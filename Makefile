@@ -14,6 +14,11 @@ export VERU_REFERENCE_DIR ?= reference
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 # Synthetic ground truth: enables the linkage evaluation asset (demo only; production has none).
 export VERU_TRUTH_DIR ?= truth
+# Feed freshness is judged as of this date. The synthetic extracts cover 2023-2024 (last delivery
+# 2025-01-05), so the demo looks at them a week later; unset in production, where it means today.
+export VERU_AS_OF ?= 2025-01-12
+export VERU_QUARANTINE_DIR ?= quarantine
+export VERU_DASHBOARD_DIR ?= quality_site
 
 .PHONY: demo test bench dev notebooks dagster-home browser venv clean lock
 
@@ -67,4 +72,4 @@ lock:
 	/tmp/veru-lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
 clean:
-	rm -rf $(VENV) landing truth reference warehouse/*.duckdb* dagster_home linkage_models/runs
+	rm -rf $(VENV) landing truth reference warehouse/*.duckdb* dagster_home linkage_models/runs quarantine quality_site

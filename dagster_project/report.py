@@ -59,6 +59,11 @@ def warehouse_figures(path: Path) -> dict:
             if warehouse.table_exists(con, "cohorts.unreported_assaults")
             else None
         )
+        feed_status = (
+            con.sql("SELECT feed, status, reason FROM quality.feed_status ORDER BY feed").fetchall()
+            if warehouse.table_exists(con, "quality.feed_status")
+            else []
+        )
         multi = con.sql(
             "SELECT count(*) FILTER (WHERE feeds_present > 1), "
             "count(*) FILTER (WHERE police_victim > 0 AND police_suspect + police_offender > 0) "
@@ -75,6 +80,7 @@ def warehouse_figures(path: Path) -> dict:
         "evaluation": evaluation,
         "cohorts": cohorts,
         "unreported_share": unreported,
+        "feed_status": feed_status,
     }
 
 
@@ -95,6 +101,7 @@ def stage_timings() -> list[tuple[str, float]]:
 
 
 def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str, float]]) -> str:
+    dashboard = Environment.from_env().dashboard_dir / "index.html"
     lines = ["", "VERU linked data platform: demo figures", "=" * 40, "Records staged per feed:"]
     total = 0
     for feed, n in figures["records"].items():
@@ -107,6 +114,9 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
         f"Deliveries: {d.height} read, {quarantined} quarantined; rows rejected: {figures['rejects']:,}; "
         f"malformed identifiers set to missing: {figures['problems']:,}"
     )
+    if figures.get("feed_status"):
+        lines.append("Feed health (the quality dashboard's verdicts):")
+        lines += [f"  {feed:<12} {status.upper():<9} {reason}" for feed, status, reason in figures["feed_status"]]
     pr = figures["person_records"]
     persons = pr.get_column("person_id").n_unique()
     lines.append(f"Linked persons: {persons:,} (from {pr.height:,} records)")
@@ -142,6 +152,9 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
     lines += [
         "",
         "Where to look:",
+        f"  {dashboard.resolve().as_uri()}",
+        "                   the quality dashboard: feed health, trends, linkage health, validation results",
+        "                   (a static site: open it in any browser, no network needed)",
         "  make dev         the Dagster UI at http://localhost:3000: assets, checks, charts, run history",
         "  make notebooks   JupyterLab on the analyst notebooks (notebooks/*.py)",
         f"  {Environment.from_env().analyst_snapshot}   what analysts read (cohorts, protected aggregates), e.g.",

@@ -21,6 +21,7 @@ import polars as pl
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.quality.datadocs import render_index_page, write_page
+from dagster_project.quality.health import restate
 from dagster_project.quality.suites import validate_frame
 
 logger = logging.getLogger(__name__)
@@ -123,26 +124,38 @@ def _bars(values: list[tuple[str, float | None, str]], *, width: int = 250, heig
     return "".join(parts)
 
 
+def _scale_top(peak: float) -> float:
+    """The smallest of 5, 10, 25, 50, 100 (%) at or above the peak: small rates stay readable."""
+    return next(top for top in (5.0, 10.0, 25.0, 50.0, 100.0) if peak <= top)
+
+
 def _lines(series: dict[str, list[tuple[str, float | None]]], *, width: int = 260, height: int = 70) -> str:
-    """Inline SVG lines (0-100%) per column over deliveries."""
+    """Inline SVG lines of % missing per column over deliveries, on a 0-to-top scale marked at the top."""
     palette = ["#0b57d0", "#c62828", "#1b7f3b", "#b35c00", "#8a3ffc", "#555"]
     labels = sorted({x for points in series.values() for x, _ in points})
     if not labels:
         return '<svg width="260" height="20"><text x="0" y="14" font-size="11">no validations</text></svg>'
-    xs = {label: (i * (width - 10) / max(len(labels) - 1, 1)) + 5 for i, label in enumerate(labels)}
+    top = _scale_top(max((v for points in series.values() for _, v in points if v is not None), default=0.0))
+    left = 30
+    xs = {label: left + i * (width - left - 5) / max(len(labels) - 1, 1) for i, label in enumerate(labels)}
     parts = [f'<svg width="{width}" height="{height + 14}" role="img">',
-             f'<line x1="0" y1="{height}" x2="{width}" y2="{height}" stroke="#ccc"/>']
+             f'<line x1="{left}" y1="{height}" x2="{width}" y2="{height}" stroke="#ccc"/>',
+             f'<line x1="{left}" y1="6" x2="{width}" y2="6" stroke="#eee"/>',
+             f'<text x="{left - 3}" y="10" font-size="9" text-anchor="end">{top:g}%</text>',
+             f'<text x="{left - 3}" y="{height}" font-size="9" text-anchor="end">0%</text>']
     legend = []
     for colour, (column, points) in zip(palette, sorted(series.items())):
-        coords = [(xs[x], height - (height - 6) * (v / 100)) for x, v in points if v is not None]
+        present = [(label, v) for label, v in points if v is not None]
+        coords = [(xs[x], height - (height - 6) * (v / top)) for x, v in present]
         if coords:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-            for (x, y), (label, v) in zip(coords, [p for p in points if p[1] is not None]):
+            for (x, y), (label, v) in zip(coords, present):
                 parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{_e(column)} '
                              f"{_e(label)}: {v:.1f}% missing</title></circle>")
-        legend.append(f'<span><i class="swatch" style="background:{colour}"></i>{_e(column)}</span>')
-    parts.append(f'<text x="0" y="{height + 12}" font-size="9">{_e(labels[0])}</text>')
+        latest = f" {present[-1][1]:.1f}%" if present else ""
+        legend.append(f'<span><i class="swatch" style="background:{colour}"></i>{_e(column)}{latest}</span>')
+    parts.append(f'<text x="{left}" y="{height + 12}" font-size="9">{_e(labels[0])}</text>')
     parts.append(f'<text x="{width}" y="{height + 12}" font-size="9" text-anchor="end">{_e(labels[-1])}</text>')
     parts.append("</svg>")
     return "".join(parts) + f'<div class="legend">{"".join(legend)}</div>'
@@ -184,7 +197,7 @@ def _feed_card(status: dict, history: pl.DataFrame, nulls: pl.DataFrame, site: P
   <table>{table}</table>
   <div class="charts">
     <div class="chart"><h3>Rows per delivery (red: quarantined, orange: duplicate)</h3>{_bars(rows)}</div>
-    <div class="chart"><h3>Identifiers missing per delivery (%)</h3>{_lines(null_series)}</div>
+    <div class="chart"><h3>Identifiers missing per delivery (%; latest in the key)</h3>{_lines(null_series)}</div>
   </div>
   <p style="font-size:12px;margin:8px 0 0">{link}</p>
 </div>"""
@@ -213,7 +226,8 @@ def build_site(
     con: duckdb.DuckDBPyConnection, site: Path, *, as_of: dt.date, run_id: str
 ) -> tuple[dict[str, dict], object | None]:
     """Write the dashboard under `site`; return each feed's status row and the linkage suite result."""
-    statuses = {r["feed"]: r for r in _read(con, "quality.feed_status").iter_rows(named=True)}
+    # judged again on the dashboard's date: a feed can go late with no run of its own
+    statuses = {r["feed"]: restate(r, as_of) for r in _read(con, "quality.feed_status").iter_rows(named=True)}
     history = _read(con, "quality.delivery_history")
     quarantine = _read(con, "quality.quarantine")
     validations = _read(con, "quality.validation_results")

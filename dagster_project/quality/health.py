@@ -190,11 +190,33 @@ def assess(
         if not freshness.success or freshness.warning_failures:
             statuses.append("late")
             health.reasons.insert(
-                0,
-                f"no delivery for {health.days_since_delivery} days (last {latest['extract_date'].isoformat()}); "
-                f"{feed} delivers every {cadence.every_days} days, late after {cadence.max_days}",
+                0, late_reason(feed, health.days_since_delivery, latest["extract_date"], cadence)
             )
     return _finish(health, statuses), freshness
+
+
+def late_reason(feed: str, days: int, last: dt.date, cadence: Cadence) -> str:
+    return (
+        f"no delivery for {days} days (last {last.isoformat()}); "
+        f"{feed} delivers every {cadence.every_days} days, late after {cadence.max_days}"
+    )
+
+
+def restate(record: dict, as_of: dt.date) -> dict:
+    """A `quality.feed_status` row judged again on a later date: days since delivery move on and
+    a feed that has since gone past its cadence becomes late. Only freshness depends on the
+    date, so nothing else changes; a row already judged on or after `as_of` is returned as is."""
+    judged, last = record.get("as_of"), record.get("latest_extract_date")
+    if judged is None or judged >= as_of or last is None:
+        return record
+    days = (as_of - last).days
+    restated = {**record, "as_of": as_of, "days_since_delivery": days}
+    cadence = cadences().get(record["feed"])
+    if cadence and days > cadence.max_days and record["status"] != "late" and "no delivery for" not in record["reason"]:
+        restated["status"] = _worst([record["status"], "late"])
+        earlier = [] if record["status"] == "healthy" else [record["reason"]]
+        restated["reason"] = "; ".join([late_reason(record["feed"], days, last, cadence), *earlier])
+    return restated
 
 
 def _finish(health: FeedHealth, statuses: list[str]) -> FeedHealth:
