@@ -101,3 +101,15 @@ def test_a_status_judged_again_later_goes_late_and_keeps_its_earlier_reason(stat
     assert (reason in late["reason"]) == (status != "healthy")
     broken = restate(record | {"status": "broken"}, D(2025, 7, 5))
     assert broken["status"] == "broken" and "no delivery for 365 days" in broken["reason"]
+
+
+def test_the_usual_size_comes_from_recent_history_and_allows_for_small_feeds():
+    from dagster_project.quality.suites import usual_row_range
+
+    assert usual_row_range([]) == (0, None) and usual_row_range([6000]) == (0, None)  # too thin a history
+    low, high = usual_row_range([5250, 6130, 5961, 6206])  # the police demo feed: median 6045.5
+    assert (low, high) == (3022, 18137)
+    assert not low <= int(6045.5 * 0.3) <= high  # "a file 70% smaller than usual" is flagged
+    assert usual_row_range([1, 99999, 6000, 6100, 5900, 6050])[0] > 2900  # only the last four count
+    low, high = usual_row_range([2, 11])  # a tiny feed: Poisson noise, not a broken export
+    assert low == 0 and high >= 20

@@ -215,16 +215,20 @@ def default_parameters(today: dt.date | None = None) -> dict[str, Any]:
     }
 
 
-def usual_row_range(history: list[int], *, window: int = 4, low: float = 0.5, high: float = 3.0) -> tuple[int, int | None]:
+def usual_row_range(
+    history: list[int], *, window: int = 4, low: float = 0.5, high: float = 3.0, min_history: int = 2, slack: int = 10
+) -> tuple[int, int | None]:
     """(min, max) rows a delivery should have, from the row counts of the feed's earlier
     accepted deliveries (oldest first): `low` to `high` times the median of the last `window`,
-    widened for small feeds to the median ± 3 × its square root (ordinary Poisson variation:
-    a feed of a dozen records a delivery can halve by chance). With no history: (0, None)."""
+    widened for small feeds to the median ± (3 × its square root + `slack`): ordinary Poisson
+    variation, so that a feed of a dozen records a delivery can halve or double by chance.
+    A single earlier delivery is too thin a history (a first extract often covers a part
+    period): with fewer than `min_history`, any size is usual, (0, None)."""
     recent = [n for n in history if n is not None][-window:]
-    if not recent:
+    if len(recent) < min_history:
         return 0, None
     median = float(np.median(recent))
-    noise = 3 * math.sqrt(median)
+    noise = 3 * math.sqrt(median) + slack
     return (
         max(0, int(math.floor(min(low * median, median - noise)))),
         int(math.ceil(max(high * median, median + noise))),
