@@ -121,6 +121,9 @@ def test_a_broken_delivery_is_flagged_kept_apart_and_cleared_by_a_good_one(good,
     checks = {(c.asset_key.path[-1], c.check_name): c for c in result.get_asset_check_evaluations()}
     health = checks[(feed, "feed_health")]
     assert not health.passed and health.metadata["status"].value == scenario.status
+    overall = checks[("dashboard", "feeds_healthy")]
+    assert not overall.passed and overall.metadata[feed].value == scenario.status
+    assert f"{feed} {scenario.status.upper()}" in overall.description
     if scenario.status == "broken":  # moved to the quarantine area with its report
         assert broken is not None and not broken.exists()
         assert (root / "quarantine" / feed / broken.name).exists()
@@ -132,8 +135,12 @@ def test_a_broken_delivery_is_flagged_kept_apart_and_cleared_by_a_good_one(good,
     (root / "landing" / feed / f"{feed}_{fresh_date.isoformat()}.csv").write_text(
         header + "".join(rows[:-1]), encoding="utf-8"
     )  # the same records re-sent, less one: a different, good file
-    assert run(root, fresh_date + dt.timedelta(days=3)).success
+    cleared = run(root, fresh_date + dt.timedelta(days=3))
+    assert cleared.success
     assert statuses(root)[feed][0] == "healthy", statuses(root)[feed]
+    checks = {(c.asset_key.path[-1], c.check_name): c for c in cleared.get_asset_check_evaluations()}
+    assert checks[(feed, "feed_health")].passed, checks[(feed, "feed_health")].description
+    assert checks[("dashboard", "feeds_healthy")].metadata[feed].value == "healthy"
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,

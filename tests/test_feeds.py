@@ -130,6 +130,19 @@ def test_bad_rows_are_rejected_with_row_number_and_reason(landing, key):
     assert result.deliveries["rows_rejected"].to_list() == [3]
 
 
+def test_a_last_line_cut_short_in_transfer_is_rejected_and_named(landing, key):
+    first, second = POLICE_ROWS.splitlines()[:2]
+    cut = POLICE_HEADER + first + "\n" + second[: len(second) // 2]  # no newline: the transfer stopped
+    write_delivery(landing, "police", "2024-01-01", cut)
+    result = ingest_feed(FEEDS["police"], landing, key)
+    assert result.staging.height == 1 and result.rejects["row_number"].to_list() == [2]
+    assert "the file ends mid-row: its last line (line 3) looks cut short" in result.deliveries["reason"][0]
+
+    write_delivery(landing, "police", "2024-01-01", POLICE_HEADER + second[: len(second) // 2] + "\n" + first + "\n")
+    result = ingest_feed(FEEDS["police"], landing, key)  # a short row in the middle is not a cut transfer
+    assert result.rejects["row_number"].to_list() == [1] and result.deliveries["reason"][0] is None
+
+
 def test_duplicate_keys_within_a_delivery_are_rejected_together(landing, key):
     first = POLICE_ROWS.splitlines()[0]
     write_delivery(landing, "police", "2024-01-01", POLICE_HEADER + first + "\n" + first + "\n")
@@ -142,7 +155,8 @@ def test_duplicate_keys_within_a_delivery_are_rejected_together(landing, key):
     ("content", "problem"),
     [
         (b"", "file is empty"),
-        (b"nominal_link_id;occurrence_ref\nNL1;x\n", "missing column"),
+        (b"nominal_link_id;occurrence_ref\nNL1;x\n", "separated by semicolons"),
+        (b"nominal_link_id;occurrence_ref\nNL1;x\n", "none of the 17 agreed columns found"),
         (POLICE_HEADER.encode() + b"NL000000001,\xe9\xe9\n", "not UTF-8"),
     ],
 )

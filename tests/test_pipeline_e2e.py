@@ -145,12 +145,15 @@ def test_quality_tables_record_deliveries_and_validation_results(run):
     with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
         deliveries = warehouse.read_table(con, "quality.deliveries")
         results = dict(con.sql("SELECT feed, count(*) FROM quality.validation_results GROUP BY feed").fetchall())
-        cohort_failures = con.sql("SELECT count(*) FROM quality.validation_results "
-                                  "WHERE feed = 'cohorts' AND NOT success").fetchall()[0][0]
+        output_failures = dict(con.sql("SELECT feed, count(*) FILTER (WHERE NOT success) FROM quality.validation_results "
+                                       "WHERE feed IN ('cohorts', 'linkage') GROUP BY feed").fetchall())
+        statuses = dict(con.sql("SELECT feed, status FROM quality.feed_status").fetchall())
     assert set(deliveries["feed"]) == set(FEED_NAMES)
     assert (deliveries["status"] == "accepted").all()
-    assert set(results) == {*FEED_NAMES, "cohorts"} and min(results.values()) > 0
-    assert cohort_failures == 0
+    assert set(results) == {*FEED_NAMES, "cohorts", "linkage"} and min(results.values()) > 0
+    assert output_failures == {"cohorts": 0, "linkage": 0}
+    assert statuses == dict.fromkeys(FEED_NAMES, "healthy")
+    assert (root / "warehouse" / "quality_site" / "index.html").exists()
 
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.py"))

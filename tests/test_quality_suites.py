@@ -265,10 +265,20 @@ def test_renamed_column_is_a_blocking_failure(feed):
     assert not result.success
     (outcome,) = failed(result, "expect_table_columns_to_match_set")
     assert outcome.severity == "blocking"
-    assert outcome.missing_columns == (renamed,)
+    assert outcome.missing_columns == (renamed,) and outcome.renamed_columns == (renamed,)
     assert outcome.unexpected_column_count == 1
-    assert f"column {renamed} missing, 1 unexpected column" in result.summary()
+    assert f"column {renamed} missing (renamed? a column of a similar name is present), 1 unexpected column" \
+        in result.summary()
     assert renamed.upper() + "_X" not in result.summary()  # unexpected names are never repeated
+
+
+def test_a_column_replaced_by_an_unrelated_one_is_not_called_renamed():
+    feed = "police"
+    gone = FEED_COLUMNS[feed][5]
+    result = validate_frame(good_delivery(feed).rename({gone: "zzz"}), feed, label="t")
+    (outcome,) = failed(result, "expect_table_columns_to_match_set")
+    assert outcome.missing_columns == (gone,) and outcome.renamed_columns == ()
+    assert f"column {gone} missing, 1 unexpected column" in result.summary()
 
 
 def test_extra_column_is_a_blocking_failure():
@@ -318,7 +328,7 @@ def test_header_only_delivery_is_a_blocking_failure(feed):
 def test_frame_with_no_columns_at_all_fails_without_raising():
     result = validate_frame(pl.DataFrame(), "yos", label="t")
     assert not result.success
-    assert "column yos_outcome_id missing" in result.summary()
+    assert result.summary().startswith("blocking: none of the 13 agreed columns found;"), result.summary()
 
 
 def test_non_string_columns_are_checked_as_text():

@@ -159,6 +159,9 @@ def read_delivery(delivery: Delivery) -> RawDelivery:
     hint = _delimiter_hint(header)
     if hint:
         notes.append(hint.lstrip("; "))
+    last = rejects[-1] if rejects else None
+    if last is not None and last[0] == row_number and "fields, the header has" in last[2] and not text.endswith(("\n", "\r")):
+        notes.append(f"the file ends mid-row: its last line (line {last[1]}) looks cut short in transfer")
     return RawDelivery(
         delivery=delivery,
         header=header,

@@ -238,7 +238,7 @@ def ingest_feed(
             pseudonymised = prepare(spec, raw, key, validator, validations, parameters)
             parsed = stage_delivery(spec, pseudonymised)
         except Quarantine as exc:
-            reason = "; ".join([exc.reason, *raw.notes])  # e.g. "the header looks separated by semicolons"
+            reason = "; ".join([*raw.notes, exc.reason])  # e.g. "the header looks separated by semicolons" first
             logger.error("%s delivery %s quarantined: %s", spec.name, delivery.file_name, reason)
             log.append(_delivery_row(delivery, "quarantined", reason, rows_read=exc.rows_read, **counts))
             continue

@@ -107,6 +107,8 @@ def age_at(dob: pl.Expr, when: pl.Expr) -> pl.Expr:
 def check_columns(spec: FeedSpec, raw: RawDelivery, expected: list[str]) -> None:
     """Raise DeliveryError naming the columns a delivery lacks."""
     missing = [c for c in expected if c not in raw.header]
+    if missing and len(missing) == len(expected) > 1:
+        raise DeliveryError(spec.name, raw.delivery.path, f"none of the {len(expected)} agreed columns found")
     if missing:
         raise DeliveryError(spec.name, raw.delivery.path, f"missing column(s): {', '.join(missing)}")
 

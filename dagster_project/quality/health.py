@@ -169,8 +169,9 @@ def assess(
         problems = _warnings(validations, latest["delivery_file"])
         rejected = rejects.filter(pl.col("delivery_file") == latest["delivery_file"])
         if rejected.height:
-            # the kind of problem, without record keys or counts: "nominal_link_id … appears more than once"
-            kinds = rejected.get_column("reason").str.replace(r"\s*\(.*$", "").str.replace_all(r"\S*\d\S*", "…")
+            # the kind of problem without record keys (every key holds 7+ digits) or row lists:
+            # "nominal_link_id … appears more than once", "row has 9 fields, the header has 14"
+            kinds = rejected.get_column("reason").str.replace(r"\s*\(.*$", "").str.replace_all(r"\S*\d{4,}\S*", "…")
             top = kinds.value_counts(sort=True).head(3)
             detail = ", ".join(f"{n} × {k.strip()}" for k, n in top.iter_rows())
             problems.append(f"{rejected.height} row(s) rejected ({detail}; see quality.rejects_{feed})")

@@ -43,6 +43,8 @@ class ExpectationOutcome:
     # Suite-defined names and wording used by `SuiteResult.summary()`; not part of the record.
     columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
+    renamed_columns: tuple[str, ...] = ()  # missing columns with a similarly named unexpected one
+    expected_column_count: int | None = None
     unexpected_column_count: int | None = None
     format_label: str | None = None
     mostly: float | None = None
@@ -57,7 +59,17 @@ class ExpectationOutcome:
             return f"{col} could not be checked ({self.exception.split(' ', 1)[0]})"
         kind = self.expectation_type
         if kind == "expect_table_columns_to_match_set":
-            parts = [f"column {name} missing" for name in self.missing_columns]
+            if self.expected_column_count and len(self.missing_columns) == self.expected_column_count > 1:
+                parts = [f"none of the {self.expected_column_count} agreed columns found"]
+                if self.unexpected_column_count:
+                    n = self.unexpected_column_count
+                    parts.append(f"{n} unexpected column{'s' if n != 1 else ''}")
+                return ", ".join(parts)
+            parts = [
+                f"column {name} missing" + (" (renamed? a column of a similar name is present)"
+                                            if name in self.renamed_columns else "")
+                for name in self.missing_columns
+            ]
             if self.unexpected_column_count:
                 n = self.unexpected_column_count
                 parts.append(f"{n} unexpected column{'s' if n != 1 else ''}")
@@ -160,12 +172,15 @@ class SuiteResult:
             if o.expectation_type == "expect_table_columns_to_match_set"
             for name in o.missing_columns
         }
+        # a warning that repeats a failed blocking check of the same kind on the same column adds nothing
+        blocked = {(o.expectation_type, o.column) for o in self.failures if o.severity == BLOCKING}
         parts = []
         for severity in SEVERITIES:
             phrases = [
                 o.phrase()
                 for o in self.failures
                 if (o.severity == BLOCKING) == (severity == BLOCKING)
+                and not (o.severity != BLOCKING and (o.expectation_type, o.column) in blocked)
                 # A missing column already says why every check on it could not run.
                 and not (
                     o.exception is not None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import json
 import logging
 import math
@@ -388,7 +389,9 @@ def _column_mismatch(column_set: list[str], result: Mapping) -> dict[str, Any]:
     """Missing columns by their suite name; unexpected columns only counted.
 
     An unexpected column name comes from the file's header, and a file delivered without a
-    header has a data row there, so those names are never repeated.
+    header has a data row there, so those names are never repeated. A missing column is
+    flagged as probably renamed when an unexpected name is close to it (`post_code`,
+    `PostCode`, `postcode_2` for `postcode`), without saying which.
     """
     details = result.get("details")
     mismatched = details.get("mismatched") if isinstance(details, Mapping) else None
@@ -397,10 +400,22 @@ def _column_mismatch(column_set: list[str], result: Mapping) -> dict[str, Any]:
     reported_missing = mismatched.get("missing") or []
     missing = tuple(name for name in column_set if name in reported_missing)
     unexpected = mismatched.get("unexpected")
+    unexpected = unexpected if isinstance(unexpected, list) else None
     return {
         "missing_columns": missing,
-        "unexpected_column_count": len(unexpected) if isinstance(unexpected, list) else None,
+        "renamed_columns": tuple(name for name in missing if any(_similar(name, u) for u in unexpected or [])),
+        "expected_column_count": len(column_set),
+        "unexpected_column_count": len(unexpected) if unexpected is not None else None,
     }
+
+
+def _squash(name: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def _similar(expected: str, found: object) -> bool:
+    a, b = _squash(expected), _squash(found)
+    return bool(a and b) and (a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.8)
 
 
 def _not_run(suite_name: str, error: str) -> ExpectationOutcome:

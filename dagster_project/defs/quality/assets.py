@@ -32,7 +32,11 @@ DASHBOARD = dg.AssetKey(["quality", "dashboard"])
         dg.AssetCheckSpec(
             "linkage_health", asset=DASHBOARD,
             description="Match rate and cluster sizes of linkage.person_records are within their expected bands.",
-        )
+        ),
+        dg.AssetCheckSpec(
+            "feeds_healthy", asset=DASHBOARD,
+            description="Every feed is healthy as of the dashboard's date (the dashboard's banner, as a check).",
+        ),
     ],
 )
 def dashboard(
@@ -69,6 +73,16 @@ def dashboard(
             severity=dg.AssetCheckSeverity.ERROR if not linkage.success else dg.AssetCheckSeverity.WARN,
             description=linkage.summary(),
         )
+    unwell = {f: r for f, r in statuses.items() if r["status"] != "healthy"}
+    feeds_check = dg.AssetCheckResult(
+        check_name="feeds_healthy",
+        passed=not unwell,
+        severity=dg.AssetCheckSeverity.ERROR if any(r["status"] == "broken" for r in unwell.values())
+        else dg.AssetCheckSeverity.WARN,
+        description="; ".join(f"{f} {r['status'].upper()}: {r['reason']}" for f, r in unwell.items())
+        or "all feeds healthy",
+        metadata={f: r["status"] for f, r in statuses.items()},
+    )
     return dg.MaterializeResult(
         metadata={
             "dashboard": dg.MetadataValue.path(str((site / "index.html").resolve())),
@@ -80,7 +94,7 @@ def dashboard(
             ),
             "summary": summary,
         },
-        check_results=[check],
+        check_results=[check, feeds_check],
     )
 
 
