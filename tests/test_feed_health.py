@@ -113,3 +113,12 @@ def test_the_usual_size_comes_from_recent_history_and_allows_for_small_feeds():
     assert usual_row_range([1, 99999, 6000, 6100, 5900, 6050])[0] > 2900  # only the last four count
     low, high = usual_row_range([2, 11])  # a tiny feed: Poisson noise, not a broken export
     assert low == 0 and high >= 20
+
+
+def test_null_rate_chart_scales_to_the_rates_and_keys_the_latest_delivery():
+    from dagster_project.quality.dashboard import _lines
+
+    svg = _lines({"dob": [("2024-01-05", 5.8), ("2024-07-05", None)], "sex": [("2024-01-05", 0.0), ("2024-07-05", 1.0)]})
+    assert ">10%</text>" in svg and ">100%</text>" not in svg  # small rates stay readable
+    assert "dob –</span>" in svg and "sex 1.0%</span>" in svg  # dob was not in the latest delivery
+    assert ">100%</text>" in _lines({"nhs_number": [("2024-01-05", 64.0)]})

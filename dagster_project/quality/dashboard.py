@@ -153,7 +153,8 @@ def _lines(series: dict[str, list[tuple[str, float | None]]], *, width: int = 26
             for (x, y), (label, v) in zip(coords, present):
                 parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{_e(column)} '
                              f"{_e(label)}: {v:.1f}% missing</title></circle>")
-        latest = f" {present[-1][1]:.1f}%" if present else ""
+        # the value at the feed's latest delivery; a dash when that delivery lacked the column
+        latest = f" {present[-1][1]:.1f}%" if present and present[-1][0] == labels[-1] else " –"
         legend.append(f'<span><i class="swatch" style="background:{colour}"></i>{_e(column)}{latest}</span>')
     parts.append(f'<text x="{left}" y="{height + 12}" font-size="9">{_e(labels[0])}</text>')
     parts.append(f'<text x="{width}" y="{height + 12}" font-size="9" text-anchor="end">{_e(labels[-1])}</text>')
