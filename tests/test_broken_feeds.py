@@ -6,58 +6,16 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
-from dagster_project.pseudonymise.keys import write_new_key
+from dagster_project.quality.drill import FEED_FOR, healthy_world, last_date, statuses
+from dagster_project.quality.drill import materialise as run
 from dagster_project.quality.scenarios import SCENARIOS, break_feed, late_as_of
-from dagster_project.resources import (
-    HashKeyResource,
-    LandingZoneResource,
-    LinkageZoneResource,
-    QualityResource,
-    WarehouseResource,
-)
-from dagster_project.synthetic import SyntheticConfig, generate
 
 pytestmark = pytest.mark.slow
-
-# Which feed each scenario breaks: every feed's suite is exercised; size-sensitive ones use police.
-FEED_FOR = {
-    "missing_column": "yos", "renamed_column": "police", "empty_file": "health", "header_only": "yos",
-    "truncated_last_line": "police", "wrong_delimiter": "health", "non_utf8": "social_care",
-    "dob_all_empty": "social_care", "future_dates": "health", "duplicated_keys": "police",
-    "much_smaller": "police", "late": "social_care", "delivered_twice": "yos",
-}  # fmt: skip
-
-
-def run(root: Path, as_of: dt.date) -> dg.ExecuteInProcessResult:
-    # imported here, not at collection: the definitions read VERU_* when first imported
-    from dagster_project.defs.ingest.assets import staging_assets
-    from dagster_project.defs.quality.assets import dashboard
-
-    return dg.materialize(
-        [*staging_assets, dashboard],
-        resources={
-            "warehouse_db": WarehouseResource(path=str(root / "veru.duckdb")),
-            "linkage_zone": LinkageZoneResource(path=str(root / "zone.duckdb")),
-            "landing": LandingZoneResource(path=str(root / "landing")),
-            "hash_key": HashKeyResource(key_file=str(root / "key")),
-            "quality": QualityResource(
-                quarantine_dir=str(root / "quarantine"), dashboard_dir=str(root / "site"), as_of=as_of.isoformat()
-            ),
-        },
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
-
-
-def statuses(root: Path) -> dict[str, tuple[str, str]]:
-    with warehouse.connect(root / "veru.duckdb", read_only=True) as con:
-        return {f: (s, r) for f, s, r in con.sql("SELECT feed, status, reason FROM quality.feed_status").fetchall()}
 
 
 def staged(root: Path) -> dict[str, list[tuple]]:
@@ -65,19 +23,11 @@ def staged(root: Path) -> dict[str, list[tuple]]:
         return {f: con.sql(f"SELECT record_key, delivery_file FROM staging.{f} ORDER BY ALL").fetchall() for f in FEEDS}
 
 
-def last_date(root: Path, feed: str) -> dt.date:
-    return discover(root / "landing", feed)[0][-1].extract_date
-
-
 @pytest.fixture(scope="module")
 def good(tmp_path_factory) -> tuple[Path, dict]:
     """A healthy world: four good deliveries per feed, materialised once."""
     root = tmp_path_factory.mktemp("good")
-    generate(SyntheticConfig(landing=root / "landing", truth=root / "truth", reference=root / "reference",
-                             people=1200, seed=41, progress=False))
-    write_new_key(root / "key")
-    as_of = max(last_date(root, f) for f in FEEDS) + dt.timedelta(days=7)
-    assert run(root, as_of).success
+    healthy_world(root, people=1200, seed=41)
     assert {f: s for f, (s, _) in statuses(root).items()} == dict.fromkeys(FEEDS, "healthy"), statuses(root)
     return root, staged(root)
 
@@ -173,3 +123,14 @@ def test_the_dashboard_shows_a_broken_feed_as_broken_in_a_browser_with_no_networ
     page = next((root / "site" / "validations" / "police").glob("police_*.html"))
     page_dom = open_offline(page, tmp_path / "page.png", tmp_path / "profile2")
     assert "Expectation Validation Result" in page_dom or "Validation" in page_dom
+
+
+def test_the_drill_reports_each_scenario_and_whether_it_was_flagged_as_expected(tmp_path, capsys):
+    from dagster_project.quality.drill import main
+
+    code = main(["--workdir", str(tmp_path / "drill"), "--people", "600", "--seed", "5", "--scenarios", "header_only"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "header_only (yos): BROKEN [ok]" in printed and "banner: ✖ 1 broken: yos" in printed
+    assert "1 of 1 scenarios flagged as expected" in printed
+    assert not (tmp_path / "drill").exists()  # nothing left behind without --keep
