@@ -66,6 +66,7 @@ def materialise(root: Path, as_of: dt.date):
             ),
         },
         instance=dg.DagsterInstance.ephemeral(),
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         raise_on_error=False,
     )
 
