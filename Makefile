@@ -20,7 +20,7 @@ export VERU_AS_OF ?= 2025-01-12
 export VERU_QUARANTINE_DIR ?= quarantine
 export VERU_DASHBOARD_DIR ?= quality_site
 
-.PHONY: demo test bench dev notebooks dagster-home browser venv clean lock
+.PHONY: demo materialise test bench dev notebooks dagster-home browser venv clean lock
 
 venv: $(STAMP)
 
@@ -30,9 +30,19 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
+# The demo starts afresh: a new synthetic landing zone, so no warehouse, quarantine or dashboard
+# state from an earlier demo (`make materialise` keeps them).
 demo: $(STAMP) dagster-home
+	rm -rf "$(VERU_QUARANTINE_DIR)" "$(VERU_DASHBOARD_DIR)" "$(VERU_WAREHOUSE)" "$(VERU_WAREHOUSE).wal" \
+		warehouse/linkage_zone.duckdb warehouse/linkage_zone.duckdb.wal warehouse/analyst.duckdb warehouse/analyst.duckdb.wal
 	$(BIN)/python -m dagster_project.keys ensure-dev-key "$(VERU_HASH_KEY_FILE)"
 	$(BIN)/veru-synth --people $(PEOPLE) --seed $(SEED) --landing "$(VERU_LANDING_DIR)" --truth truth --reference "$(VERU_REFERENCE_DIR)" --replace
+	$(BIN)/dagster asset materialize -m dagster_project.definitions --select '*'
+	$(BIN)/python -m dagster_project.report --truth truth/ground_truth.csv
+
+# Materialise every asset again on what is in the landing zone now (no new synthetic data), then
+# report; e.g. after `veru-break`: `make materialise VERU_AS_OF=2025-07-15`.
+materialise: $(STAMP) dagster-home
 	$(BIN)/dagster asset materialize -m dagster_project.definitions --select '*'
 	$(BIN)/python -m dagster_project.report --truth truth/ground_truth.csv
 

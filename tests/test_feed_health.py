@@ -122,3 +122,9 @@ def test_null_rate_chart_scales_to_the_rates_and_keys_the_latest_delivery():
     assert ">10%</text>" in svg and ">100%</text>" not in svg  # small rates stay readable
     assert "dob –</span>" in svg and "sex 1.0%</span>" in svg  # dob was not in the latest delivery
     assert ">100%</text>" in _lines({"nhs_number": [("2024-01-05", 64.0)]})
+
+
+def test_a_delivery_dated_after_the_judging_day_is_degraded_not_late():
+    health = judge(GOOD, as_of=D(2024, 7, 1))  # the latest file says 2024-07-05
+    assert health.status == "degraded" and "no delivery for" not in health.reason
+    assert "police_2024-07-05.csv is dated 4 days after 2024-07-01" in health.reason and "VERU_AS_OF" in health.reason

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from dagster_project.quality.suites import expectations_dir, validate_frame
+from dagster_project.settings import AS_OF_VAR
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +189,13 @@ def assess(
         freshness = validate_frame(
             frame, FRESHNESS_SUITE, label=feed, keep_types=True, parameters={"max_days": cadence.max_days}
         )
-        if not freshness.success or freshness.warning_failures:
+        if health.days_since_delivery < 0:  # not late: dated after the day it is judged on
+            statuses.append("degraded")
+            health.reasons.append(
+                f"{latest['delivery_file']} is dated {-health.days_since_delivery} days after {as_of.isoformat()}, "
+                f"the day the feeds are judged on (a misnamed file, or {AS_OF_VAR} set too early?)"
+            )
+        elif not freshness.success or freshness.warning_failures:
             statuses.append("late")
             health.reasons.insert(
                 0, late_reason(feed, health.days_since_delivery, latest["extract_date"], cadence)
