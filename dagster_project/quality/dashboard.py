@@ -21,7 +21,7 @@ import polars as pl
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.quality.datadocs import render_index_page, write_page
-from dagster_project.quality.health import restate
+from dagster_project.quality.health import STATUS_SCHEMA
 from dagster_project.quality.suites import validate_frame
 
 logger = logging.getLogger(__name__)
@@ -227,8 +227,7 @@ def build_site(
     con: duckdb.DuckDBPyConnection, site: Path, *, as_of: dt.date, run_id: str
 ) -> tuple[dict[str, dict], object | None]:
     """Write the dashboard under `site`; return each feed's status row and the linkage suite result."""
-    # judged again on the dashboard's date: a feed can go late with no run of its own
-    statuses = {r["feed"]: restate(r, as_of) for r in _read(con, "quality.feed_status").iter_rows(named=True)}
+    statuses = {r["feed"]: r for r in _read(con, "quality.feed_status").iter_rows(named=True)}
     history = _read(con, "quality.delivery_history")
     quarantine = _read(con, "quality.quarantine")
     validations = _read(con, "quality.validation_results")
@@ -248,11 +247,9 @@ def build_site(
     for feed in FEEDS:
         status = statuses.get(feed)
         if status is None:
-            status = {"feed": feed, "status": "late", "reason": "never materialised: no status recorded yet",
-                      "latest_delivery": None, "latest_extract_date": None, "latest_status": None,
-                      "latest_rows": None, "latest_size_bytes": None, "usual_rows": None,
-                      "days_since_delivery": None, "max_days": None, "records_served": None,
-                      "last_good_delivery": None}  # fmt: skip
+            status = dict.fromkeys(STATUS_SCHEMA) | {
+                "feed": feed, "status": "late", "reason": "never materialised: no status recorded yet"
+            }
             statuses[feed] = status
         feed_history = history.filter(pl.col("feed") == feed).sort("extract_date", "delivery_file") if not history.is_empty() else pl.DataFrame(schema={"extract_date": pl.Date, "rows_read": pl.Int64, "status": pl.String})
         feed_nulls = nulls.filter(pl.col("feed") == feed) if not nulls.is_empty() else pl.DataFrame(schema={"column": pl.String, "extract_date": pl.Date, "missing_percent": pl.Float64})

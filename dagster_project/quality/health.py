@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from dagster_project import warehouse
 from dagster_project.quality.suites import expectations_dir, validate_frame
 from dagster_project.settings import AS_OF_VAR
 
@@ -95,6 +96,14 @@ STATUS_SCHEMA = {
     "cadence_days": pl.Int64, "max_days": pl.Int64, "records_served": pl.Int64,
     "last_good_delivery": pl.String, "as_of": pl.Date, "run_id": pl.String,
 }  # fmt: skip
+
+
+def write_status(con, record: dict, checked_at: dt.datetime) -> None:
+    """Put one `quality.feed_status` row in place (the feed's current status) and keep it in
+    `quality.feed_status_history`. Call inside the caller's `warehouse.transaction`."""
+    frame = pl.DataFrame([record], schema=STATUS_SCHEMA, orient="row")
+    warehouse.replace_partition(con, "quality.feed_status", frame, "feed", record["feed"])
+    warehouse.append(con, "quality.feed_status_history", frame.with_columns(checked_at=pl.lit(checked_at)))
 
 
 def cadences() -> dict[str, Cadence]:

@@ -14,7 +14,7 @@ from dagster_project.feeds import FEEDS, FeedSpec
 from dagster_project.feeds.ingest import FeedIngest, ingest_feed
 from dagster_project.defs.reference.assets import GEOGRAPHY
 from dagster_project.quality.datadocs import render_validation_page, write_page
-from dagster_project.quality.health import STATUS_SCHEMA, FeedHealth, assess
+from dagster_project.quality.health import FeedHealth, assess, write_status
 from dagster_project.quality.suites import validate_frame
 from dagster_project.resources import (
     HashKeyResource,
@@ -151,10 +151,8 @@ def assess_feed(con, spec: FeedSpec, run_id: str, as_of: dt.date) -> FeedHealth:
     health, freshness = assess(
         spec.name, deliveries, quarantine, validations, rejects, as_of=as_of, records_served=served
     )
-    record = pl.DataFrame([health.to_record(run_id, as_of)], schema=STATUS_SCHEMA, orient="row")
     with warehouse.transaction(con):
-        warehouse.replace_partition(con, "quality.feed_status", record, "feed", spec.name)
-        warehouse.append(con, "quality.feed_status_history", record.with_columns(checked_at=pl.lit(_now())))
+        write_status(con, health.to_record(run_id, as_of), _now())
         if freshness is not None:
             warehouse.append(
                 con, "quality.validation_results",

@@ -11,7 +11,7 @@ from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.defs.linkage.assets import PERSON_RECORDS
 from dagster_project.feeds import FEEDS
 from dagster_project.quality.dashboard import STATUS_STYLE, build_site
-from dagster_project.quality.health import STATUS_SCHEMA
+from dagster_project.quality.health import restate, write_status
 from dagster_project.resources import QualityResource, WarehouseResource
 
 DASHBOARD = dg.AssetKey(["quality", "dashboard"])
@@ -45,16 +45,16 @@ def dashboard(
     site = Path(quality.dashboard_dir)
     as_of = quality.today()
     with warehouse_db.connect() as con:
-        judged = {r["feed"]: r for r in warehouse.read_table(con, "quality.feed_status").iter_rows(named=True)} \
-            if warehouse.table_exists(con, "quality.feed_status") else {}
+        # judged again on the dashboard's date (a feed can go late with no run of its own), so the
+        # table says what the page says
+        if warehouse.table_exists(con, "quality.feed_status"):
+            judged = warehouse.read_table(con, "quality.feed_status").iter_rows(named=True)
+            restated = [new for old in judged if (new := restate(old, as_of)) is not old]
+            if restated:
+                with warehouse.transaction(con):
+                    for record in restated:
+                        write_status(con, record, _now())
         statuses, linkage = build_site(con, site, as_of=as_of, run_id=context.run_id)
-        restated = [r for f, r in statuses.items() if f in judged and r != judged[f]]
-        if restated:  # judged again on a later date (freshness): the table says what the page says
-            with warehouse.transaction(con):
-                for row in restated:
-                    record = pl.DataFrame([row], schema=STATUS_SCHEMA, orient="row")
-                    warehouse.replace_partition(con, "quality.feed_status", record, "feed", row["feed"])
-                    warehouse.append(con, "quality.feed_status_history", record.with_columns(checked_at=pl.lit(_now())))
         if linkage is not None:
             records = [{**r, "feed": "linkage", "run_id": context.run_id} for r in linkage.to_records()]
             with warehouse.transaction(con):
