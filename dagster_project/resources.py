@@ -16,7 +16,10 @@ from dagster_project.pseudonymise.keys import HashKey, MissingKeyError
 from dagster_project.settings import (
     AS_OF_VAR,
     DEFAULT_DASHBOARD_DIR,
+    DEFAULT_LINKAGE_REPORTS,
+    DEFAULT_MAX_DELIVERY_BYTES,
     DEFAULT_QUARANTINE_DIR,
+    DEFAULT_RESTRICTED_SNAPSHOT,
     HASH_KEY_FILE_VAR,
     Environment,
 )
@@ -50,9 +53,11 @@ class LinkageZoneResource(dg.ConfigurableResource):
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """Where agencies drop their delivery files (`VERU_LANDING_DIR`)."""
+    """Where agencies drop their delivery files (`VERU_LANDING_DIR`); deliveries larger than
+    `max_delivery_bytes` (`VERU_MAX_DELIVERY_BYTES`) are refused unread."""
 
     path: str
+    max_delivery_bytes: int = DEFAULT_MAX_DELIVERY_BYTES
 
     @property
     def root(self) -> Path:
@@ -60,13 +65,21 @@ class LandingZoneResource(dg.ConfigurableResource):
 
 
 class AnalystSnapshotResource(dg.ConfigurableResource):
-    """Where the analyst snapshot is published (`VERU_ANALYST_SNAPSHOT`)."""
+    """Where the analyst snapshots are published: the default tier (`VERU_ANALYST_SNAPSHOT`),
+    the restricted tier for named analysts (`VERU_RESTRICTED_SNAPSHOT`), and the group that
+    may read them (`VERU_ANALYST_GROUP`; empty keeps the owner's primary group)."""
 
     path: str
+    restricted_path: str = DEFAULT_RESTRICTED_SNAPSHOT
+    group: str = ""
 
     @property
     def root(self) -> Path:
         return Path(self.path)
+
+    @property
+    def restricted_root(self) -> Path:
+        return Path(self.restricted_path)
 
 
 class ReferenceResource(dg.ConfigurableResource):
@@ -98,13 +111,19 @@ class HashKeyResource(dg.ConfigurableResource):
 
 
 class ModelStoreResource(dg.ConfigurableResource):
-    """Where trained linkage models and their charts are written (`VERU_MODEL_DIR`)."""
+    """Where trained linkage models and their charts are written (`VERU_MODEL_DIR`), and the
+    owner-only folder for reports that embed tokens (`VERU_LINKAGE_REPORTS`)."""
 
     path: str
+    reports_path: str = DEFAULT_LINKAGE_REPORTS
 
     @property
     def root(self) -> Path:
         return Path(self.path)
+
+    @property
+    def reports_root(self) -> Path:
+        return Path(self.reports_path)
 
 
 class GroundTruthResource(dg.ConfigurableResource):
@@ -157,11 +176,13 @@ def resources_from_environment(env: Environment | None = None) -> dict[str, dg.C
     return {
         "warehouse_db": WarehouseResource(path=str(env.warehouse)),
         "linkage_zone": LinkageZoneResource(path=str(env.linkage_zone)),
-        "landing": LandingZoneResource(path=str(env.landing_dir)),
+        "landing": LandingZoneResource(path=str(env.landing_dir), max_delivery_bytes=env.max_delivery_bytes),
         "reference": ReferenceResource(path=str(env.reference_dir)),
-        "analyst": AnalystSnapshotResource(path=str(env.analyst_snapshot)),
+        "analyst": AnalystSnapshotResource(
+            path=str(env.analyst_snapshot), restricted_path=str(env.restricted_snapshot), group=env.analyst_group
+        ),
         "hash_key": HashKeyResource(key_file=key_file),
-        "model_store": ModelStoreResource(path=str(env.model_dir)),
+        "model_store": ModelStoreResource(path=str(env.model_dir), reports_path=str(env.linkage_reports)),
         "quality": QualityResource(
             quarantine_dir=str(env.quarantine_dir), dashboard_dir=str(env.dashboard_dir), as_of=env.as_of
         ),

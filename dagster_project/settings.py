@@ -31,6 +31,9 @@ DEFAULT_REFERENCE_DIR = "reference"
 DEFAULT_ANALYST_SNAPSHOT = "warehouse/analyst.duckdb"
 DEFAULT_QUARANTINE_DIR = "quarantine"
 DEFAULT_DASHBOARD_DIR = "quality_site"
+DEFAULT_MAX_DELIVERY_BYTES = 2 * 1024**3
+DEFAULT_RESTRICTED_SNAPSHOT = "warehouse/analyst_restricted.duckdb"
+DEFAULT_LINKAGE_REPORTS = "warehouse/linkage_reports"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class Environment:
     quarantine_dir: Path = Path(DEFAULT_QUARANTINE_DIR)
     dashboard_dir: Path = Path(DEFAULT_DASHBOARD_DIR)
     as_of: str = ""  # ISO date; empty means today
+    max_delivery_bytes: int = DEFAULT_MAX_DELIVERY_BYTES
+    restricted_snapshot: Path = Path(DEFAULT_RESTRICTED_SNAPSHOT)
+    analyst_group: str = ""  # empty: the snapshots keep the owner's primary group
+    linkage_reports: Path = Path(DEFAULT_LINKAGE_REPORTS)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Environment":
@@ -65,4 +72,21 @@ class Environment:
             quarantine_dir=Path(env.get(QUARANTINE_DIR_VAR) or DEFAULT_QUARANTINE_DIR),
             dashboard_dir=Path(env.get(DASHBOARD_DIR_VAR) or DEFAULT_DASHBOARD_DIR),
             as_of=env.get(AS_OF_VAR) or "",
+            max_delivery_bytes=_positive_int(env, MAX_DELIVERY_BYTES_VAR, DEFAULT_MAX_DELIVERY_BYTES),
+            restricted_snapshot=Path(env.get(RESTRICTED_SNAPSHOT_VAR) or DEFAULT_RESTRICTED_SNAPSHOT),
+            analyst_group=env.get(ANALYST_GROUP_VAR) or "",
+            linkage_reports=Path(env.get(LINKAGE_REPORTS_VAR) or DEFAULT_LINKAGE_REPORTS),
         )
+
+
+def _positive_int(env, name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of bytes; supplied value {text!r}.") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive; supplied value {text!r}.")
+    return value

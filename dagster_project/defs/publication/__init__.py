@@ -2,6 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs.publication.assets import aggregates, analyst_snapshot
+from dagster_project.defs.publication.aggregate_assets import aggregates
+from dagster_project.defs.publication.snapshot_assets import analyst_snapshot
 
 defs = dg.Definitions(assets=[aggregates, analyst_snapshot])
