@@ -22,6 +22,10 @@ TRUTH_DIR_VAR = "VERU_TRUTH_DIR"  # synthetic data only: enables the linkage eva
 QUARANTINE_DIR_VAR = "VERU_QUARANTINE_DIR"
 DASHBOARD_DIR_VAR = "VERU_DASHBOARD_DIR"
 AS_OF_VAR = "VERU_AS_OF"  # the date feed freshness is judged on (default: today)
+MAX_DELIVERY_BYTES_VAR = "VERU_MAX_DELIVERY_BYTES"  # larger deliveries are refused unread
+RESTRICTED_SNAPSHOT_VAR = "VERU_RESTRICTED_SNAPSHOT"  # the detailed snapshot for named analysts
+ANALYST_GROUP_VAR = "VERU_ANALYST_GROUP"  # the group that may read the analyst snapshots
+LINKAGE_REPORTS_VAR = "VERU_LINKAGE_REPORTS"  # owner-only folder for model reports holding tokens
 
 DEFAULT_LANDING_DIR = "landing"
 DEFAULT_WAREHOUSE = "warehouse/veru.duckdb"

@@ -239,7 +239,7 @@ def test_an_analyst_reading_the_snapshot_neither_blocks_nor_sees_a_half_publishe
     import subprocess
     import sys
 
-    from dagster_project.defs.publication.assets import analyst_snapshot
+    from dagster_project.defs.publication.snapshot_assets import analyst_snapshot
     from dagster_project.resources import AnalystSnapshotResource, WarehouseResource
 
     root, _ = run
@@ -262,7 +262,7 @@ def test_an_analyst_reading_the_snapshot_neither_blocks_nor_sees_a_half_publishe
 def test_a_cohort_that_fails_its_suite_is_not_published_and_the_old_snapshot_stays(run, tmp_path):
     import shutil
 
-    from dagster_project.defs.publication.assets import analyst_snapshot
+    from dagster_project.defs.publication.snapshot_assets import analyst_snapshot
     from dagster_project.resources import AnalystSnapshotResource, WarehouseResource
 
     root, _ = run
