@@ -34,7 +34,8 @@ $(STAMP): pyproject.toml requirements.lock
 # state from an earlier demo (`make materialise` keeps them).
 demo: $(STAMP) dagster-home
 	rm -rf "$(VERU_QUARANTINE_DIR)" "$(VERU_DASHBOARD_DIR)" "$(VERU_WAREHOUSE)" "$(VERU_WAREHOUSE).wal" \
-		warehouse/linkage_zone.duckdb warehouse/linkage_zone.duckdb.wal warehouse/analyst.duckdb warehouse/analyst.duckdb.wal
+		warehouse/linkage_zone.duckdb warehouse/linkage_zone.duckdb.wal warehouse/analyst.duckdb warehouse/analyst.duckdb.wal \
+		warehouse/analyst_restricted.duckdb warehouse/analyst_restricted.duckdb.wal warehouse/linkage_reports
 	$(BIN)/python -m dagster_project.keys ensure-dev-key "$(VERU_HASH_KEY_FILE)"
 	$(BIN)/veru-synth --people $(PEOPLE) --seed $(SEED) --landing "$(VERU_LANDING_DIR)" --truth truth --reference "$(VERU_REFERENCE_DIR)" --replace
 	$(BIN)/dagster asset materialize -m dagster_project.definitions --select '*'
@@ -56,7 +57,7 @@ notebooks: $(STAMP)
 
 dagster-home:
 	mkdir -p "$(DAGSTER_HOME)" warehouse
-	test -f "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	cmp -s deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest

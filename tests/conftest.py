@@ -70,9 +70,16 @@ def materialise_everything(
             "linkage_zone": LinkageZoneResource(path=str(zone)),
             "landing": LandingZoneResource(path=str(landing)),
             "hash_key": HashKeyResource(key_file=str(key_file)),
-            "model_store": ModelStoreResource(path=str(models)),
+            "model_store": ModelStoreResource(
+                path=str(models), reports_path=str(Path(zone).with_name("linkage_reports"))
+            ),
             "reference": ReferenceResource(path=str(reference or landing.parent / "reference")),
-            "analyst": AnalystSnapshotResource(path=str(analyst or Path(warehouse).with_name("analyst.duckdb"))),
+            "analyst": AnalystSnapshotResource(
+                path=str(analyst or Path(warehouse).with_name("analyst.duckdb")),
+                restricted_path=str(Path(analyst or Path(warehouse).with_name("analyst.duckdb")).with_name(
+                    "analyst_restricted.duckdb"
+                )),
+            ),
             "quality": QualityResource(
                 quarantine_dir=str(quarantine or Path(warehouse).with_name("quarantine")),
                 dashboard_dir=str(dashboard or Path(warehouse).with_name("quality_site")),

@@ -195,13 +195,26 @@ def test_the_evaluation_asset_scores_the_linkage_by_feed_pair_and_group(run):
     assert check.check_name == "quality_targets"
 
 
-def test_linkage_reports_are_written_beside_the_model_and_private(run):
-    root, _ = run
+def test_only_aggregate_charts_sit_beside_the_model_and_the_dashboards_are_owner_only(run):
+    root, result = run
     (folder,) = [p.parent for p in (root / "models").glob("*/model.json")]
-    for name in ("match_weights", "m_u_parameters", "comparison_viewer", "cluster_studio", "blocking_rules"):
+    private = root / "warehouse" / "linkage_reports"
+    for name in ("match_weights", "m_u_parameters", "blocking_rules"):
         page = folder / f"{name}.html"
         assert page.stat().st_size > 10_000 and oct(page.stat().st_mode & 0o777) == "0o600", name
         assert "fonts.googleapis.com" not in page.read_text(encoding="utf-8")
+    for path in (private, private / folder.name):
+        assert oct(path.stat().st_mode & 0o777) == "0o700", path
+    for name in ("comparison_viewer", "cluster_studio"):
+        assert not (folder / f"{name}.html").exists(), name
+        page = private / folder.name / f"{name}.html"
+        assert page.stat().st_size > 10_000 and oct(page.stat().st_mode & 0o777) == "0o600", name
+        assert "fonts.googleapis.com" not in page.read_text(encoding="utf-8")
+    (linked,) = [e for e in result.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "linkage/person_records"]
+    metadata = linked.materialization.metadata
+    assert metadata["chart_cluster_studio"].value == str((private / folder.name / "cluster_studio.html").resolve())
+    assert metadata["chart_match_weights"].value == str((folder / "match_weights.html").resolve())
     with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
         review = warehouse.read_table(con, "linkage.clerical_review")
         blocking = warehouse.read_table(con, "linkage.blocking_analysis")

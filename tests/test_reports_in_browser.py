@@ -1,4 +1,5 @@
-"""The linkage charts and dashboards render in a browser with no network."""
+"""The linkage charts and dashboards render in a browser with no network (the aggregate charts
+from beside the model, the per-record dashboards from the owner-only reports folder)."""
 
 from pathlib import Path
 
@@ -25,7 +26,9 @@ def reports(tmp_path_factory) -> dict[str, Path]:
     generate(config)
     key = HashKey(bytes(range(32)))
     tokens = pl.concat([ingest_feed(spec, config.landing, key).tokens for spec in FEEDS.values()], how="vertical_relaxed")
-    return link_records(tokens, model_dir=root / "models", reports=True).reports
+    reports = link_records(tokens, model_dir=root / "models", reports=True, private_reports_dir=root / "private").reports
+    assert {reports[p].parent.parent for p in ("comparison_viewer", "cluster_studio")} == {root / "private"}
+    return reports
 
 
 @pytest.mark.parametrize("page", PAGES)

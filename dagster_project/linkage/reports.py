@@ -1,18 +1,35 @@
-"""What a linkage run leaves beside its model: blocking analysis, charts, dashboards.
+"""What a linkage run leaves behind: blocking analysis, charts, dashboards.
+
+Two kinds, kept apart:
+- aggregate charts (match weights, m/u parameters, the match-weight histogram, blocking rules
+  and the blocking analysis) describe the model and counts of pairs; they hold no token and
+  no record id, and are written beside the model, in `linkage_models/runs/<run>/`;
+- per-record dashboards (Splink's comparison viewer, with example pairs, and cluster studio,
+  with every record of the largest clusters) show record ids and tokens (never plaintext),
+  so they belong with the linkage zone: in `<private root>/<run>/` (`VERU_LINKAGE_REPORTS`),
+  a folder only its owner can open (0700), files 0600.
 
 Every HTML file is self-contained: Splink's bundled vega, vega-lite and vega-embed are
 inlined and the dashboards' web-font links are removed, so the files open from disk with
-no network. They show record ids and tokens (never plaintext) and so belong with the
-linkage zone: written readable by their owner only.
+no network. Every file is written readable by its owner only.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import stat
 from pathlib import Path
 
 import polars as pl
+
+logger = logging.getLogger(__name__)
+
+# Reports written beside the model: counts and parameters only.
+AGGREGATE_REPORTS = ("match_weights", "m_u_parameters", "match_weight_histogram", "blocking_rules", "blocking_analysis")
+# Reports that show records (ids and tokens): written to the owner-only reports folder only.
+PER_RECORD_REPORTS = ("comparison_viewer", "cluster_studio")
 
 EXTERNAL_LINK = re.compile(r'<link[^>]+href="https?://[^"]*"[^>]*>\s*', re.IGNORECASE)
 
@@ -51,8 +68,29 @@ def write_chart(chart, path: Path) -> Path:
     return make_self_contained(path)
 
 
-def write_reports(linker, predictions, clusters, folder: Path, blocking: pl.DataFrame) -> dict[str, Path]:
-    """Write every chart and dashboard for one run into `folder`; returns name → path."""
+def private_folder(root: Path, name: str) -> Path:
+    """A new folder `root/name` that only its owner can open (0700); `root` is created, or
+    tightened, to 0700 as well. Refuses to reuse an existing folder (a run never overwrites
+    another run's reports)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    mode = stat.S_IMODE(root.stat().st_mode)
+    if mode != 0o700:
+        logger.warning("Linkage reports folder %s was mode %04o; setting it to 0700 (owner only).", root, mode)
+        os.chmod(root, 0o700)
+    folder = root / name
+    folder.mkdir(mode=0o700)
+    os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+    return folder
+
+
+def write_reports(
+    linker, predictions, clusters, folder: Path, blocking: pl.DataFrame, private: Path | None
+) -> dict[str, Path]:
+    """Write every chart and dashboard for one run; returns name → path.
+
+    The aggregate charts go into `folder` (beside the model); the per-record dashboards into
+    `private` (made with `private_folder`), or nowhere when it is None."""
     folder.mkdir(parents=True, exist_ok=True)
     visual = linker.visualisations
     paths = {
@@ -66,17 +104,20 @@ def write_reports(linker, predictions, clusters, folder: Path, blocking: pl.Data
             folder / "blocking_rules.html",
         ),
     }
-    viewer = folder / "comparison_viewer.html"
-    visual.comparison_viewer_dashboard(predictions, str(viewer), overwrite=True, num_example_rows=2)
-    paths["comparison_viewer"] = make_self_contained(viewer)
-    studio = folder / "cluster_studio.html"
-    visual.cluster_studio_dashboard(
-        predictions, clusters, str(studio), sampling_method="by_cluster_size", sample_size=20, overwrite=True
-    )
-    paths["cluster_studio"] = make_self_contained(studio)
     csv = folder / "blocking_analysis.csv"
     blocking.write_csv(csv)
     paths["blocking_analysis"] = _private(csv)
+    if private is None:
+        logger.info("No private reports folder given: the comparison viewer and cluster studio are not written.")
+        return paths
+    viewer = private / "comparison_viewer.html"
+    visual.comparison_viewer_dashboard(predictions, str(viewer), overwrite=False, num_example_rows=2)
+    paths["comparison_viewer"] = make_self_contained(viewer)
+    studio = private / "cluster_studio.html"
+    visual.cluster_studio_dashboard(
+        predictions, clusters, str(studio), sampling_method="by_cluster_size", sample_size=20, overwrite=False
+    )
+    paths["cluster_studio"] = make_self_contained(studio)
     return paths
 
 

@@ -16,7 +16,13 @@ from splink import DuckDBAPI, Linker
 
 from dagster_project.linkage import model
 from dagster_project.linkage.clusters import SplitStats, split_conflicting_clusters
-from dagster_project.linkage.reports import blocking_analysis, clerical_review, level_labels, write_reports
+from dagster_project.linkage.reports import (
+    blocking_analysis,
+    clerical_review,
+    level_labels,
+    private_folder,
+    write_reports,
+)
 from dagster_project.linkage.person_ids import assign_person_ids
 from dagster_project.linkage.splink_compat import clamp_em_estimates, fill_unobserved_m
 
@@ -65,7 +71,7 @@ class LinkageResult:
     alternatives: dict[float, pl.DataFrame] = field(default_factory=dict)
     blocking: pl.DataFrame | None = None  # comparisons generated per prediction blocking rule
     clerical_review: pl.DataFrame | None = None  # borderline pairs: record keys and levels only
-    reports: dict[str, Path] = field(default_factory=dict)  # charts and dashboards written
+    reports: dict[str, Path] = field(default_factory=dict)  # charts and dashboards written, name → path
 
 
 def _check_comparable(tokens: pl.DataFrame) -> str:
@@ -142,6 +148,7 @@ def link_records(
     variant: str = "fuzzy",
     other_thresholds: tuple[float, ...] = (),
     reports: bool = False,
+    private_reports_dir: Path | None = None,
 ) -> LinkageResult:
     """Link every record in `tokens` (the union of the feeds' token tables).
 
@@ -151,8 +158,11 @@ def link_records(
     trained_model: a saved model JSON to reuse instead of training.
     other_thresholds: also cluster at these thresholds (`LinkageResult.alternatives`), for
     precision/recall curves.
-    reports: write charts and dashboards beside the saved model, and keep the comparison
+    reports: write the aggregate charts beside the saved model, and keep the comparison
     levels of predictions for the clerical-review extract (costs memory at national scale).
+    private_reports_dir: with `reports`, where the dashboards that show record ids and tokens
+    (comparison viewer, cluster studio) go, in an owner-only folder named like the model's
+    (`VERU_LINKAGE_REPORTS`); without it they are not written.
     """
     timings: dict[str, float] = {}
     key_id = _check_comparable(tokens)
@@ -227,7 +237,9 @@ def link_records(
         )
         if model_path is not None:
             final = db_api.register(_final_clusters(con, source, clusters), dataset_display_name="final_clusters")
-            written = write_reports(linker, predictions, final, Path(model_path).parent, blocking)
+            folder = Path(model_path).parent
+            private = private_folder(private_reports_dir, folder.name) if private_reports_dir is not None else None
+            written = write_reports(linker, predictions, final, folder, blocking, private)
 
     assigned, lineage = assign_person_ids(clusters, previous)
     person_records = (

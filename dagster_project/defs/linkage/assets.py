@@ -9,6 +9,7 @@ import polars as pl
 from dagster_project import warehouse
 from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.feeds import FEED_NAMES
+from dagster_project.linkage.reports import PER_RECORD_REPORTS
 from dagster_project.linkage.run import DEFAULT_THRESHOLD, link_records
 from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
 from dagster_project.quality.suites import validate_frame
@@ -24,7 +25,9 @@ class LinkageConfig(dg.Config):
     """Seed for the random sampling that estimates u-probabilities."""
     reports_max_records: int = 500_000
     """Write charts, dashboards and the clerical-review extract up to this many records (above
-    it, keeping every pair's comparison columns for them costs gigabytes of memory)."""
+    it, keeping every pair's comparison columns for them costs gigabytes of memory). Aggregate
+    charts go beside the model; dashboards showing record ids and tokens go to the owner-only
+    reports folder (`VERU_LINKAGE_REPORTS`)."""
 
 
 def read_tokens(con) -> pl.DataFrame:
@@ -113,6 +116,7 @@ def person_records(
         threshold=config.threshold_match_probability,
         seed=config.seed,
         reports=tokens.height <= config.reports_max_records,
+        private_reports_dir=model_store.reports_root,
     )
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     run_row = pl.DataFrame(
@@ -144,9 +148,14 @@ def person_records(
         tokens_check = no_tokens_check(con)
 
     model_metadata = {"model_json": dg.MetadataValue.path(str(result.model_path))} if result.model_path else {}
+    # Aggregate charts sit beside the model; the dashboards that show record ids and tokens
+    # are in the owner-only reports folder (linkage/reports.py says which is which).
     model_metadata.update(
         {f"chart_{name}": dg.MetadataValue.path(str(path.resolve())) for name, path in result.reports.items()}
     )
+    private = [path for name, path in result.reports.items() if name in PER_RECORD_REPORTS]
+    if private:
+        model_metadata["private_reports_folder"] = dg.MetadataValue.path(str(private[0].parent.resolve()))
     suite = validate_frame(result.person_records, "person_records", label=context.run_id)
     sizes = result.person_records.group_by("person_id").len().get_column("len")
     size_counts = sizes.value_counts().sort("len").head(10)
