@@ -1,4 +1,8 @@
-"""Statistical disclosure control of published count tables (`protect`)."""
+"""Statistical disclosure control of published count tables (`protect`, `suppress`).
+
+The published frame says only whether an entry is hidden; why (primary or secondary) is kept in
+`SuppressedTable.statuses` for the audit, and the tests of the method read it there.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagster_project.publication import protect
+from dagster_project.publication import protect, suppress
 
 DIMS = ["council", "age_band"]
 
@@ -27,46 +31,56 @@ def one_way(cells: dict[str, int]) -> pl.DataFrame:
     return pl.DataFrame({"council": list(cells), "count": list(cells.values())})
 
 
-def pattern(table: pl.DataFrame) -> dict[tuple[str, ...], str | None]:
-    """Each entry's suppression ("primary", "secondary" or None), keyed by its dim values."""
-    dims = [c for c in table.columns if c in DIMS]
-    return {
-        tuple(row[d] for d in dims): row["suppression"] for row in table.iter_rows(named=True)
-    }
+def pattern(table) -> dict[tuple[str, ...], str | None]:
+    """Each entry's status ("primary", "secondary" or None) of a `suppress` result, by key."""
+    return dict(zip(table.keys, table.statuses, strict=True))
 
 
-def suppressed_keys(table: pl.DataFrame) -> dict[tuple[str, ...], str]:
+def suppressed_keys(table) -> dict[tuple[str, ...], str]:
     return {k: v for k, v in pattern(table).items() if v is not None}
+
+
+def test_the_published_table_says_whether_a_count_is_hidden_never_why():
+    counts = one_way({"Ashford": 3, "Dover": 10, "Swale": 20, "Thanet": 0})
+    published = protect(counts, ["council"])
+    statuses = suppress(counts, ["council"])
+
+    assert published.columns == ["council", "count", "suppressed", "is_total"]
+    assert published["suppressed"].to_list() == [s is not None for s in statuses.statuses]
+    assert published.equals(statuses.frame())
+    assert not any(isinstance(v, str) and v in ("primary", "secondary")
+                   for row in published.iter_rows() for v in row)
 
 
 # --- one-way tables -----------------------------------------------------------------------
 
 
 def test_one_way_small_cell_and_its_complement():
-    table = protect(one_way({"Ashford": 3, "Dover": 10, "Swale": 20, "Thanet": 0}), ["council"])
+    counts = one_way({"Ashford": 3, "Dover": 10, "Swale": 20, "Thanet": 0})
+    table = protect(counts, ["council"])
 
-    assert table.columns == ["council", "count", "suppressed", "suppression", "is_total"]
+    assert table.columns == ["council", "count", "suppressed", "is_total"]
     assert table["council"].to_list() == ["Ashford", "Dover", "Swale", "Thanet", "Total"]
     # 3 is small; 10 is the smallest other non-zero cell, hidden so Total - rest cannot give 3.
     assert table["count"].to_list() == [None, None, 20, 0, 33]
-    assert table["suppression"].to_list() == ["primary", "secondary", None, None, None]
+    assert suppress(counts, ["council"]).statuses == ["primary", "secondary", None, None, None]
     assert table["is_total"].to_list() == [False, False, False, False, True]
 
 
 def test_one_way_small_total_is_suppressed_too():
-    table = protect(one_way({"Ashford": 2, "Dover": 0}), ["council"])
+    table = suppress(one_way({"Ashford": 2, "Dover": 0}), ["council"])
     assert pattern(table) == {("Ashford",): "primary", ("Dover",): None, ("Total",): "primary"}
 
 
 def test_one_way_single_cell_line_suppresses_total():
     # One small cell: its total is the same number and is hidden as well.
-    table = protect(one_way({"Ashford": 4}), ["council"])
-    assert table["count"].to_list() == [None, None]
-    assert table["suppression"].to_list() == ["primary", "primary"]
+    table = suppress(one_way({"Ashford": 4}), ["council"])
+    assert table.frame()["count"].to_list() == [None, None]
+    assert table.statuses == ["primary", "primary"]
 
 
 def test_one_way_complement_ties_go_to_first_in_sort_order():
-    table = protect(one_way({"Swale": 7, "Dover": 7, "Ashford": 1}), ["council"])
+    table = suppress(one_way({"Swale": 7, "Dover": 7, "Ashford": 1}), ["council"])
     assert suppressed_keys(table) == {("Ashford",): "primary", ("Dover",): "secondary"}
 
 
@@ -86,12 +100,10 @@ def test_two_way_known_pattern():
     )
     table = protect(counts, DIMS)
 
-    assert table.columns == [
-        "council", "age_band", "count", "suppressed", "suppression", "is_total"
-    ]
+    assert table.columns == ["council", "age_band", "count", "suppressed", "is_total"]
     # Row Ashford needs a second hidden cell: 12. Column 0-17: Swale's 6 (smaller than 9).
     # Column 18-24: Swale's 14, not Dover's 0. Row Swale then has two and is safe.
-    assert suppressed_keys(table) == {
+    assert suppressed_keys(suppress(counts, DIMS)) == {
         ("Ashford", "0-17"): "primary",
         ("Ashford", "18-24"): "secondary",
         ("Swale", "0-17"): "secondary",
@@ -107,9 +119,9 @@ def test_two_way_known_pattern():
 
 def test_zero_is_published_and_avoided_as_complement():
     counts = two_way({"Ashford": [3, 0, 7], "Dover": [8, 9, 10]}, ["a", "b", "c"])
-    table = protect(counts, DIMS)
+    table = suppress(counts, DIMS)
     assert pattern(table)[("Ashford", "b")] is None
-    assert table.filter(council="Ashford", age_band="b")["count"].item() == 0
+    assert table.frame().filter(council="Ashford", age_band="b")["count"].item() == 0
     assert suppressed_keys(table) == {
         ("Ashford", "a"): "primary",
         ("Ashford", "c"): "secondary",  # 7, not the 0
@@ -121,20 +133,20 @@ def test_zero_is_published_and_avoided_as_complement():
 def test_zero_used_as_complement_when_nothing_else_is_left():
     # Column y holds 8 and 0: once 8 is hidden, only the 0 can partner it.
     counts = two_way({"a": [3, 8], "b": [10, 0]}, ["x", "y"])
-    table = protect(counts, DIMS)
+    table = suppress(counts, DIMS)
     assert suppressed_keys(table) == {
         ("a", "x"): "primary",
         ("a", "y"): "secondary",
         ("b", "x"): "secondary",
         ("b", "y"): "secondary",
     }
-    assert table.filter(pl.col("is_total"))["count"].to_list() == [11, 10, 13, 8, 21]
+    assert table.frame().filter(pl.col("is_total"))["count"].to_list() == [11, 10, 13, 8, 21]
 
 
 def test_one_row_table_hides_column_totals_with_their_cells():
     # One row: each column total equals its one cell, so hiding a cell hides its column total.
     counts = two_way({"Ashford": [2, 9, 30]}, ["a", "b", "c"])
-    table = protect(counts, DIMS)
+    table = suppress(counts, DIMS)
     assert suppressed_keys(table) == {
         ("Ashford", "a"): "primary",
         ("Ashford", "b"): "secondary",
@@ -148,7 +160,7 @@ def test_small_row_total_is_protected_in_the_margin_line():
     counts = two_way(
         {"a": [10, 20], "b": [4, 0], "c": [30, 6], "d": [7, 40]}, ["x", "y"]
     )
-    table = protect(counts, DIMS)
+    table = suppress(counts, DIMS)
     hidden = suppressed_keys(table)
     assert hidden[("b", "Total")] == "primary"
     assert hidden[("b", "x")] == "primary"
@@ -169,12 +181,12 @@ def test_cell_linking_two_hidden_blocks_gets_a_partner():
         },
         ["x", "y", "z", "zz"],
     )
-    table = protect(counts, DIMS)
+    table = suppress(counts, DIMS)
     hidden = suppressed_keys(table)
     assert hidden[("p", "z")] == "primary"
     assert hidden[("q", "zz")] == "secondary"
     assert [k for k, v in hidden.items() if v == "secondary"] == [("q", "zz")]
-    assert not determined_by_linear_algebra(table, counts)
+    assert not determined_by_linear_algebra(table.frame(), counts)
 
 
 def test_missing_combinations_count_as_zero():
@@ -189,7 +201,7 @@ def test_missing_combinations_count_as_zero():
 def test_suppress_zeros_makes_zeros_primary():
     counts = two_way({"a": [0, 10], "b": [12, 15]}, ["x", "y"])
     assert not protect(counts, DIMS)["suppressed"].any()
-    table = protect(counts, DIMS, suppress_zeros=True)
+    table = suppress(counts, DIMS, suppress_zeros=True)
     assert suppressed_keys(table) == {
         ("a", "x"): "primary",
         ("a", "y"): "secondary",
@@ -203,7 +215,7 @@ def test_threshold_and_output_is_independent_of_input_order():
     table = protect(counts, DIMS, threshold=8)
     assert table.equals(protect(counts.reverse(), DIMS, threshold=8))
     assert table.select("council", "age_band").rows()[:2] == [("a", "x"), ("a", "y")]
-    assert suppressed_keys(table)[("a", "y")] == "primary"  # 7 < 8
+    assert suppressed_keys(suppress(counts, DIMS, threshold=8))[("a", "y")] == "primary"  # 7 < 8
 
 
 # --- denominators and rates ---------------------------------------------------------------

@@ -1,9 +1,18 @@
-"""Aggregates for publication: counts from the cohort tables, protected before they are kept.
+"""Aggregates for publication: counts from the cohort tables, protected together before they are kept.
 
 Each table's counts come from `warehouse/aggregates/<name>.sql` (dimension columns and a
-`count`), its denominators (where residents are known) from `denominators_<...>.sql`. Only
-the output of `protect` (small cells and their complements suppressed, margins added, rates
-per 1,000 residents) is ever written: unprotected counts stay in memory.
+`count`), its denominators (where residents are known) from `denominators_<...>.sql`. Every
+table is suppressed on its own first (`disclosure.suppress`), then all of them together
+(`audit.protect_together`) until an attacker holding every published number, the public
+lookups (`lookup_*.sql`) and the knowledge of which tables count the same people cannot narrow
+any small count to less than [0, 5]; the final audit says so (`publish_all`). Only the
+published frames (count, `suppressed`, `is_total`, rates) are ever written: unprotected counts
+and the reasons for hiding stay in memory.
+
+Missing values: a row with no value in a dimension (no date, hour, neighbourhood, council, sex,
+age band, deprivation decile, police record) is counted in that dimension's 'Not known' category
+(ethnic group: 'Not stated'), never dropped, so every table of a population has the same total
+and the shared margins the audit relies on stay true.
 """
 
 from __future__ import annotations
@@ -14,9 +23,30 @@ import duckdb
 import polars as pl
 
 from dagster_project import warehouse
-from dagster_project.publication.disclosure import protect
+from dagster_project.publication.audit import (
+    AuditResult,
+    AuditTable,
+    LinkedTable,
+    Relations,
+    protect_together,
+)
+from dagster_project.publication.disclosure import SuppressedTable, publish, suppress
 
 THRESHOLD = 5
+NOT_KNOWN = ("Not known", "Not stated")
+
+# Who each table counts. Tables of one population share every margin they have in common.
+VICTIMS = "victims"  # persons in cohorts.victims
+VICTIMISATIONS = "victimisations"  # police victim records and A&E assault attendances
+ASSAULT_ATTENDANCES = "assault_attendances"  # A&E assault attendances (cohorts.unreported_assaults)
+EXPLOITATION_RISK = "exploitation_risk"  # persons in cohorts.exploitation_risk
+
+# Totals an attacker knows are ordered: every victim has at least one victimisation, and every
+# A&E assault attendance is a victimisation.
+POPULATION_BOUNDS = ((VICTIMS, VICTIMISATIONS), (ASSAULT_ATTENDANCES, VICTIMISATIONS))
+
+# Public lookups (SQL under warehouse/aggregates/): label combinations that occur together.
+LOOKUPS = ("lookup_geography.sql", "lookup_event_date.sql")
 
 
 @dataclass(frozen=True)
@@ -24,6 +54,7 @@ class Publication:
     name: str
     dims: tuple[str, ...]
     unit: str
+    population: str
     denominators: str | None = None  # SQL file under warehouse/aggregates/, keyed by some dims
 
     @property
@@ -35,33 +66,126 @@ class Publication:
 
 
 PUBLICATIONS = (
-    Publication("victims_by_council_and_age_band", ("council", "age_band"), "persons", "denominators_council_age_band.sql"),
-    Publication("victims_by_council_and_sex", ("council", "sex"), "persons", "denominators_council_sex.sql"),
-    Publication("victims_by_neighbourhood", ("neighbourhood",), "persons", "denominators_neighbourhood.sql"),
-    Publication("victims_by_deprivation_decile", ("deprivation_decile",), "persons", "denominators_deprivation_decile.sql"),
-    Publication("victims_by_ethnic_group", ("ethnic_group",), "persons"),
-    Publication("victimisations_by_month", ("month",), "events"),
-    Publication("victimisations_by_weekday_and_hour", ("weekday", "hour"), "events"),
-    Publication("unreported_assaults_by_council", ("council", "police_record"), "events"),
+    Publication("victims_by_council_and_age_band", ("council", "age_band"), "persons", VICTIMS, "denominators_council_age_band.sql"),
+    Publication("victims_by_council_and_sex", ("council", "sex"), "persons", VICTIMS, "denominators_council_sex.sql"),
+    Publication("victims_by_neighbourhood", ("neighbourhood",), "persons", VICTIMS, "denominators_neighbourhood.sql"),
+    Publication("victims_by_deprivation_decile", ("deprivation_decile",), "persons", VICTIMS, "denominators_deprivation_decile.sql"),
+    Publication("victims_by_ethnic_group", ("ethnic_group",), "persons", VICTIMS),
+    Publication("victimisations_by_month", ("month",), "events", VICTIMISATIONS),
+    Publication("victimisations_by_weekday_and_hour", ("weekday", "hour"), "events", VICTIMISATIONS),
+    Publication("unreported_assaults_by_council", ("council", "police_record"), "events", ASSAULT_ATTENDANCES),
     Publication(
-        "exploitation_risk_by_council_and_sex", ("council", "sex"), "persons", "denominators_council_sex_under_25.sql"
+        "exploitation_risk_by_council_and_sex", ("council", "sex"), "persons", EXPLOITATION_RISK,
+        "denominators_council_sex_under_25.sql",
     ),
 )
 
 
+@dataclass(frozen=True)
+class Release:
+    """Every publication's publishable frame, the audit of all of them together, and what
+    changed across tables. The audit's intervals carry the true counts of hidden cells (for
+    tests and tools): never write them; `audit.summary()` holds none."""
+
+    tables: dict[Publication, pl.DataFrame]
+    audit: AuditResult
+    hidden_across_tables: dict[str, int]  # hidden for another table's sake
+    revealed: dict[str, int]  # secondary suppressions published again: fixed exactly anyway
+    not_known: dict[str, int]
+
+
+def counts(con: duckdb.DuckDBPyConnection, publication: Publication) -> pl.DataFrame:
+    """The true counts of one publication (dims as String, `count`): never written."""
+    frame = con.sql(warehouse.load_sql(publication.sql_file)).pl()
+    frame = frame.with_columns(pl.col("count").cast(pl.Int64))
+    return frame.with_columns([pl.col(d).cast(pl.String) for d in publication.dims])
+
+
+def relations(con: duckdb.DuckDBPyConnection) -> Relations:
+    """What the public knows links the tables: the lookups and the population bounds."""
+    lookups = tuple(con.sql(warehouse.load_sql(f"aggregates/{name}")).pl() for name in LOOKUPS)
+    return Relations(lookups=lookups, at_most=POPULATION_BOUNDS)
+
+
 def build(con: duckdb.DuckDBPyConnection, publication: Publication) -> pl.DataFrame:
-    """The protected table for one publication."""
-    counts = con.sql(warehouse.load_sql(publication.sql_file)).pl().with_columns(pl.col("count").cast(pl.Int64))
-    counts = counts.with_columns([pl.col(d).cast(pl.String) for d in publication.dims])
+    """The table for one publication protected on its own (no cross-table audit): for a
+    look at one table; the pipeline publishes through `publish_all`."""
+    frame = counts(con, publication)
+    table = _suppressed(frame, publication)
+    if table is None:
+        return _empty(publication)
+    return _publish(con, publication, table, frame)
+
+
+def publish_all(con: duckdb.DuckDBPyConnection, *, threshold: int = THRESHOLD) -> Release:
+    """Count, suppress each table, protect all of them together, audit, and give the frames."""
+    true_counts = {p: counts(con, p) for p in PUBLICATIONS}
+    suppressed = {p: _suppressed(true_counts[p], p, threshold) for p in PUBLICATIONS}
+    linked = [LinkedTable(p.name, p.population, t) for p, t in suppressed.items() if t is not None]
+    links = relations(con)
+    changes = protect_together(linked, links, threshold=threshold)
+    tables = {
+        p: _empty(p) if t is None else _publish(con, p, t, true_counts[p])
+        for p, t in suppressed.items()
+    }
+    return Release(
+        tables=tables,
+        audit=changes.audit,
+        hidden_across_tables={p.name: sum(1 for n, _ in changes.hidden if n == p.name) for p in PUBLICATIONS},
+        revealed={p.name: sum(1 for n, _ in changes.revealed if n == p.name) for p in PUBLICATIONS},
+        not_known={p.name: _not_known(true_counts[p], p) for p in PUBLICATIONS},
+    )
+
+
+def attacker_tables(
+    con: duckdb.DuckDBPyConnection, *, schema: str = "aggregates", use_labels: bool = False
+) -> list[AuditTable]:
+    """The published tables as an attacker reads them from a warehouse or the analyst
+    snapshot (with `use_labels`, a `suppression` column published by older versions is used)."""
+    out = []
+    for p in PUBLICATIONS:
+        name = f"{schema}.{p.name}"
+        if not warehouse.table_exists(con, name):
+            continue
+        frame = warehouse.read_table(con, name)
+        out.append(AuditTable.from_frame(
+            p.name, p.population, p.dims, frame,
+            label_column="suppression" if use_labels else None, threshold=THRESHOLD,
+        ))
+    return out
+
+
+def _suppressed(
+    frame: pl.DataFrame, publication: Publication, threshold: int = THRESHOLD
+) -> SuppressedTable | None:
+    if frame.is_empty():
+        return None
+    return suppress(frame, list(publication.dims), threshold=threshold)
+
+
+def _publish(
+    con: duckdb.DuckDBPyConnection, publication: Publication, table: SuppressedTable, frame: pl.DataFrame
+) -> pl.DataFrame:
     denominators = None
     if publication.denominators:
         denominators = _with_unknowns(
-            counts, con.sql(warehouse.load_sql(f"aggregates/{publication.denominators}")).pl()
+            frame, con.sql(warehouse.load_sql(f"aggregates/{publication.denominators}")).pl()
         )
-    if counts.is_empty():  # nothing to publish yet: an empty table of the right shape
-        return pl.DataFrame(schema={**{d: pl.String for d in publication.dims}, "count": pl.Int64,
-                                    "suppressed": pl.Boolean, "suppression": pl.String, "is_total": pl.Boolean})
-    return protect(counts, list(publication.dims), threshold=THRESHOLD, denominators=denominators)
+    return publish(table, denominators=denominators)
+
+
+def _empty(publication: Publication) -> pl.DataFrame:
+    """Nothing to publish yet: an empty table of the right shape."""
+    return pl.DataFrame(schema={**{d: pl.String for d in publication.dims}, "count": pl.Int64,
+                                "suppressed": pl.Boolean, "is_total": pl.Boolean})
+
+
+def _not_known(frame: pl.DataFrame, publication: Publication) -> int:
+    """How many counted rows fall in a 'Not known' category of some dimension."""
+    if frame.is_empty():
+        return 0
+    unknown = pl.any_horizontal([pl.col(d).is_in(NOT_KNOWN) for d in publication.dims])
+    return int(frame.filter(unknown).get_column("count").sum())
 
 
 def _with_unknowns(counts: pl.DataFrame, denominators: pl.DataFrame) -> pl.DataFrame:
@@ -69,6 +193,7 @@ def _with_unknowns(counts: pl.DataFrame, denominators: pl.DataFrame) -> pl.DataF
     for categories the population file lacks ("Not known"), so every total still gets a rate
     (the unknown category itself gets none)."""
     keys = [c for c in denominators.columns if c != "residents"]
+    denominators = denominators.with_columns([pl.col(k).cast(pl.String) for k in keys])
     grid = None
     for key in keys:
         values = pl.concat([counts.select(key), denominators.select(key)]).unique()

@@ -33,16 +33,23 @@ Pass `suppress_zeros=True` to treat zeros as primary suppressions where that mat
 Totals are always computed from the true counts and then suppressed; they are never
 recomputed from published cells. Rates use the true counts and are hidden with their count.
 
+What is published
+-----------------
+Only whether an entry is hidden (`suppressed`), never why. A label saying "primary" tells the
+reader the hidden number is 1 to 4, and with the totals that pinned hidden cells exactly
+(issue 10, finding 5). The status stays inside `SuppressedTable` for the audit
+(`dagster_project.publication.audit`), which is never written.
+
 Limits, honestly
 ----------------
-This is a greedy method. It guarantees that no hidden number can be recovered exactly from
-this one table by subtraction along rows and columns, or by sums and differences of its lines.
-It is not optimal: it may hide more than the minimum needed. It does not guarantee a wide
-protection interval: a reader can still bound a hidden cell (for example, a hidden 3 paired
-with a hidden 0 is known to be between 0 and 3). It does not protect against
-linear-programming attacks across several linked tables published from the same data (the
-same counts by council in one table and by age in another, or this year's table next to last
-year's): such tables must be protected together or from a consistent suppression pattern.
+This is a greedy method for one table. It guarantees that no hidden number can be recovered
+exactly from this one table by subtraction along rows and columns, or by sums and differences
+of its lines. It is not optimal: it may hide more than the minimum needed. On its own it does
+not guarantee a wide protection interval (a hidden 3 paired with a hidden 0 is known to be
+between 0 and 3), nor protection against linear programming across several linked tables
+published from the same data. Both are the job of `dagster_project.publication.audit`, which
+audits all tables together and hides more cells until every small count's interval reaches
+from 0 to the threshold.
 """
 
 from __future__ import annotations
@@ -92,6 +99,130 @@ class _Grid:
         return len(self.row_labels) * max(len(self.col_labels), 1)
 
 
+class SuppressedTable:
+    """A table of true counts with its margins and each entry's suppression status.
+
+    It holds the true counts, so it is never written: `frame()` (or `publish`) gives what may
+    be published. Entries are in output order: the cells sorted by the dims, then the totals
+    (a two-way table row by row, each row's total last, the column totals and grand total in
+    the last row). `hide` adds a complementary suppression found by the cross-table audit;
+    `reveal` publishes a secondary one the audit found to be fixed exactly anyway.
+    """
+
+    def __init__(self, grid: _Grid, status: np.ndarray, *, total_label: str, threshold: int):
+        self._grid = grid
+        self._status = status
+        self.total_label = total_label
+        self.threshold = threshold
+        if grid.two_way:
+            rows = (*grid.row_labels, total_label)
+            cols = (*grid.col_labels, total_label)
+            self._keys = [(r, c) for r in rows for c in cols]
+            self._positions = [(i, j) for i in range(len(rows)) for j in range(len(cols))]
+        else:
+            self._keys = [(label,) for label in (*grid.row_labels, total_label)]
+            self._positions = [(0, j) for j in range(len(grid.row_labels) + 1)]
+        self._index = {key: n for n, key in enumerate(self._keys)}
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return self._grid.dims
+
+    @property
+    def keys(self) -> list[tuple[str, ...]]:
+        """Each entry's labels, one per dim (the total label for a margin)."""
+        return list(self._keys)
+
+    @property
+    def values(self) -> list[int]:
+        """Each entry's true count."""
+        return [int(self._grid.values[p]) for p in self._positions]
+
+    @property
+    def statuses(self) -> list[str | None]:
+        """Each entry's status: PRIMARY (a true count below the threshold), SECONDARY or None."""
+        names = {_PUBLISHED: None, _PRIMARY: PRIMARY, _SECONDARY: SECONDARY}
+        return [names[int(self._status[p])] for p in self._positions]
+
+    @property
+    def hidden(self) -> list[bool]:
+        return [bool(self._status[p] != _PUBLISHED) for p in self._positions]
+
+    def hide(self, key: tuple[str, ...]) -> bool:
+        """Suppress the entry at `key` as a complementary (secondary) suppression.
+
+        Returns False when it was hidden already. Raises KeyError for a key not in the table.
+        """
+        position = self._positions[self._index[tuple(key)]]
+        if self._status[position] != _PUBLISHED:
+            return False
+        self._status[position] = _SECONDARY
+        return True
+
+    def reveal(self, key: tuple[str, ...]) -> bool:
+        """Publish a secondary suppression again (the audit found the published numbers fix it
+        exactly, so showing it tells nobody anything new). A primary one is never revealed."""
+        position = self._positions[self._index[tuple(key)]]
+        if self._status[position] != _SECONDARY:
+            return False
+        self._status[position] = _PUBLISHED
+        return True
+
+    def frame(self, *, count: str = "count") -> pl.DataFrame:
+        """The publishable table: dims, `count` (null when hidden), `suppressed`, `is_total`."""
+        return _to_frame(self._grid, self._status, count=count, total_label=self.total_label)
+
+
+def suppress(
+    counts: pl.DataFrame,
+    dims: Sequence[str],
+    *,
+    count: str = "count",
+    threshold: int = 5,
+    total_label: str = "Total",
+    suppress_zeros: bool = False,
+) -> SuppressedTable:
+    """Add margins to a one- or two-way count table and choose what to hide (steps 1 to 3 of
+    the module docstring). `counts` has one row per cell, keyed by the String columns `dims`;
+    missing combinations are counted as 0."""
+    dims = _check_dims(dims, counts, count)
+    _check_options(threshold=threshold, per=1, total_label=total_label)
+    grid = _build_grid(counts, dims, count, total_label)
+    status = _suppress(grid, threshold=threshold, suppress_zeros=suppress_zeros)
+    logger.info(
+        "Protected a %s table of %d cells plus margins (threshold %d): %d primary and %d "
+        "secondary suppressions out of %d published entries.",
+        " x ".join(dims), grid.n_cells, threshold, int((status == _PRIMARY).sum()),
+        int((status == _SECONDARY).sum()), status.size,
+    )
+    return SuppressedTable(grid, status, total_label=total_label, threshold=threshold)
+
+
+def publish(
+    table: SuppressedTable,
+    *,
+    count: str = "count",
+    denominators: pl.DataFrame | None = None,
+    denominator: str = "residents",
+    per: int = 1000,
+) -> pl.DataFrame:
+    """The publishable frame of a suppressed table, with rates per `per` where `denominators`
+    (keyed by all or some of the dims) are given. Hidden counts have no rate."""
+    _check_options(threshold=table.threshold, per=per, total_label=table.total_label)
+    clashing = [d for d in table.dims if d in (denominator, f"rate_per_{per}")]
+    if clashing:
+        raise ValueError(
+            f"dim column {clashing[0]!r} clashes with an output column name; rename it."
+        )
+    frame = table.frame(count=count)
+    if denominators is None:
+        return frame
+    return _add_rates(
+        frame, table._grid, denominators, count=count, denominator=denominator, per=per,
+        total_label=table.total_label,
+    )
+
+
 def protect(
     counts: pl.DataFrame,
     dims: Sequence[str],
@@ -108,37 +239,24 @@ def protect(
 
     `counts` has one row per cell, keyed by the String columns `dims`; missing combinations
     are counted as 0. Returns the cells followed by their totals (sorted by the dims, totals
-    last) with columns: the dims, `count` (Int64, null when suppressed), `suppressed`,
-    `suppression` ("primary", "secondary" or null) and `is_total`. With `denominators` (keyed
-    by all or some of the dims) it also has the denominator column and `rate_per_{per}`.
-    See the module docstring for the method and its limits.
+    last) with columns: the dims, `count` (Int64, null when suppressed), `suppressed` and
+    `is_total`; never why a count is hidden. With `denominators` (keyed by all or some of the
+    dims) it also has the denominator column and `rate_per_{per}`. This protects one table on
+    its own; tables published together go through `publication.audit` as well. See the module
+    docstring for the method and its limits.
     """
-    dims = _check_dims(dims, counts, count, denominator, per)
     _check_options(threshold=threshold, per=per, total_label=total_label)
-    grid = _build_grid(counts, dims, count, total_label)
-    status = _suppress(grid, threshold=threshold, suppress_zeros=suppress_zeros)
-    table = _to_frame(grid, status, count=count, total_label=total_label)
-    if denominators is not None:
-        table = _add_rates(
-            table, grid, denominators, count=count, denominator=denominator, per=per,
-            total_label=total_label,
-        )
-    n_primary = int((status == _PRIMARY).sum())
-    n_secondary = int((status == _SECONDARY).sum())
-    logger.info(
-        "Protected a %s table of %d cells plus margins (threshold %d): %d primary and %d "
-        "secondary suppressions out of %d published entries.",
-        " x ".join(dims), grid.n_cells, threshold, n_primary, n_secondary, status.size,
+    table = suppress(
+        counts, dims, count=count, threshold=threshold, total_label=total_label,
+        suppress_zeros=suppress_zeros,
     )
-    return table
+    return publish(table, count=count, denominators=denominators, denominator=denominator, per=per)
 
 
 # --- input checks -------------------------------------------------------------------------
 
 
-def _check_dims(
-    dims: Sequence[str], counts: pl.DataFrame, count: str, denominator: str, per: int
-) -> tuple[str, ...]:
+def _check_dims(dims: Sequence[str], counts: pl.DataFrame, count: str) -> tuple[str, ...]:
     if not isinstance(counts, pl.DataFrame):
         raise TypeError(f"counts must be a polars DataFrame, got {type(counts).__name__}.")
     if isinstance(dims, str) or not all(isinstance(d, str) for d in dims):
@@ -150,7 +268,7 @@ def _check_dims(
         )
     if len(set(dims)) != len(dims):
         raise ValueError(f"dims name the same column twice: {list(dims)!r}.")
-    reserved = {count, "suppressed", "suppression", "is_total", denominator, f"rate_per_{per}"}
+    reserved = {count, "suppressed", "is_total"}
     clashing = [d for d in dims if d in reserved]
     if clashing:
         raise ValueError(
@@ -408,21 +526,15 @@ def _to_frame(grid: _Grid, status: np.ndarray, *, count: str, total_label: str) 
             keys.append((label,))
             positions.append((0, j))
 
-    codes = [int(status[p]) for p in positions]
+    hidden = [bool(status[p] != _PUBLISHED) for p in positions]
     columns: dict[str, list] = {d: [k[n] for k in keys] for n, d in enumerate(grid.dims)}
-    columns[count] = [
-        None if code != _PUBLISHED else int(grid.values[p]) for p, code in zip(positions, codes)
-    ]
-    columns["suppressed"] = [code != _PUBLISHED for code in codes]
-    columns["suppression"] = [
-        {_PUBLISHED: None, _PRIMARY: PRIMARY, _SECONDARY: SECONDARY}[code] for code in codes
-    ]
+    columns[count] = [None if h else int(grid.values[p]) for p, h in zip(positions, hidden)]
+    columns["suppressed"] = hidden
     columns["is_total"] = [total_label in k for k in keys]
     schema = {
         **{d: pl.String for d in grid.dims},
         count: pl.Int64,
         "suppressed": pl.Boolean,
-        "suppression": pl.String,
         "is_total": pl.Boolean,
     }
     return pl.DataFrame(columns, schema=schema)

@@ -1,11 +1,12 @@
-"""The publication tables (`aggregates.*`), disclosure-controlled before they are kept."""
+"""The publication tables (`aggregates.*`), disclosure-controlled together before they are kept."""
 
 import dagster as dg
 
 from dagster_project import warehouse
 from dagster_project.defs.cohorts.assets import cohort_key
 from dagster_project.defs.reference.assets import GEOGRAPHY
-from dagster_project.publication.aggregates import PUBLICATIONS, THRESHOLD, build, line_violations
+from dagster_project.publication.aggregates import PUBLICATIONS, THRESHOLD, line_violations, publish_all
+from dagster_project.publication.audit import AuditResult, summary_table
 from dagster_project.resources import WarehouseResource
 
 AGGREGATES = dg.AssetKey(["publication", "aggregates"])
@@ -19,32 +20,58 @@ AGGREGATES = dg.AssetKey(["publication", "aggregates"])
     description=(
         f"Count tables for publication (`aggregates.*`): victims by council, age band, sex, "
         f"neighbourhood, deprivation decile and ethnic group; victimisations by month, weekday and "
-        f"hour; unreported assaults and exploitation risk by council. Cells below {THRESHOLD} are "
-        "suppressed, with complementary cells so none can be recovered from the totals; rates per "
-        "1,000 residents where residents are known."
+        f"hour; unreported assaults and exploitation risk by council. Counts below {THRESHOLD} are "
+        "hidden, with more cells hidden until an attacker holding every published number of every "
+        "table (and the public neighbourhood lookup) cannot narrow any of them to less than "
+        f"[0, {THRESHOLD}]: audited by linear programming over all tables together. Only whether a "
+        "count is hidden is published, never why. Missing values are counted as 'Not known'. Rates "
+        "per 1,000 residents where residents are known."
     ),
     check_specs=[
         dg.AssetCheckSpec("disclosure_control", asset=AGGREGATES,
                           description=f"No published cell below {THRESHOLD}; no line with a single suppressed cell."),
+        dg.AssetCheckSpec(
+            "disclosure_audit", asset=AGGREGATES, blocking=True,
+            description=(
+                "Linear-programming audit of every publication together: every hidden count from 1 to "
+                f"{THRESHOLD - 1} can be anything from 0 to at least {THRESHOLD} given every published "
+                f"number, and no published count is from 1 to {THRESHOLD - 1}. Blocking: tables that "
+                "fail it are not written (the previous ones stay) and nothing downstream publishes."
+            ),
+        ),
     ],
 )
 def aggregates(context: dg.AssetExecutionContext, warehouse_db: WarehouseResource) -> dg.MaterializeResult:
-    """Build and protect every publication table; write them in one transaction."""
+    """Count, protect each table and all of them together, audit, write them in one transaction
+    (only if the audit passes: otherwise the previous tables stay)."""
     with warehouse_db.connect() as con:
         warehouse.define_macros(con)
-        tables = {p: build(con, p) for p in PUBLICATIONS}
-        with warehouse.transaction(con):
-            for publication, table in tables.items():
-                warehouse.replace_table(con, f"aggregates.{publication.name}", table)
+        release = publish_all(con)
+        if release.audit.passed:
+            with warehouse.transaction(con):
+                for publication, table in release.tables.items():
+                    warehouse.replace_table(con, f"aggregates.{publication.name}", table)
+    tables = release.tables
     problems = {p.name: line_violations(t, p.dims) for p, t in tables.items()}
     failed = {name: found for name, found in problems.items() if found}
+    result = release.audit
+    figures = result.summary()
     summary = "\n".join(
-        f"| {p.name} | {p.unit} | {t.height} | {int(t.get_column('suppressed').sum())} |" for p, t in tables.items()
+        f"| {p.name} | {p.unit} | {t.height} | {int(t.get_column('suppressed').sum())} | "
+        f"{release.hidden_across_tables[p.name]} | {release.revealed[p.name]} | {release.not_known[p.name]} |"
+        for p, t in tables.items()
     )
+    if not result.passed:
+        context.log.error("Disclosure audit failed; aggregates.* were not replaced: %s", _audit_failure(result))
     return dg.MaterializeResult(
         metadata={
-            "tables": dg.MetadataValue.md("| table | counts | cells | suppressed |\n| --- | --- | --- | --- |\n" + summary),
+            "tables": dg.MetadataValue.md(
+                "| table | counts | cells | suppressed | hidden for other tables | published again (fixed by "
+                "other tables) | counted as not known |\n| --- | --- | --- | --- | --- | --- | --- |\n" + summary
+            ),
             "suppressed_cells": dg.MetadataValue.int(sum(int(t.get_column("suppressed").sum()) for t in tables.values())),
+            "written": dg.MetadataValue.bool(result.passed),
+            "rows_not_known": dg.MetadataValue.int(sum(release.not_known.values())),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -52,6 +79,53 @@ def aggregates(context: dg.AssetExecutionContext, warehouse_db: WarehouseResourc
                 asset_key=AGGREGATES,
                 passed=not failed,
                 description="; ".join(f"{n}: {v[0]}" for n, v in failed.items()) or "every table protected",
-            )
+            ),
+            dg.AssetCheckResult(
+                check_name="disclosure_audit",
+                asset_key=AGGREGATES,
+                passed=result.passed,
+                description=(
+                    f"{figures['primary_cells']} small counts among {figures['hidden_cells']} hidden cells in "
+                    f"{len(PUBLICATIONS)} tables audited together; every small count's interval reaches "
+                    f"[0, {THRESHOLD}]" if result.passed else _audit_failure(result)
+                ),
+                metadata={
+                    "hidden_cells": figures["hidden_cells"],
+                    "primary_cells": figures["primary_cells"],
+                    "unprotected_primary_cells": figures["unprotected_primary_cells"],
+                    "published_cells_below_threshold": figures["published_cells_below_threshold"],
+                    "exactly_recoverable_cells": figures["exactly_recoverable_cells"],
+                    "narrowest_primary_interval_width": _number(figures["narrowest_primary_width"]),
+                    "narrowest_primary_interval_table": figures["narrowest_primary_table"] or "-",
+                    "narrowest_other_interval_width": _number(figures["narrowest_other_width"]),
+                    "narrowest_other_interval_table": figures["narrowest_other_table"] or "-",
+                    "audit_cpu_seconds": figures["cpu_seconds"],
+                    "by_table": dg.MetadataValue.md(summary_table(result)),
+                },
+            ),
         ],
     )
+
+
+def _number(value: float | None) -> dg.MetadataValue:
+    if value is None:
+        return dg.MetadataValue.text("-")
+    if value == float("inf"):
+        return dg.MetadataValue.text("unbounded")
+    return dg.MetadataValue.float(float(value))
+
+
+def _audit_failure(result: AuditResult) -> str:
+    """Why the audit failed, naming tables, never a count."""
+    parts = []
+    if result.unprotected:
+        tables = sorted({i.table for i in result.unprotected})
+        parts.append(f"{len(result.unprotected)} small count(s) can be narrowed below [0, {result.threshold}] "
+                     f"in {', '.join(tables)}")
+    if result.published_small:
+        tables = sorted({name for name, _ in result.published_small})
+        parts.append(f"{len(result.published_small)} published count(s) below {result.threshold} in {', '.join(tables)}")
+    if result.dropped_relations:
+        parts.append("relations broken by the true counts (labels and lookups disagree): "
+                     + "; ".join(result.dropped_relations))
+    return "; ".join(parts)
