@@ -15,9 +15,16 @@
 # both a victim and a suspect or offender? Everything here comes from the warehouse's
 # person-level tables: no names, dates of birth, postcodes or NHS numbers exist there.
 #
-# `connect()` opens the published analyst snapshot read-only; its path comes from
-# `VERU_ANALYST_SNAPSHOT` (default `warehouse/analyst.duckdb`). The tables are documented
-# column by column in the headers of `warehouse/cohorts/*.sql` and `warehouse/aggregates/*.sql`.
+# `connect()` opens the published analyst snapshot's **default tier** read-only; its path comes
+# from `VERU_ANALYST_SNAPSHOT` (default `warehouse/analyst.duckdb`). In it every person and every
+# event hides among at least five: a person's home council, sex and age band are published only
+# where five or more share them (otherwise only sex and age band, or nothing), an event's date
+# only as the month, quarter or year at which five persons of the same group, feed and role share
+# it, and ids are drawn afresh at every publication. Its tables are documented column by column
+# in `warehouse/analyst/tables/*.sql`. Named analysts can also open the **restricted tier**, with
+# every date, hour, age and neighbourhood: `connect(tier="restricted")` (`VERU_RESTRICTED_SNAPSHOT`,
+# default `warehouse/analyst_restricted.duckdb`; its tables are those of `warehouse/cohorts/*.sql`).
+# The protected aggregates (`warehouse/aggregates/*.sql`) are in both.
 #
 # Next: `02_victims_profile` (who and when), `03_hotspots` (where),
 # `04_victim_offender_overlap_and_exploitation` and `05_unreported_assaults`.

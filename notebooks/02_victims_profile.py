@@ -13,7 +13,12 @@
 #
 # The needs assessment asks who is harmed (age, sex, ethnicity) and when (month, day of the
 # week, hour, and how much falls in the night-time economy). This notebook answers both from
-# the analyst snapshot.
+# the analyst snapshot's default tier, in which every person and every event hides among at
+# least five: a person's home council, sex and age band (at their latest record) are published
+# only where five or more share them, and an event's date only as the month, quarter or year
+# at which five or more persons of the same kind share it. Where a question needs more detail
+# (the time of day by feed and sex in the night-time economy) the notebook says so and reads
+# the restricted tier, which only named analysts can open.
 #
 # **What counts.** A *victimisation* is a police record naming the person as the victim
 # (violence against the person, sexual offences, robbery or public order: whatever the police
@@ -67,6 +72,15 @@ def mark_suppressed(ax, positions, suppressed, *, horizontal=False):
                         ha="left" if horizontal else "center", va="center" if horizontal else "bottom")
 
 
+def connect_restricted():
+    """The restricted tier (full detail), or None with the reason when this reader may not open it."""
+    try:
+        return connect(tier="restricted")
+    except (PermissionError, FileNotFoundError) as error:
+        print(f"Restricted tier not available: {error}")
+        return None
+
+
 con = connect()
 about = con.sql("SELECT events_from, events_to, persons FROM main.about").fetchall()
 if about:
@@ -80,7 +94,11 @@ print(f"{victims:,} victims with {victimisations:,} victimisations")
 # %% [markdown]
 # ## Who: age and sex
 #
-# Victims per 1,000 residents of the same age band and sex, by age at the first victimisation.
+# Victims per 1,000 residents of the same age band and sex. The default tier publishes one age
+# band per person, their age at their latest record (the age at the first victimisation is in
+# the restricted tier and, protected, in `aggregates.victims_by_council_and_age_band`). Victims
+# whose home council is published enter the rates; those published at the county level (their
+# council, sex and age band group was too small) are left out, as are homes outside the county.
 # The bars compare groups of very different sizes on one scale; the printed shares say where
 # most victims are.
 
@@ -88,15 +106,9 @@ print(f"{victims:,} victims with {victimisations:,} victimisations")
 age_sex = con.sql(
     """
     WITH victims AS (
-        SELECT CASE
-                 WHEN v.age_at_first < 10 THEN '0-9' WHEN v.age_at_first < 15 THEN '10-14'
-                 WHEN v.age_at_first < 18 THEN '15-17' WHEN v.age_at_first < 25 THEN '18-24'
-                 WHEN v.age_at_first < 35 THEN '25-34' WHEN v.age_at_first < 45 THEN '35-44'
-                 WHEN v.age_at_first < 55 THEN '45-54' WHEN v.age_at_first < 65 THEN '55-64'
-                 ELSE '65+' END AS age_band,
-               p.sex
+        SELECT p.age_band, p.sex
         FROM cohorts.victims AS v JOIN cohorts.persons AS p USING (person_id)
-        WHERE v.age_at_first IS NOT NULL AND p.sex IN ('F', 'M') AND p.council IS NOT NULL
+        WHERE p.age_band IS NOT NULL AND p.sex IN ('F', 'M') AND p.council IS NOT NULL AND p.council <> 'Not known'
     ),
     residents AS (
         SELECT age_band, sex, sum(residents) AS residents FROM reference.population GROUP BY ALL
@@ -115,7 +127,7 @@ for offset, (sex, label) in zip((-0.2, 0.2), (("F", "female"), ("M", "male"))):
     rows = dict(age_sex.filter(pl.col("sex") == sex).select("age_band", "rate_per_1000").iter_rows())
     ax.bar(x + offset, [rows.get(band) or 0 for band in AGE_BANDS], width=0.4, label=label)
 ax.set_xticks(x, AGE_BANDS)
-ax.set_xlabel("age at first victimisation")
+ax.set_xlabel("age band (at the latest record)")
 ax.set_ylabel("victims per 1,000 residents")
 ax.set_title("Victims per 1,000 residents, by age band and sex")
 ax.legend()
@@ -126,7 +138,7 @@ female = int(age_sex.filter(pl.col("sex") == "F")["victims"].sum())
 under_18 = int(age_sex.filter(pl.col("age_band").is_in(["0-9", "10-14", "15-17"]))["victims"].sum())
 aged_18_34 = int(age_sex.filter(pl.col("age_band").is_in(["18-24", "25-34"]))["victims"].sum())
 print(f"{pct(female, in_rates)} of victims living in the county (with a known age and sex) are female")
-print(f"{pct(under_18, in_rates)} were under 18 at their first victimisation, {pct(aged_18_34, in_rates)} aged 18 to 34")
+print(f"{pct(under_18, in_rates)} were under 18 at their latest record, {pct(aged_18_34, in_rates)} aged 18 to 34")
 highest = age_sex.drop_nulls("rate_per_1000").filter(pl.col("victims") > 0).sort("rate_per_1000", descending=True)
 if highest.height:
     top = highest.row(0, named=True)
@@ -169,19 +181,30 @@ for group, count in ethnic.select("ethnic_group", "count").iter_rows():
 #
 # The published table counts victimisations by calendar month over the whole period, so a
 # month that the period covers in more years has more chances. The line below therefore
-# averages each month over the years in which it has data, from the person-level events.
+# averages each month over the years the period covers it (`main.about` gives the period).
+# The person-level events are not used here: the default tier publishes an event's month only
+# where five or more persons of its group share it, and the months it keeps are the busier
+# ones, so counting them would exaggerate the seasons.
 
 # %%
 by_month = con.sql(
     "SELECT month, count, suppressed FROM aggregates.victimisations_by_month WHERE NOT is_total ORDER BY month"
 ).pl()
-per_year = con.sql(
-    f"""
-    SELECT event_month AS month, count(*) / count(DISTINCT event_year) AS per_year
-    FROM cohorts.events WHERE {VICTIMISATION}
-    GROUP BY event_month ORDER BY event_month
-    """
-).pl()
+first_month, last_month = (str(v)[:7] for v in con.sql("SELECT events_from, events_to FROM main.about").fetchall()[0])
+covered = pl.date_range(pl.date(*map(int, first_month.split("-")), 1), pl.date(*map(int, last_month.split("-")), 1),
+                        "1mo", eager=True).dt.month().alias("month").value_counts().rename({"count": "years"})
+per_year = (
+    by_month.filter(pl.col("count").is_not_null())
+    .with_columns(pl.col("month").cast(pl.Int8))
+    .join(covered.with_columns(pl.col("month").cast(pl.Int8)), on="month")
+    .select("month", (pl.col("count") / pl.col("years")).alias("per_year"))
+    .sort("month")
+)
+by_period = dict(con.sql(
+    f"SELECT event_period_level, count(*) FROM cohorts.events WHERE {VICTIMISATION} GROUP BY ALL"
+).fetchall())
+print(f"Person-level victimisations published by month: {pct(by_period.get('month', 0), sum(by_period.values()))} "
+      f"(the rest by quarter, year or not at all: " + ", ".join(f"{k} {v:,}" for k, v in sorted(by_period.items())) + ")")
 
 fig, ax = plt.subplots(figsize=(9, 4))
 published = {int(m): (c, s) for m, c, s in by_month.iter_rows()}
@@ -190,7 +213,7 @@ ax.bar(x, [published.get(m, (0, False))[0] or 0 for m in x], color="tab:blue", a
        label="victimisations, whole period (published)")
 mark_suppressed(ax, x, [published.get(m, (0, False))[1] for m in x])
 ax.plot(per_year["month"].to_list(), per_year["per_year"].to_list(), color="black", marker="o",
-        label="average per year (person-level events)")
+        label="average per year (published, per year covered)")
 ax.set_xticks(x, MONTHS)
 ax.set_ylabel("victimisations")
 ax.set_title("Victimisations by month")
@@ -214,7 +237,11 @@ if per_year.height:
 # care and youth offending records carry only a date, so they are not victimisations here
 # anyway. The heat map is the protected table `aggregates.victimisations_by_weekday_and_hour`:
 # grey hatched cells are suppressed. The dashed box marks the night-time economy window
-# (Friday and Saturday from 20:00 to 03:59 the next morning).
+# (Friday and Saturday from 20:00 to 03:59 the next morning). The default tier's events carry
+# no hour and no weekday (with a month they would give the date back); where the group allows,
+# they carry the period of the day (night 00-05, morning, afternoon, evening 18-23), which the
+# second chart compares for police and A&E. It is published for fewer events than the month,
+# and more often for the common periods, so read its shape, not its exact shares.
 
 # %%
 week_hour = con.sql(
@@ -245,21 +272,24 @@ fig.colorbar(image, ax=ax, label="victimisations")
 plt.show()
 print(f"{int(hidden.sum())} of the 168 day-hour cells are suppressed")
 
-by_hour = con.sql(
+PARTS_OF_DAY = ["night", "morning", "afternoon", "evening"]
+by_part = con.sql(
     f"""
-    SELECT feed, event_hour AS hour, count(*) AS n
-    FROM cohorts.events WHERE {VICTIMISATION} AND event_hour IS NOT NULL
-    GROUP BY ALL ORDER BY feed, hour
+    SELECT feed, time_of_day AS part, count(*) AS n
+    FROM cohorts.events WHERE {VICTIMISATION} AND time_of_day IS NOT NULL
+    GROUP BY ALL ORDER BY feed, part
     """
 ).pl()
+timed_published = int(by_part["n"].sum())
+print(f"{timed_published:,} of {victimisations:,} victimisations carry their period of the day in the default tier")
 fig, ax = plt.subplots(figsize=(9, 3.5))
 for feed, label in (("police", "police victim records"), ("health", "A&E assault attendances")):
-    rows = by_hour.filter(pl.col("feed") == feed)
+    rows = by_part.filter(pl.col("feed") == feed)
     total = rows["n"].sum()
-    counts = dict(rows.select("hour", "n").iter_rows())
-    ax.plot(range(24), [counts.get(h, 0) / total if total else 0 for h in range(24)], marker=".", label=label)
-ax.set_xticks(range(0, 24, 2))
-ax.set_xlabel("hour of the day")
+    counts = dict(rows.select("part", "n").iter_rows())
+    ax.plot(PARTS_OF_DAY, [counts.get(p, 0) / total if total else 0 for p in PARTS_OF_DAY], marker="o",
+            label=f"{label} (n={total:,})")
+ax.set_xlabel("period of the day (night 00-05, morning 06-11, afternoon 12-17, evening 18-23)")
 ax.set_ylabel("share of the feed's victimisations")
 ax.set_ylim(bottom=0)
 ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
@@ -268,14 +298,17 @@ ax.legend()
 plt.show()
 
 by_day = con.sql(
-    f"SELECT event_weekday AS weekday, count(*) AS n FROM cohorts.events WHERE {VICTIMISATION} GROUP BY ALL"
+    """
+    SELECT weekday, count FROM aggregates.victimisations_by_weekday_and_hour
+    WHERE is_total AND hour = 'Total' AND weekday <> 'Total' AND count IS NOT NULL
+    """
 ).pl()
-if by_day.height:
-    busiest = by_day.sort("n", descending=True).row(0, named=True)
-    print(f"Busiest day: {WEEKDAYS[busiest['weekday'] - 1]}, {pct(busiest['n'], by_day['n'].sum())} of victimisations "
-          f"(an even spread would be {1 / 7:.0%})")
-evening = by_hour.filter(pl.col("hour") >= 18)["n"].sum()
-print(f"{pct(evening, by_hour['n'].sum())} of timed victimisations happen between 18:00 and midnight")
+if by_day.height == 7:
+    busiest = by_day.sort("count", descending=True).row(0, named=True)
+    print(f"Busiest day: {WEEKDAYS[int(busiest['weekday'].split('-')[0]) - 1]}, "
+          f"{pct(busiest['count'], by_day['count'].sum())} of timed victimisations (an even spread would be {1 / 7:.0%})")
+evening = by_part.filter(pl.col("part") == "evening")["n"].sum()
+print(f"{pct(evening, timed_published)} of the victimisations whose period of the day is published happen in the evening")
 
 # %% [markdown]
 # ## The night-time economy
@@ -283,24 +316,44 @@ print(f"{pct(evening, by_hour['n'].sum())} of timed victimisations happen betwee
 # The share of timed victimisations in the night-time economy window, against the 16 of the
 # week's 168 hours (about 10%) the window covers: a share above the dashed line means
 # victimisation is concentrated there.
+#
+# Overall, from the protected day-by-hour table (its published cells). Split by feed and by
+# sex it needs each event's weekday and hour, which only the **restricted tier** holds: the
+# split below reads it with `connect(tier="restricted")` when you are one of the named analysts
+# who may, and is left out otherwise.
 
 # %%
-nte = con.sql(
-    f"""
-    SELECT CASE WHEN feed = 'police' THEN 'police' ELSE 'A&E' END AS feed, sex,
-           count(*) AS timed, count(*) FILTER (WHERE night_time_economy) AS in_nte
-    FROM cohorts.events
-    WHERE {VICTIMISATION} AND night_time_economy IS NOT NULL
-    GROUP BY ALL
-    """
-).pl()
-groups = {
-    "all": nte,
-    "police": nte.filter(pl.col("feed") == "police"),
-    "A&E": nte.filter(pl.col("feed") == "A&E"),
-    "female": nte.filter(pl.col("sex") == "F"),
-    "male": nte.filter(pl.col("sex") == "M"),
-}
+in_window = np.zeros((7, 24), dtype=bool)
+in_window[4:6, 20:] = True  # Friday and Saturday from 20:00
+in_window[5:7, :4] = True  # the early hours of Saturday and Sunday
+published_cells = ~np.isnan(grid)
+all_timed, all_nte = int(np.nansum(grid)), int(np.nansum(np.where(in_window, grid, 0)))
+print(f"Protected table: {pct(all_nte, all_timed)} of {all_timed:,} published timed victimisations fall in the "
+      f"night-time economy window ({int((in_window & ~published_cells).sum())} of its 16 cells suppressed)")
+
+restricted = connect_restricted()
+nte = (
+    restricted.sql(
+        f"""
+        SELECT CASE WHEN feed = 'police' THEN 'police' ELSE 'A&E' END AS feed, sex,
+               count(*) AS timed, count(*) FILTER (WHERE night_time_economy) AS in_nte
+        FROM cohorts.events
+        WHERE {VICTIMISATION} AND night_time_economy IS NOT NULL
+        GROUP BY ALL
+        """
+    ).pl()
+    if restricted is not None
+    else pl.DataFrame({"feed": ["all"], "sex": [None], "timed": [all_timed], "in_nte": [all_nte]},
+                      schema={"feed": pl.String, "sex": pl.String, "timed": pl.Int64, "in_nte": pl.Int64})
+)
+groups = {"all": nte}
+if restricted is not None:
+    groups |= {
+        "police": nte.filter(pl.col("feed") == "police"),
+        "A&E": nte.filter(pl.col("feed") == "A&E"),
+        "female": nte.filter(pl.col("sex") == "F"),
+        "male": nte.filter(pl.col("sex") == "M"),
+    }
 labels, shares = [], []
 for label, rows in groups.items():
     timed, in_nte = int(rows["timed"].sum()), int(rows["in_nte"].sum())
@@ -309,7 +362,7 @@ for label, rows in groups.items():
     print(f"{label}: {pct(in_nte, timed)} of {timed:,} timed victimisations fall in the night-time economy window")
 
 fig, ax = plt.subplots(figsize=(8, 3.5))
-ax.bar(labels, shares, color=["tab:gray", "tab:blue", "tab:red", "tab:orange", "tab:green"])
+ax.bar(labels, shares, color=["tab:gray", "tab:blue", "tab:red", "tab:orange", "tab:green"][: len(labels)])
 ax.axhline(NTE_SHARE_OF_WEEK, ls="--", color="black", label="share of the week's hours")
 ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
 ax.set_ylabel("in the night-time economy window")
@@ -321,8 +374,12 @@ all_timed, all_nte = int(nte["timed"].sum()), int(nte["in_nte"].sum())
 if all_timed:
     print(f"The window holds {pct(all_nte, all_timed)} of timed victimisations in {NTE_SHARE_OF_WEEK:.0%} of the week's "
           f"hours: {all_nte / all_timed / NTE_SHARE_OF_WEEK:.1f} times its share of time")
-nte_victims = con.sql("SELECT count(*) FILTER (WHERE night_time_economy > 0), count(*) FROM cohorts.victims").fetchall()[0]
-print(f"{pct(*nte_victims)} of victims have at least one night-time-economy victimisation")
+if restricted is not None:
+    nte_victims = restricted.sql(
+        "SELECT count(*) FILTER (WHERE night_time_economy > 0), count(*) FROM cohorts.victims"
+    ).fetchall()[0]
+    print(f"{pct(*nte_victims)} of victims have at least one night-time-economy victimisation (restricted tier)")
+    restricted.close()
 
 # %%
 con.close()

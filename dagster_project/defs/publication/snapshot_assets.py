@@ -1,4 +1,5 @@
-"""The analyst snapshot, published after the cohort tables pass their suites."""
+"""The analyst snapshots (default and restricted tiers), published after the cohort tables pass their suites
+and the default tier its k-anonymity check."""
 
 import datetime as dt
 
@@ -9,7 +10,7 @@ from dagster_project import warehouse
 from dagster_project.defs.cohorts.assets import cohort_assets
 from dagster_project.defs.publication.aggregate_assets import AGGREGATES
 from dagster_project.defs.reference.assets import GEOGRAPHY
-from dagster_project.publication import snapshot
+from dagster_project.publication import anonymise, snapshot
 from dagster_project.quality import SuiteResult
 from dagster_project.quality.cohorts import validate_cohorts
 from dagster_project.resources import AnalystSnapshotResource, WarehouseResource
@@ -43,10 +44,15 @@ def _verdicts(results: list[SuiteResult]) -> str:
     group_name="publication",
     kinds={"duckdb"},
     description=(
-        "warehouse/analyst.duckdb (VERU_ANALYST_SNAPSHOT): the cohort tables, protected aggregates "
-        "and reference geography, with no token and no record key, published atomically after "
-        "every run. Analysts open it read-only; a run never blocks them. Published only when "
-        "every cohort table passes its Great Expectations suite and reconciles with the events."
+        "The two analyst snapshots, published atomically after every run (mode 0640, group "
+        "VERU_ANALYST_GROUP): the default tier warehouse/analyst.duckdb (VERU_ANALYST_SNAPSHOT), "
+        "whose person-level cohort tables are coarsened until every person and event hides among "
+        "at least k=5 (home council, sex, age band; feed, role and period for events), and the "
+        "restricted tier warehouse/analyst_restricted.duckdb (VERU_RESTRICTED_SNAPSHOT) with full "
+        "detail for named analysts. Both hold the protected aggregates and reference geography, no "
+        "token and no record key. Published only when every cohort table passes its Great "
+        "Expectations suite and the default tier's measured k-anonymity holds; otherwise the "
+        "previous snapshots stay."
     ),
     check_specs=[
         dg.AssetCheckSpec(
@@ -54,16 +60,23 @@ def _verdicts(results: list[SuiteResult]) -> str:
             description="Every cohort table passes its suite (expectations/cohorts_*.json) and every "
                         "cross-table reconciliation holds; a blocking failure stops the publication.",
         ),
+        dg.AssetCheckSpec(
+            "k_anonymity", asset=SNAPSHOT, blocking=True,
+            description="In the default tier, every person's (home council, sex, age band) group and every "
+                        "event's (home council, sex, age band, feed and role, period) group holds at least "
+                        "k persons, measured on the file before it is published; a breach stops the "
+                        "publication of both tiers.",
+        ),
     ],
 )
 def analyst_snapshot(
     context: dg.AssetExecutionContext, warehouse_db: WarehouseResource, analyst: AnalystSnapshotResource
-) -> dg.MaterializeResult:
-    """Validate the cohorts, then publish the snapshot analysts read (the old one stays on failure)."""
+):
+    """Validate the cohorts, then publish both analyst tiers (the old ones stay on any failure)."""
     with warehouse_db.connect() as con:
         results = validate_cohorts(con, label="cohorts")
-        _record_validations(con, results, context.run_id)
-        about = snapshot.about(context.run_id, con)
+        _record_validations(con, results, context.run.run_id)
+        about = snapshot.about(context.run.run_id, con)
     failed = [r for r in results if not r.success]
     warned = [r for r in results if r.success and r.warning_failures]
     for r in failed + warned:
@@ -76,7 +89,29 @@ def analyst_snapshot(
             ),
             metadata={"suites": dg.MetadataValue.md(_verdicts(results))},
         )
-    counts = snapshot.publish(warehouse_db.path, analyst.root, about)
+    try:
+        published = snapshot.publish(
+            warehouse_db.path, analyst.root, analyst.restricted_root, about, group=analyst.group
+        )
+    except snapshot.KAnonymityError as error:
+        metadata = _k_metadata(error.figures, error.recoding, error.k)
+        yield dg.AssetCheckResult(
+            check_name="k_anonymity", asset_key=SNAPSHOT, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+            description=str(error), metadata=metadata,
+        )
+        raise dg.Failure(
+            description=f"{error} Neither analyst snapshot was replaced.", metadata=metadata
+        ) from None
+    except snapshot.SnapshotError as error:
+        raise dg.Failure(description=str(error)) from None
+    k_check = dg.AssetCheckResult(
+        check_name="k_anonymity",
+        asset_key=SNAPSHOT,
+        passed=True,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"Every person and event of the default tier hides among at least k={published.recoding.k}",
+        metadata=_k_metadata(published.figures, published.recoding, published.recoding.k),
+    )
     check = dg.AssetCheckResult(
         check_name="cohort_expectations",
         asset_key=SNAPSHOT,
@@ -90,13 +125,30 @@ def analyst_snapshot(
             "suites": dg.MetadataValue.md(_verdicts(results)),
         },
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(analyst.root.resolve())),
-            "tables": dg.MetadataValue.md(
-                "| table | rows |\n| --- | --- |\n" + "\n".join(f"| {t} | {n:,} |" for t, n in counts.items())
-            ),
+            "restricted_path": dg.MetadataValue.path(str(analyst.restricted_root.resolve())),
+            "tables": dg.MetadataValue.md(_tables(published)),
             "persons": dg.MetadataValue.int(about["persons"]),
+            **_k_metadata(published.figures, published.recoding, published.recoding.k),
         },
-        check_results=[check],
+        check_results=[check, k_check],
     )
+
+
+def _tables(published: snapshot.Publication) -> str:
+    """Rows per table in each tier (markdown)."""
+    names = sorted(set(published.default_counts) | set(published.restricted_counts))
+    return "| table | default tier | restricted tier |\n| --- | --- | --- |\n" + "\n".join(
+        f"| {t} | {published.default_counts.get(t, 0):,} | {published.restricted_counts.get(t, 0):,} |" for t in names
+    )
+
+
+def _k_metadata(figures: list[anonymise.Figure], recoding: anonymise.Recoding, k: int) -> dict:
+    """The default tier's k-anonymity figures (measured against k) and generalisation levels as flat metadata."""
+    return {
+        **{f"k_{name}": value for name, value in anonymise.figures_metadata(figures).items()},
+        **{f"recoding_{name}": value for name, value in recoding.as_metadata().items()},
+        "k_figures": dg.MetadataValue.md(anonymise.figures_markdown(figures, k)),
+    }
