@@ -28,6 +28,20 @@ PEOPLE = 1000
 F1_FLOOR = 0.95
 
 
+def blank_one_event_date(landing: Path) -> None:
+    """Issue 10, finding 4: one A&E attendance with an empty arrival_datetime in an otherwise
+    healthy delivery once failed the publication and the run. The e2e world carries one."""
+    path = sorted((landing / "health").glob("health_*.csv"))[-1]
+    lines = path.read_bytes().decode("utf-8").split("\n")
+    header = lines[0].lstrip("\ufeff").rstrip("\r").split(",")
+    column = header.index("arrival_datetime")
+    fields = lines[1].split(",")
+    assert len(fields) == len(header)  # no quoted comma in this row: a plain split is exact
+    fields[column] = ""
+    lines[1] = ",".join(fields)
+    path.write_bytes("\n".join(lines).encode("utf-8"))
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root: Path = tmp_path_factory.mktemp("e2e")
@@ -38,6 +52,7 @@ def run(tmp_path_factory):
         )
     )
     write_new_key(root / "secrets" / "test.key")
+    blank_one_event_date(root / "landing")
     result = materialise_everything(
         warehouse=root / "warehouse" / "veru.duckdb",
         zone=root / "warehouse" / "linkage_zone.duckdb",
@@ -57,7 +72,8 @@ def test_every_asset_materialises_and_every_check_passes(run):
     }
     checks = result.get_asset_check_evaluations()
     assert {c.check_name for c in checks} >= {"feed_expectations", "every_record_linked", "person_records_expectations", "warehouse_holds_no_tokens",
-                                                    "cohort_expectations", "disclosure_control"}
+                                                    "cohort_expectations", "disclosure_control", "disclosure_audit",
+                                                    "k_anonymity"}
     failed = [(c.asset_key.to_user_string(), c.check_name, c.description) for c in checks if not c.passed]
     assert failed == []
 
@@ -166,6 +182,7 @@ def test_notebooks_run_top_to_bottom_on_the_warehouse(run, notebook, monkeypatch
 
     root, _ = run
     monkeypatch.setenv("VERU_ANALYST_SNAPSHOT", str(root / "warehouse" / "analyst.duckdb"))
+    monkeypatch.setenv("VERU_RESTRICTED_SNAPSHOT", str(root / "warehouse" / "analyst_restricted.duckdb"))
     nb = jupytext.read(notebook)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
     errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
@@ -261,7 +278,8 @@ def test_an_analyst_reading_the_snapshot_neither_blocks_nor_sees_a_half_publishe
     reader = subprocess.Popen([sys.executable, "-c", READER, str(snap), "8"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     resources = {"warehouse_db": WarehouseResource(path=str(root / "warehouse" / "veru.duckdb")),
-                 "analyst": AnalystSnapshotResource(path=str(snap))}
+                 "analyst": AnalystSnapshotResource(
+                     path=str(snap), restricted_path=str(snap.with_name("analyst_restricted.duckdb")))}
     for _ in range(2):  # two publications while the analyst reads
         assert dg.materialize([analyst_snapshot], resources=resources).success
     out, err = reader.communicate(timeout=120)
@@ -269,7 +287,7 @@ def test_an_analyst_reading_the_snapshot_neither_blocks_nor_sees_a_half_publishe
     reads, seen = out.split()
     assert int(reads) > 0 and seen == first  # it kept reading the version it opened, without error
     assert _latest_run_id(snap) != first  # a new connection sees the newest publication
-    assert not list(snap.parent.glob(".analyst.duckdb.*"))  # no half-written file left behind
+    assert not list(snap.parent.glob(".analyst*.duckdb.*"))  # no half-written file of either tier left behind
 
 
 def test_a_cohort_that_fails_its_suite_is_not_published_and_the_old_snapshot_stays(run, tmp_path):
@@ -288,7 +306,8 @@ def test_a_cohort_that_fails_its_suite_is_not_published_and_the_old_snapshot_sta
                     "WHERE person_id = (SELECT min(person_id) FROM cohorts.victims)")
     result = dg.materialize([analyst_snapshot], raise_on_error=False,
                             resources={"warehouse_db": WarehouseResource(path=str(db)),
-                                       "analyst": AnalystSnapshotResource(path=str(snap))})
+                                       "analyst": AnalystSnapshotResource(
+                                           path=str(snap), restricted_path=str(tmp_path / "analyst_restricted.duckdb"))})
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     message = failure.step_failure_data.error.message
@@ -301,15 +320,55 @@ def test_a_cohort_that_fails_its_suite_is_not_published_and_the_old_snapshot_sta
 
 
 def test_the_snapshot_holds_cohorts_and_aggregates_but_no_token_no_record_key_no_identifier(run):
-    from dagster_project.publication.snapshot import check
+    from dagster_project.publication.snapshot import check, check_default_tier
 
     root, _ = run
-    snap = root / "warehouse" / "analyst.duckdb"
-    assert check(snap) == []
-    with warehouse.connect(snap, read_only=True) as con:
-        schemas = {s for (s,) in con.sql("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
-    assert schemas == {"cohorts", "aggregates", "reference", "main"}
-    assert scan_warehouse(snap, collect_identifiers(root / "landing")) == []
+    identifiers = collect_identifiers(root / "landing")
+    for name in ("analyst.duckdb", "analyst_restricted.duckdb"):
+        snap = root / "warehouse" / name
+        assert check(snap) == [], name
+        assert oct(snap.stat().st_mode & 0o777) == "0o640", name
+        with warehouse.connect(snap, read_only=True) as con:
+            schemas = {s for (s,) in con.sql("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
+        assert schemas == {"cohorts", "aggregates", "reference", "main"}, name
+        assert scan_warehouse(snap, identifiers) == [], name
+    assert check_default_tier(root / "warehouse" / "analyst.duckdb") == []
+
+
+def test_the_default_tier_hides_every_person_and_event_among_five_and_the_restricted_tier_keeps_the_detail(run):
+    from dagster_project.publication import anonymise
+
+    root, result = run
+    default = {f.spec.name: f for f in anonymise.measure_file(root / "warehouse" / "analyst.duckdb")}
+    restricted = {f.spec.name: f for f in anonymise.measure_file(root / "warehouse" / "analyst_restricted.duckdb")}
+    assert anonymise.breaches(list(default.values())) == []
+    assert default["ae_attendances"].singled_out == 0
+    assert restricted["events"].share_singled_out > 0.9  # the detail an attacker had before the tiers
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "k_anonymity"]
+    assert check.passed and check.metadata["k_persons_below_k"].value == 0
+
+
+def test_an_attacker_holding_every_published_table_recovers_no_hidden_count(run):
+    from dagster_project.publication.aggregates import attacker_tables, relations
+    from dagster_project.publication.attack import score, truth
+    from dagster_project.publication.audit import audit
+
+    root, _ = run
+    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+        warehouse.define_macros(con)
+        tables, links, true = attacker_tables(con), relations(con), truth(con)
+        columns = {c for (c,) in con.sql("SELECT DISTINCT column_name FROM information_schema.columns "
+                                         "WHERE table_schema = 'aggregates'").fetchall()}
+    assert "suppression" not in columns  # only whether a count is hidden, never why
+    figures = score(audit(tables, links), true, 5)
+    assert figures["recovered_exactly"] == 0 and figures["small_not_reaching_0_to_threshold"] == 0, figures
+
+
+def test_the_event_with_no_date_is_published_as_not_known(run):
+    root, _ = run
+    with warehouse.connect(root / "warehouse" / "analyst.duckdb", read_only=True) as con:
+        months = {m for (m,) in con.sql("SELECT month FROM aggregates.victimisations_by_month").fetchall()}
+    assert "Not known" in months
 
 
 def test_published_aggregates_hide_small_cells_and_cannot_be_recovered_from_totals(run):
