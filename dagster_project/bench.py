@@ -13,6 +13,10 @@ Sections (all by default; `--sections` picks some):
 - **quality**: on a fresh population (`--fresh-seed`, never used for tuning): the platform
   against plain Splink on the plaintext of the same feeds, both F1s and both times.
 - **attack**: frequency attacks on the name encodings of that population.
+- **delivery**: one police delivery of `--delivery-mib` (default 1,024 MiB) read in a fresh
+  process each: the platform's streaming reader against the whole-file reader it replaced
+  (side by side, same file, same run), then the whole staging of it (validate, pseudonymise,
+  stage): wall time, CPU time and peak RSS of each.
 - **cohorts**: at `--people` per seed in `--seeds`: the whole pipeline materialised through
   Dagster (wall time), the cohort tables' patterns against the same figures computed from the
   delivery files and ground truth alone (`synthetic/patterns.py`), the exploitation cohort's
@@ -52,7 +56,7 @@ from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.synthetic import SyntheticConfig, generate
 
 logger = logging.getLogger(__name__)
-SECTIONS = ("encoding", "linkage", "compare", "quality", "attack", "cohorts")
+SECTIONS = ("encoding", "linkage", "compare", "quality", "attack", "cohorts", "delivery")
 # a fixed key, so benchmark tokens are reproducible (hashed, as a literal would fail the randomness checks)
 KEY = HashKey(secret=hashlib.sha256(b"veru benchmark key, not secret").digest(), source="bench")
 
@@ -262,6 +266,111 @@ def bench_cohorts(args: argparse.Namespace, seed: int, out) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def write_big_delivery(path: Path, target_bytes: int) -> int:
+    """A police delivery of about `target_bytes`, rows as FEEDS.md describes them (keys unique);
+    returns its row count."""
+
+    surnames = ["SMITH", "JONES", "KHAN", "PATEL", "BROWN", "TAYLOR", "O'NEIL", "AHMED", "BEGUM", "WALKER"]
+    forenames = ["Jane Anne", "Mohammed", "Robert", "Amy", "Kamran Ryan", "Chris", "Leo", "Aisha"]
+    roles = ["VICTIM", "SUSPECT", "OFFENDER", "WITNESS"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(FEEDS["police"].columns) + "\r\n")
+        written = 0
+        while written < target_bytes:
+            lines = []
+            for i in range(rows, rows + 10_000):
+                lines.append(
+                    f"NL{i:09d},43/{i % 1000000:06d}/23,{roles[i % 4]},{surnames[i % 10]},{forenames[i % 8]},"
+                    f"{1 + i % 28:02d}/{1 + i % 12:02d}/{1950 + i % 60},{'MF'[i % 2]},W1,LU{1 + i % 7} {i % 10}AB,,"
+                    f"008/01,Violence with injury,2024-0{1 + i % 9}-{1 + i % 28:02d} 2{i % 4}:10,E0101{i % 10000:04d},"
+                    f"{'YN'[i % 2]},N,{'NY'[i % 3 == 0]}\r\n"
+                )
+            block = "".join(lines)
+            fh.write(block)
+            written += len(block)
+            rows += 10_000
+    return rows
+
+
+_MEASURE = r"""
+import datetime as dt, sys, time
+from pathlib import Path
+mode, path = sys.argv[1], Path(sys.argv[2])
+from dagster_project.feeds.delivery import Delivery, read_delivery
+delivery = Delivery("police", path, dt.date(2024, 1, 5), size_bytes=path.stat().st_size)
+start = time.perf_counter()
+if mode == "streaming":
+    raw = read_delivery(delivery, max_bytes=1 << 40)
+    rows = raw.rows_read
+elif mode == "whole-file":
+    from dagster_project.bench import read_whole_file
+    rows = read_whole_file(path)
+else:
+    from dagster_project.bench import KEY
+    from dagster_project.feeds import FEEDS
+    from dagster_project.feeds.ingest import ingest_feed
+    from dagster_project.quality.suites import validate_frame
+    result = ingest_feed(FEEDS["police"], path.parent.parent, KEY, validator=validate_frame,
+                         today=dt.date(2025, 1, 12), max_bytes=1 << 40)
+    rows = int(result.deliveries["rows_read"].sum())
+print(rows, time.perf_counter() - start)
+"""
+
+
+def read_whole_file(path: Path) -> int:
+    """The reader before issue 10, as a peer: the whole file in memory, decoded, split into lines,
+    parsed by one csv.reader (which stops at the first malformed row), then a frame."""
+    import csv
+
+    text = path.read_bytes().decode("utf-8-sig")
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    header = next(reader)
+    rows = [row for row in reader if len(row) == len(header)]
+    columns = list(zip(*rows)) if rows else [() for _ in header]
+    frame = pl.DataFrame([pl.Series(name, col, dtype=pl.String) for name, col in zip(header, columns)])
+    return frame.height
+
+
+def _measured(mode: str, path: Path) -> tuple[int, float, float, float]:
+    """Run one measurement in a fresh process: (rows, wall s, CPU s, peak RSS GiB)."""
+    import subprocess
+
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", _MEASURE, mode, str(path)], stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    output = child.stdout.read().split()
+    if status != 0 or not output:
+        raise RuntimeError(f"the {mode} measurement failed (exit status {status})")
+    return int(output[0]), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024**2
+
+
+def bench_delivery(args: argparse.Namespace, out) -> None:
+    path = args.workdir / "delivery" / "landing" / "police" / "police_2024-01-05.csv"
+    shutil.rmtree(path.parent.parent, ignore_errors=True)
+    start = time.perf_counter()
+    rows = write_big_delivery(path, args.delivery_mib * 1024**2)
+    size = path.stat().st_size
+    out(f"== Delivery: one police delivery of {size / 1024**2:,.0f} MiB, {rows:,} rows "
+        f"(written in {time.perf_counter() - start:.0f} s); each measured in a fresh process ==\n")
+    for mode, what in (("streaming", "platform reader (streaming, a bad line rejected and skipped)"),
+                       ("whole-file", "peer: the reader before issue 10 (whole file in memory)"),
+                       ("staging", "whole staging of it: read, validate (GX), pseudonymise, stage")):
+        if mode == "staging" and not args.stage_delivery:
+            continue
+        try:
+            n, wall, cpu, rss = _measured(mode, path)
+        except RuntimeError as exc:
+            out(f"  {what}: {exc}\n")
+            continue
+        out(f"  {what}: {n:,} rows, wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.2f} GiB "
+            f"({rss * 1024**3 / size:.2f} x the file)\n")
+    if not args.keep:
+        shutil.rmtree(path.parent.parent.parent, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dagster_project.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -272,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--workdir", type=Path, default=Path("bench_output"))
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--delivery-mib", type=int, default=1024, help="size of the delivery section's file")
+    parser.add_argument("--no-stage-delivery", dest="stage_delivery", action="store_false",
+                        help="delivery section: measure reading only, not the whole staging")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger("veru-pseudonymise").setLevel(logging.WARNING)
@@ -280,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
 
+    if "delivery" in args.sections:
+        bench_delivery(args, out)
     if {"encoding", "linkage"} & set(args.sections):
         bench_scale(args, out)
     if "quality" in args.sections:

@@ -109,9 +109,12 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
         total += n
     lines.append(f"  {'total':<12} {total:>9,}")
     d = figures["deliveries"]
-    quarantined = d.filter(pl.col("status") == "quarantined").height
+    by_status = dict(d.group_by("status").len().iter_rows()) if d.height else {}
+    others = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(by_status.items())
+                       if s not in ("accepted", "quarantined"))
     lines.append(
-        f"Deliveries: {d.height} read, {quarantined} quarantined; rows rejected: {figures['rejects']:,}; "
+        f"Deliveries: {by_status.get('accepted', 0)} accepted, {by_status.get('quarantined', 0)} quarantined"
+        f"{'; ' + others if others else ''}; rows rejected: {figures['rejects']:,}; "
         f"malformed identifiers set to missing: {figures['problems']:,}"
     )
     if figures.get("feed_status"):

@@ -79,7 +79,9 @@ def test_a_broken_delivery_is_flagged_kept_apart_and_cleared_by_a_good_one(good,
         assert (root / "quarantine" / feed / broken.name).exists()
         assert (root / "quarantine" / feed / f"{broken.name}.report.json").exists()
 
-    # a later good delivery clears the flag
+    # a later good delivery clears the flag (after the data engineer's remedy, where one is needed)
+    if scenario.remedy is not None:
+        scenario.remedy(broken)
     header, *rows = good_file.read_bytes().decode("utf-8").splitlines(keepends=True)
     fresh_date = max(as_of, last_date(root, feed)) + dt.timedelta(days=30)
     (root / "landing" / feed / f"{feed}_{fresh_date.isoformat()}.csv").write_text(

@@ -179,11 +179,13 @@ def test_error_messages_never_quote_the_data(landing):
     assert "police_2024-01-01.csv" in str(err.value)
 
 
-def test_files_not_named_as_deliveries_are_ignored(landing, key):
+def test_files_not_named_as_deliveries_are_recorded_masked_and_not_read(landing, key):
     write_delivery(landing, "police", "2024-01-01", POLICE_HEADER + POLICE_ROWS)
     (landing / "police" / "notes.txt").write_text("hello")
     result = ingest_feed(FEEDS["police"], landing, key)
-    assert result.deliveries.height == 1
+    unread = result.deliveries.filter(pl.col("status") == "unrecognised_name")
+    assert unread["delivery_file"].to_list() == ["*********"]
+    assert result.staging.height == 2 and (landing / "police" / "notes.txt").exists()
 
 
 def test_a_feed_with_no_deliveries_gives_typed_empty_tables(landing, key):

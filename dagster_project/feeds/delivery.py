@@ -1,26 +1,70 @@
-"""Finding and reading delivery files in the landing zone.
+"""Finding and reading delivery files in the landing zone, which is treated as hostile.
 
 A delivery is `landing/<feed>/<feed>_<YYYY-MM-DD>.csv` (plaintext, as the agency's system
-exports it) or `<feed>_<YYYY-MM-DD>.pseudo.csv` (pseudonymised at the agency's site by
-`veru-pseudonymise`). Reading never crashes on a bad file
-and never loses a row silently: a file that cannot be read at all raises `DeliveryError`
-(the caller quarantines it), and a row with the wrong number of fields is returned as a
-reject with its row and line number. Error texts name the feed, file, row and problem but
-never quote a value from the file, because the file holds plaintext identifiers.
+exports it), the same gzip-compressed as `.csv.gz`, or `<feed>_<YYYY-MM-DD>.pseudo.csv`
+(pseudonymised at the agency's site by `veru-pseudonymise`).
+
+What arrives is not trusted:
+
+- a name that does not follow the pattern is reported (masked to the characters the pattern
+  allows, so a person's name in a file name never reaches a log), not read;
+- a symbolic link, anything that is not a regular file, a file with other hard links, or a
+  path that resolves outside the landing zone is refused unread;
+- a file above the size limit is refused unread, and a compressed file may not decompress
+  beyond it;
+- the file is opened without following links, checked to be the file that was found, and
+  read as a stream (a bounded batch of rows in memory at a time, besides the result).
+
+Every row is accounted for. Each physical line is one record: a line that is not a
+complete, well-formed CSV record of the header's width (a stray or unclosed quote, a line
+break inside a field, a NUL byte, the wrong number of fields) is rejected with its row and
+line number and reading goes on at the next line, so one bad quote never swallows or drops
+the rows after it. Blank lines are counted. So for every delivery that can be read at all:
+data lines = rows read + blank lines, and rows read = rows kept + rows rejected. A file that
+cannot be read at all (empty, not UTF-8, compressed under a `.csv` name, too large) raises
+`DeliveryError` and the caller quarantines it whole.
+
+Error texts name the feed, file, row and problem but never quote a value from the file,
+because the file holds plaintext identifiers.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-DELIVERY_NAME = re.compile(r"^(?P<feed>[a-z_]+)_(?P<date>\d{4}-\d{2}-\d{2})(?P<pseudo>\.pseudo)?\.csv$")
+DELIVERY_NAME = re.compile(
+    r"^(?P<feed>[a-z_]+)_(?P<date>\d{4}-\d{2}-\d{2})(?P<pseudo>\.pseudo)?\.csv(?P<gz>\.gz)?$"
+)
+# How many rows are parsed into Python lists before they become a column batch.
+BATCH_ROWS = 50_000
+CHUNK_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+# Leading bytes of formats that are not a CSV text file.
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"PK\x03\x04", "a zip archive (or an Excel .xlsx workbook)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook (OLE2)"),
+    (b"BZh", "bzip2-compressed"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
+    (b"%PDF", "a PDF document"),
+    (b"\xff\xfe", "UTF-16 text (little-endian), not UTF-8"),
+    (b"\xfe\xff", "UTF-16 text (big-endian), not UTF-8"),
+)
+_BOM = b"\xef\xbb\xbf"
 
 
 class DeliveryError(Exception):
@@ -37,6 +81,9 @@ class Delivery:
     path: Path
     extract_date: dt.date
     pseudonymised: bool = False  # `<feed>_<date>.pseudo.csv`, made by `veru-pseudonymise`
+    compressed: bool = False  # `<feed>_<date>.csv.gz`
+    size_bytes: int | None = None  # as found by `discover`
+    inode: tuple[int, int] | None = None  # (device, inode) as found by `discover`
 
     @property
     def file_name(self) -> str:
@@ -45,32 +92,119 @@ class Delivery:
 
 @dataclass(frozen=True)
 class UnrecognisedFile:
+    """A file in a feed's folder that is not read: `status` is `unrecognised_name` (the name
+    does not follow the pattern) or `refused` (a link, not a regular file, outside the landing
+    zone). `masked_name` is safe to log and store; `path` is not."""
+
     feed: str
     path: Path
+    masked_name: str
+    status: str
     problem: str
+    size_bytes: int | None = None
 
 
-def discover(landing_dir: Path, feed: str) -> tuple[list[Delivery], list[UnrecognisedFile]]:
-    """Deliveries of `feed` in extract-date order, plus files that do not follow the naming."""
-    folder = Path(landing_dir) / feed
+def mask_name(name: str, feed: str) -> str:
+    """`name` with every character the delivery pattern would not put there replaced by `*`.
+
+    Kept: a leading `<feed>_`, then a `YYYY-MM-DD`, then a `.pseudo`/`.csv`/`.gz` ending;
+    everything else (letters of a person's name, spaces, digits outside the date) becomes `*`.
+    `health_2025-07-08 (1).csv` → `health_2025-07-08****.csv`.
+    """
+    head = f"{feed}_" if name.startswith(f"{feed}_") else ""
+    rest = name[len(head):]
+    date = re.match(r"\d{4}-\d{2}-\d{2}", rest) if head else None
+    middle_start = len(head) + (date.end() if date else 0)
+    ending = re.search(r"(\.pseudo)?\.csv(\.gz)?$", name[middle_start:])
+    middle_end = middle_start + ending.start() if ending else len(name)
+    masked = name[:middle_start] + "*" * (middle_end - middle_start) + name[middle_end:]
+    return masked[:120]
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def discover(
+    landing_dir: Path, feed: str, *, max_bytes: int | None = None
+) -> tuple[list[Delivery], list[UnrecognisedFile]]:
+    """Deliveries of `feed` in extract-date order, plus files that are not read (and why).
+
+    Nothing here reads a file's content or follows a link. Names starting with `.` are files
+    still being written by a transfer (write to `.name`, then rename) and are skipped; folders
+    are skipped. `max_bytes` is not applied here (the caller decides, knowing earlier verdicts).
+    """
+    root = Path(landing_dir)
+    folder = root / feed
     if not folder.is_dir():
         return [], []
-    deliveries, unrecognised = [], []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-        match = DELIVERY_NAME.match(path.name)
+    real_root = root.resolve()
+    deliveries: list[Delivery] = []
+    unread: list[UnrecognisedFile] = []
+    if folder.is_symlink() or not _inside(folder.resolve(), real_root):
+        unread.append(UnrecognisedFile(
+            feed, folder, f"{feed}/", "refused",
+            f"the {feed} folder is a link or resolves outside the landing zone; nothing in it is read",
+        ))
+        return [], unread
+    with os.scandir(folder) as entries:
+        listed = sorted(entries, key=lambda e: e.name)
+    for entry in listed:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        masked = mask_name(entry.name, feed)
+        info = entry.stat(follow_symlinks=False)
+        if stat.S_ISDIR(info.st_mode):
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            unread.append(UnrecognisedFile(
+                feed, path, masked, "refused",
+                "is a symbolic link; deliveries must be regular files (the link is not followed)",
+            ))
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            unread.append(UnrecognisedFile(
+                feed, path, masked, "refused", "is not a regular file (a pipe, socket or device); not read",
+            ))
+            continue
+        if info.st_nlink > 1:
+            unread.append(UnrecognisedFile(
+                feed, path, masked, "refused",
+                f"has {info.st_nlink} hard links (it may be another file of this machine); "
+                "deliveries must be plain copies; not read",
+                info.st_size,
+            ))
+            continue
+        match = DELIVERY_NAME.match(entry.name)
         if not match or match.group("feed") != feed:
-            unrecognised.append(
-                UnrecognisedFile(feed, path, f"file name is not {feed}_<YYYY-MM-DD>.csv or .pseudo.csv")
-            )
+            unread.append(UnrecognisedFile(
+                feed, path, masked, "unrecognised_name",
+                f"file name is not {feed}_<YYYY-MM-DD>.csv (or .csv.gz or .pseudo.csv); not read until renamed",
+                info.st_size,
+            ))
             continue
         try:
             extract = dt.date.fromisoformat(match.group("date"))
         except ValueError:
-            unrecognised.append(UnrecognisedFile(feed, path, "file name holds an impossible date"))
+            unread.append(UnrecognisedFile(
+                feed, path, masked, "unrecognised_name", "file name holds an impossible date; not read until renamed",
+                info.st_size,
+            ))
             continue
-        deliveries.append(Delivery(feed, path, extract, pseudonymised=bool(match.group("pseudo"))))
+        deliveries.append(Delivery(
+            feed, path, extract,
+            pseudonymised=bool(match.group("pseudo")),
+            compressed=bool(match.group("gz")),
+            size_bytes=info.st_size,
+            inode=(info.st_dev, info.st_ino),
+        ))
     deliveries.sort(key=lambda d: (d.extract_date, d.file_name))
-    return deliveries, unrecognised
+    return deliveries, unread
 
 
 @dataclass
@@ -84,6 +218,12 @@ class RawDelivery:
     sha256: str
     size_bytes: int
     notes: list[str] = field(default_factory=list)
+    blank_lines: int = 0  # blank lines anywhere (before the header too): not records
+    lines: int = 0  # physical lines in the file: 1 (header) + blank_lines + rows_read
+
+    @property
+    def rows_read(self) -> int:
+        return self.frame.height + self.rejects.height
 
 
 REJECT_SCHEMA = {"row_number": pl.Int64, "line_number": pl.Int64, "reason": pl.String}
@@ -93,81 +233,274 @@ def _delimiter_hint(header: list[str]) -> str:
     if len(header) == 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in header[0]:
-                return f"; the header looks separated by {name}, not commas"
+                return f"the header looks separated by {name}, not commas"
     return ""
 
 
-def read_delivery(delivery: Delivery) -> RawDelivery:
-    """Read one delivery as all-string columns; empty strings become null."""
+def _open_checked(delivery: Delivery) -> int:
+    """Open the delivery without following a link and check it is the file `discover` found."""
     path = delivery.path
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if not data.strip():
-        raise DeliveryError(delivery.feed, path, "file is empty (no header row)")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        text = data.decode("utf-8-sig")
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            raise DeliveryError(delivery.feed, path, "is a symbolic link; not followed") from None
+        raise DeliveryError(delivery.feed, path, f"cannot be opened ({type(exc).__name__})") from None
+    info = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = "is not a regular file; not read"
+    elif delivery.inode is not None and (info.st_dev, info.st_ino) != delivery.inode:
+        problem = "was replaced by another file while it was being read; it will be read at the next run"
+    if problem:
+        os.close(fd)
+        raise DeliveryError(delivery.feed, path, problem)
+    return fd
+
+
+def _raw_chunks(fd: int) -> Iterator[bytes]:
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            yield chunk
+
+
+def _decompressed(delivery: Delivery, chunks: Iterator[bytes], max_bytes: int) -> Iterator[bytes]:
+    """Gunzip a stream, refusing output beyond `max_bytes` (a gzip bomb) or a corrupt stream."""
+    inflater = zlib.decompressobj(wbits=31)  # gzip header and trailer
+    produced = 0
+    started = False
+    for chunk in chunks:
+        if not started:
+            if not chunk.startswith(b"\x1f\x8b"):
+                raise DeliveryError(delivery.feed, delivery.path, "is named .csv.gz but is not gzip-compressed")
+            started = True
+        data = chunk
+        while data:
+            try:
+                out = inflater.decompress(data, CHUNK_BYTES)
+            except zlib.error:
+                raise DeliveryError(delivery.feed, delivery.path, "gzip stream is corrupt") from None
+            produced += len(out)
+            if produced > max_bytes:
+                raise DeliveryError(
+                    delivery.feed, delivery.path,
+                    f"decompresses to more than the limit of {max_bytes:,} bytes (VERU_MAX_DELIVERY_BYTES); not read",
+                )
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+            if inflater.eof:
+                if inflater.unused_data.strip(b"\x00"):
+                    # several gzip members one after another are legal; start the next one
+                    data = inflater.unused_data
+                    inflater = zlib.decompressobj(wbits=31)
+                else:
+                    data = b""
+    if not started:
+        return
+    if not inflater.eof:
+        raise DeliveryError(delivery.feed, delivery.path, "gzip stream ends early (the file is cut short)")
+
+
+class _Hashing:
+    """Wrap a byte stream, hashing and counting what passes through."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self.chunks, self.digest, self.size = chunks, hashlib.sha256(), 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            self.digest.update(chunk)
+            self.size += len(chunk)
+            yield chunk
+
+
+def _lines(delivery: Delivery, chunks: Iterator[bytes]) -> Iterator[tuple[int, str, bool]]:
+    """(physical line number, text, ended by a line break) for every line: `\\n` ends a line
+    and a `\\r` before it is dropped; a byte-order mark before the first line is dropped.
+    Undecodable UTF-8 raises DeliveryError naming the line and byte offset."""
+    carry = b""
+    line_number = 0
+    offset = 0  # byte offset, in the (decompressed) stream, of the start of `carry`
+    for chunk in chunks:
+        parts = (carry + chunk).split(b"\n")
+        carry = parts.pop()
+        for part in parts:
+            line_number += 1
+            yield line_number, _decode(delivery, part, line_number, offset), True
+            offset += len(part) + 1
+    if carry:
+        line_number += 1
+        yield line_number, _decode(delivery, carry, line_number, offset), False
+
+
+def _decode(delivery: Delivery, part: bytes, line_number: int, offset: int) -> str:
+    if line_number == 1 and part.startswith(_BOM):
+        part, offset = part[len(_BOM):], offset + len(_BOM)
+    if part.endswith(b"\r"):
+        part = part[:-1]
+    try:
+        return part.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
         raise DeliveryError(
-            delivery.feed, path, f"not UTF-8: undecodable byte at offset {exc.start} (line {line})"
+            delivery.feed, delivery.path,
+            f"not UTF-8: undecodable byte at offset {offset + exc.start} (line {line_number})",
         ) from None
 
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        raise DeliveryError(delivery.feed, path, f"header row is not valid CSV ({exc})") from None
-    header = [h.strip() for h in header]
-    width = len(header)
-    rows: list[list[str]] = []
-    row_numbers: list[int] = []
-    rejects: list[tuple[int, int, str]] = []
-    notes: list[str] = []
-    row_number = 0
-    while True:
-        start_line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            row_number += 1
-            rejects.append((row_number, start_line, f"malformed CSV row ({exc})"))
-            notes.append(f"reading stopped at line {start_line}: malformed CSV ({exc})")
-            break
-        row_number += 1
-        if not row or (len(row) == 1 and row[0] == ""):
-            row_number -= 1  # a blank line is not a record
-            continue
-        if len(row) != width:
-            rejects.append(
-                (row_number, start_line, f"row has {len(row)} fields, the header has {width}")
-            )
-            continue
-        rows.append(row)
-        row_numbers.append(row_number)
 
+def _parse(line: str) -> list[str]:
+    """One physical line as one CSV record; raises csv.Error when it is not a complete record."""
+    if "\x00" in line:
+        raise csv.Error("NUL byte in the line")
+    if '"' not in line and "\r" not in line:
+        return line.split(",")
+    reader = csv.reader([line], strict=True)
+    row = next(reader, [])
+    if next(reader, None) is not None:  # pragma: no cover - one line in, one record out
+        raise csv.Error("more than one record on a line")
+    return row
+
+
+def _field_break_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text or "EOF" in text:
+        return "malformed CSV row: a quoted field is not closed on its line (a stray quote, or a line break inside a field)"
+    if "expected after" in text:
+        return "malformed CSV row: a stray quote inside a field (text after a closing quote)"
+    if "new-line character" in text or "newline" in text:
+        return "malformed CSV row: a carriage return inside a field"
+    if "NUL" in text:
+        return "malformed CSV row: a NUL byte in the line"
+    return "malformed CSV row"
+
+
+def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDelivery:
+    """Read one delivery as all-string columns (empty strings become null), streaming.
+
+    Rows are parsed a physical line at a time and gathered in column batches of `BATCH_ROWS`,
+    so memory holds the result plus one batch, never the file's text.
+    """
+    path = delivery.path
+    fd = _open_checked(delivery)
+    size = os.fstat(fd).st_size
+    if size > max_bytes:
+        os.close(fd)
+        raise DeliveryError(
+            delivery.feed, path, f"is {size:,} bytes, above the limit of {max_bytes:,} (VERU_MAX_DELIVERY_BYTES); not read"
+        )
+    raw = _Hashing(_raw_chunks(fd))
+    stream: Iterator[bytes] = iter(raw)
+    first = next(stream, b"")
+    if not first.strip():
+        # the rest (if any) is still hashed, so an all-blank file still gets its digest
+        rest = b"".join(stream)
+        if not (first + rest).strip():
+            raise DeliveryError(delivery.feed, path, "file is empty (no header row)")
+        first = first + rest
+        stream = iter(())
+    if not delivery.compressed:
+        for magic, what in _MAGIC:
+            if first.startswith(magic):
+                hint = "; deliver it as .csv.gz or uncompressed" if what == "gzip-compressed" else ""
+                raise DeliveryError(delivery.feed, path, f"is {what}, not a CSV text file, although named .csv{hint}")
+
+    def restored() -> Iterator[bytes]:
+        yield first
+        yield from stream
+
+    chunks: Iterator[bytes] = restored()
+    if delivery.compressed:
+        chunks = _decompressed(delivery, chunks, max_bytes)
+    lines = _lines(delivery, chunks)
+
+    header_line = None
+    leading_blank = 0
+    for line_number, text, _ in lines:
+        if text.strip():
+            header_line = (line_number, text)
+            break
+        leading_blank += 1
+    if header_line is None:
+        raise DeliveryError(delivery.feed, path, "file is empty (no header row)")
+    try:
+        header = [h.strip() for h in _parse(header_line[1])]
+    except csv.Error as exc:
+        raise DeliveryError(delivery.feed, path, f"header row is not valid CSV ({_field_break_reason(exc)})") from None
     if len(set(header)) != len(header):
         raise DeliveryError(delivery.feed, path, "header repeats a column name")
-    columns = list(zip(*rows)) if rows else [() for _ in header]
-    frame = pl.DataFrame(
-        [pl.Series(name, col, dtype=pl.String) for name, col in zip(header, columns)]
-    )
-    frame = frame.with_columns(
-        [pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in header]
-    ).insert_column(0, pl.Series("row_number", row_numbers, dtype=pl.Int64))
+    if any(not h for h in header):
+        raise DeliveryError(delivery.feed, path, "header has a column with no name")
+    width = len(header)
+
+    batches: list[pl.DataFrame] = []
+    columns: list[list[str]] = [[] for _ in header]
+    row_numbers: list[int] = []
+    rejects: list[tuple[int, int, str]] = []
+    row_number = 0
+    blank = leading_blank
+    last_line_number = header_line[0]
+    last_rejected_short = False
+    last_terminated = True
+
+    def flush() -> None:
+        if not row_numbers:
+            return
+        batch = pl.DataFrame(
+            [pl.Series("row_number", row_numbers, dtype=pl.Int64)]
+            + [pl.Series(name, values, dtype=pl.String) for name, values in zip(header, columns)]
+        )
+        batches.append(batch.with_columns(
+            [pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in header]
+        ))
+        row_numbers.clear()
+        for values in columns:
+            values.clear()
+
+    for line_number, text, terminated in lines:
+        last_line_number, last_terminated = line_number, terminated
+        if not text.strip():
+            blank += 1
+            continue
+        row_number += 1
+        last_rejected_short = False
+        try:
+            row = _parse(text)
+        except csv.Error as exc:
+            rejects.append((row_number, line_number, _field_break_reason(exc)))
+            continue
+        if len(row) != width:
+            rejects.append((row_number, line_number, f"row has {len(row)} fields, the header has {width}"))
+            last_rejected_short = len(row) < width
+            continue
+        row_numbers.append(row_number)
+        for values, value in zip(columns, row):
+            values.append(value)
+        if len(row_numbers) >= BATCH_ROWS:
+            flush()
+    flush()
+
+    if batches:
+        frame = pl.concat(batches, rechunk=False)
+    else:
+        frame = pl.DataFrame(
+            [pl.Series("row_number", [], dtype=pl.Int64)] + [pl.Series(h, [], dtype=pl.String) for h in header]
+        )
+    notes: list[str] = []
     hint = _delimiter_hint(header)
     if hint:
-        notes.append(hint.lstrip("; "))
-    last = rejects[-1] if rejects else None
-    if last is not None and last[0] == row_number and "fields, the header has" in last[2] and not text.endswith(("\n", "\r")):
-        notes.append(f"the file ends mid-row: its last line (line {last[1]}) looks cut short in transfer")
+        notes.append(hint)
+    if rejects and last_rejected_short and rejects[-1][1] == last_line_number and not last_terminated:
+        notes.append(f"the file ends mid-row: its last line (line {last_line_number}) looks cut short in transfer")
     return RawDelivery(
         delivery=delivery,
         header=header,
         frame=frame,
         rejects=pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row"),
-        sha256=digest,
-        size_bytes=len(data),
+        sha256=raw.digest.hexdigest(),
+        size_bytes=raw.size,
         notes=notes,
+        blank_lines=blank,
+        lines=last_line_number,
     )
+

@@ -22,17 +22,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from dagster_project.feeds.delivery import REJECT_SCHEMA, Delivery, DeliveryError, RawDelivery, discover, read_delivery
-from dagster_project.feeds.spec import PROBLEM_SCHEMA, FeedSpec, check_columns, stage_delivery
+from dagster_project.feeds.delivery import (
+    DEFAULT_MAX_BYTES,
+    REJECT_SCHEMA,
+    Delivery,
+    DeliveryError,
+    RawDelivery,
+    UnrecognisedFile,
+    discover,
+    read_delivery,
+)
+from dagster_project.feeds.spec import PROBLEM_SCHEMA, FeedSpec, check_columns, keep_groups, stage_delivery
+from dagster_project.feeds.verdicts import ACCEPTED, QUARANTINED, RELEASED, Verdict, by_name_and_size
+from dagster_project.feeds.verdicts import frame as frame_of_verdicts
 from dagster_project.pseudonymise import pseudonymised as pseudo
 from dagster_project.pseudonymise.encode import ENCODING_VERSION, TOKEN_SCHEMA
 from dagster_project.pseudonymise.keys import HashKey
+from dagster_project.settings import AS_OF_VAR
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +73,21 @@ DELIVERY_SCHEMA = {
     "pseudonymised_at_source": pl.Boolean,
     "sha256": pl.String,
     "size_bytes": pl.Int64,
+    "lines": pl.Int64,
+    "blank_lines": pl.Int64,
     "rows_read": pl.Int64,
     "rows_rejected": pl.Int64,
     "rows_accepted": pl.Int64,
     "status": pl.String,
     "reason": pl.String,
+    "fails_now": pl.Boolean,  # served because accepted earlier, but failing a blocking check now
 }
+# Statuses of `quality.deliveries` rows: accepted (staged); quarantined (moved to the quarantine
+# area); duplicate (byte-identical to another delivery; moved there too); held (dated after the
+# judging day; left in the landing zone, not judged); not_served (accepted earlier but unusable
+# now, e.g. tokens of a retired key; left in place); unrecognised_name and refused (not read:
+# a name off the pattern, a link, not a regular file; left in place).
+DELIVERY_STATUSES = ("accepted", "quarantined", "duplicate", "held", "not_served", "unrecognised_name", "refused")
 
 
 class PipelineStepError(RuntimeError):
@@ -102,6 +123,7 @@ class FeedIngest:
     problems: pl.DataFrame
     deliveries: pl.DataFrame
     validations: list = field(default_factory=list)
+    verdicts: pl.DataFrame = field(default_factory=lambda: frame_of_verdicts([]))
 
     @property
     def quarantined(self) -> pl.DataFrame:
@@ -116,35 +138,37 @@ class Quarantine(Exception):
         self.reason, self.rows_read = reason, rows_read
 
 
-def _pseudonymised_from_plaintext(
-    spec: FeedSpec, raw: RawDelivery, key: HashKey, validator: Validator | None, validations: list,
-    parameters: dict,
-) -> pl.DataFrame:
-    rows_read = raw.frame.height + raw.rejects.height
-    if validator is not None:
+def _validate(
+    spec: FeedSpec, raw: RawDelivery, validator: Validator | None, parameters: dict, validations: list
+):
+    """Run the feed's suite on a delivery (plaintext or agency-pseudonymised); None without a validator."""
+    if validator is None:
+        return None
+    if raw.delivery.pseudonymised:
+        accepted = raw.frame.filter(pl.col("reject_reason").is_null()) if "reject_reason" in raw.frame.columns else raw.frame
         result = validator(
-            raw.frame.drop("row_number"), spec.name,
-            label=raw.delivery.file_name, parameters=parameters,
+            accepted.drop("row_number"), f"{spec.name}_pseudonymised",
+            label=raw.delivery.file_name, suite=pseudo.suite(spec), parameters=parameters,
         )
-        validations.append(result)
-        if not result.success:
-            raise Quarantine(result.summary(), rows_read)
-    try:
-        check_columns(spec, raw, list(spec.columns))
-    except DeliveryError as exc:
-        raise Quarantine(exc.problem, rows_read) from None
-    return pseudo.pseudonymise_delivery(spec, raw, key)
+    else:
+        result = validator(raw.frame.drop("row_number"), spec.name, label=raw.delivery.file_name, parameters=parameters)
+    validations.append(result)
+    return result
 
 
-def _pseudonymised_from_agency(
-    spec: FeedSpec, raw: RawDelivery, key: HashKey, validator: Validator | None, validations: list,
-    parameters: dict,
-) -> pl.DataFrame:
-    rows_read = raw.frame.height
+def _prepare(spec: FeedSpec, raw: RawDelivery, key: HashKey) -> pl.DataFrame:
+    """The delivery as a pseudonymised frame; raises Quarantine when it cannot be used at all
+    (agreed columns missing; tokens made under another key or encoding version)."""
+    if not raw.delivery.pseudonymised:
+        try:
+            check_columns(spec, raw, list(spec.columns))
+        except DeliveryError as exc:
+            raise Quarantine(exc.problem, raw.rows_read) from None
+        return pseudo.pseudonymise_delivery(spec, raw, key)
     try:
         check_columns(spec, raw, pseudo.file_columns(spec))
     except DeliveryError as exc:
-        raise Quarantine(f"not a pseudonymised {spec.name} delivery: {exc.problem}", rows_read) from None
+        raise Quarantine(f"not a pseudonymised {spec.name} delivery: {exc.problem}", raw.rows_read) from None
     accepted = raw.frame.filter(pl.col("reject_reason").is_null())
     for column, expected, what in (
         ("key_id", key.key_id, "key id"),
@@ -155,20 +179,16 @@ def _pseudonymised_from_agency(
             raise Quarantine(
                 f"made with {what} {', '.join(found)}, but the platform's current {what} is {expected}: "
                 "the agency must re-run veru-pseudonymise with the current key and version",
-                rows_read,
+                raw.rows_read,
             )
-    if validator is not None:
-        result = validator(
-            accepted.drop("row_number"),
-            f"{spec.name}_pseudonymised",
-            label=raw.delivery.file_name,
-            suite=pseudo.suite(spec),
-            parameters=parameters,
+    frame = pseudo.from_text(spec, raw.frame)
+    if raw.rejects.height:  # lines of the pseudonymised file itself that could not be read
+        unreadable = raw.rejects.select(
+            "row_number", "line_number",
+            pl.format("in the pseudonymised file: {}", "reason").alias("reject_reason"),
         )
-        validations.append(result)
-        if not result.success:
-            raise Quarantine(result.summary(), rows_read)
-    return pseudo.from_text(spec, raw.frame)
+        frame = pl.concat([frame, unreadable], how="diagonal_relaxed").select(frame.columns).cast(frame.schema)
+    return frame
 
 
 def _delivery_row(d: Delivery, status: str, reason: str | None, **counts) -> dict:
@@ -178,13 +198,51 @@ def _delivery_row(d: Delivery, status: str, reason: str | None, **counts) -> dic
         "extract_date": d.extract_date,
         "pseudonymised_at_source": d.pseudonymised,
         "sha256": counts.get("sha256"),
-        "size_bytes": counts.get("size_bytes"),
+        "size_bytes": counts.get("size_bytes", d.size_bytes),
+        "lines": counts.get("lines"),
+        "blank_lines": counts.get("blank_lines"),
         "rows_read": counts.get("rows_read"),
         "rows_rejected": counts.get("rows_rejected"),
         "rows_accepted": counts.get("rows_accepted"),
         "status": status,
         "reason": reason,
+        "fails_now": counts.get("fails_now", False),
     }
+
+
+def _unread_row(item: UnrecognisedFile) -> dict:
+    return {
+        "feed": item.feed,
+        "delivery_file": item.masked_name,  # never the name itself: it may hold a person's name
+        "extract_date": None,
+        "pseudonymised_at_source": None,
+        "sha256": None,
+        "size_bytes": item.size_bytes,
+        "lines": None,
+        "blank_lines": None,
+        "rows_read": None,
+        "rows_rejected": None,
+        "rows_accepted": None,
+        "status": item.status,
+        "reason": item.problem,
+        "fails_now": False,
+    }
+
+
+def _raw_counts(raw: RawDelivery) -> dict:
+    return {"sha256": raw.sha256, "size_bytes": raw.size_bytes, "lines": raw.lines, "blank_lines": raw.blank_lines,
+            "rows_read": raw.rows_read}
+
+
+def _check_accounting(spec: FeedSpec, raw: RawDelivery, parsed) -> None:
+    """Every line of the file is the header, a blank line, a staged row or a rejected row."""
+    staged, rejected = parsed.records.height, parsed.rejects.height
+    if raw.lines != 1 + raw.blank_lines + raw.rows_read or staged + rejected != raw.rows_read:
+        raise PipelineStepError(
+            f"{spec.name} delivery {raw.delivery.file_name}: rows do not add up ({raw.lines} lines = 1 header + "
+            f"{raw.blank_lines} blank + {raw.rows_read} rows read; {staged} staged + {rejected} rejected). "
+            "This is a bug in the platform: nothing was written."
+        )
 
 
 def ingest_feed(
@@ -194,60 +252,133 @@ def ingest_feed(
     validator: Validator | None = None,
     postcode_lsoa: pl.DataFrame | None = None,
     today: dt.date | None = None,
+    *,
+    verdicts: Mapping[str, Verdict] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    run_id: str | None = None,
 ) -> FeedIngest:
     """Read every delivery of `spec` in `landing_dir` and produce the feed's staging frames.
 
     postcode_lsoa: (pc_tok, lsoa21cd), the postcode lookup keyed by token (made under the
     same key): gives each record its home neighbourhood without any plaintext postcode.
-    today: the date future dates are judged against (default: the real today).
+    today: the date deliveries are judged on (default: the real today). A delivery dated after
+    it is not judged at all (status `held`, left in the landing zone), unless it was accepted
+    before, when it is served as it was.
+    verdicts: the feed's earlier verdicts by sha256 (`feeds.verdicts`). A delivery accepted
+    before is served even if it would fail now (the failure is reported, `fails_now`); a
+    released one is served whatever its checks say. New verdicts come back in `verdicts`.
+    max_bytes: deliveries larger than this are refused unread (quarantined), unless accepted
+    before under the same name and size.
 
-    A delivery byte-identical to an earlier one of the feed (the same file sent twice) is not
-    loaded again: its status is `duplicate`. Each delivery's size is judged against the feed's
-    earlier accepted deliveries (`quality.suites.usual_row_range`).
+    A delivery byte-identical to another (the same file sent twice) is not loaded again: its
+    status is `duplicate`. Each delivery's size is judged against the feed's earlier accepted
+    deliveries (`quality.suites.usual_row_range`).
     """
     from dagster_project.quality.suites import default_parameters, usual_row_range
 
+    today = today or dt.date.today()
+    verdicts = dict(verdicts or {})
     base_parameters = default_parameters(today)
     history: list[int] = []  # rows read from each accepted delivery, oldest first
-    seen: dict[str, str] = {}  # sha256 -> the delivery file that first brought it
-    deliveries, unrecognised = discover(landing_dir, spec.name)
-    for item in unrecognised:
-        logger.warning("%s: ignoring %s: %s", spec.name, item.path.name, item.problem)
+    seen: dict[str, str] = {}  # sha256 -> the delivery file that first brought it this run
+    deliveries, unread = discover(landing_dir, spec.name)
+    present = {d.file_name for d in deliveries}
+    log: list[dict] = [_unread_row(item) for item in unread]
+    for item in unread:
+        logger.warning("%s: not reading %s: %s", spec.name, item.masked_name, item.problem)
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    new_verdicts: list[Verdict] = []
+
+    def decide(delivery: Delivery, raw: RawDelivery | None, verdict: str, reason: str | None) -> None:
+        earlier = verdicts.get(raw.sha256) if raw is not None else None
+        if raw is None or (earlier is not None and earlier.verdict == verdict):
+            return
+        new = Verdict(spec.name, raw.sha256, delivery.file_name, delivery.extract_date, raw.size_bytes, verdict,
+                      reason, now, "pipeline", run_id)
+        verdicts[raw.sha256] = new
+        new_verdicts.append(new)
 
     staged: list[tuple[Delivery, object]] = []
-    log: list[dict] = []
     validations: list = []
     for delivery in deliveries:
+        known_by_name = by_name_and_size(verdicts, delivery.file_name, delivery.size_bytes)
+        limit = max(max_bytes, delivery.size_bytes or 0) if known_by_name is not None else max_bytes
+        future = delivery.extract_date > today
         try:
-            raw = read_delivery(delivery)
+            raw = read_delivery(delivery, max_bytes=limit)
         except DeliveryError as exc:
+            if future:
+                log.append(_delivery_row(delivery, "held", _held_reason(delivery, today)))
+                continue
             logger.error("%s", exc)
             log.append(_delivery_row(delivery, "quarantined", exc.problem))
             continue
-        counts = {"sha256": raw.sha256, "size_bytes": raw.size_bytes}
-        if raw.sha256 in seen:
-            reason = f"byte-identical to {seen[raw.sha256]} (the same file delivered twice); not loaded again"
+        counts = _raw_counts(raw)
+        earlier = verdicts.get(raw.sha256)
+        owner = earlier.delivery_file if earlier is not None and earlier.served and earlier.delivery_file in present else None
+        if owner is not None and owner != delivery.file_name:
+            first = owner
+        elif owner is None and raw.sha256 in seen:
+            first = seen[raw.sha256]
+        else:
+            first = None
+        if first is not None:
+            reason = f"byte-identical to {first} (the same file delivered twice); not loaded again"
             logger.warning("%s delivery %s: %s", spec.name, delivery.file_name, reason)
-            log.append(_delivery_row(delivery, "duplicate", reason, rows_read=raw.frame.height + raw.rejects.height, **counts))
+            log.append(_delivery_row(delivery, "duplicate", reason, **counts))
             continue
         seen[raw.sha256] = delivery.file_name
+        served_before = earlier is not None and earlier.served
+
+        if future and not served_before:
+            reason = _held_reason(delivery, today)
+            logger.warning("%s delivery %s: %s", spec.name, delivery.file_name, reason)
+            log.append(_delivery_row(delivery, "held", reason, **counts))
+            continue
+
         low, high = usual_row_range(history)
         parameters = {**base_parameters, "min_usual_rows": low, "max_usual_rows": high}
-        prepare = _pseudonymised_from_agency if delivery.pseudonymised else _pseudonymised_from_plaintext
+        notes = list(raw.notes)
+        fails_now = False
         try:
-            pseudonymised = prepare(spec, raw, key, validator, validations, parameters)
-            parsed = stage_delivery(spec, pseudonymised)
+            # an agency's file is checked for its layout and key before its values
+            prepared = _prepare(spec, raw, key) if delivery.pseudonymised else None
+            result = None if future else _validate(spec, raw, validator, parameters, validations)
+            if future:
+                notes.append(f"dated after {today.isoformat()}, the day deliveries are judged on: "
+                             f"served as {earlier.describe()}, not judged again")
+            if result is not None and not result.success:
+                if not served_before:
+                    raise Quarantine(result.summary(), raw.rows_read)
+                if earlier.verdict == RELEASED:
+                    notes.append(f"{earlier.describe()}; its checks say: {result.summary()}")
+                else:
+                    fails_now = True
+                    notes.append(f"{earlier.describe()} and still served, but would now fail: {result.summary()}")
+            parsed = stage_delivery(spec, prepared if prepared is not None else _prepare(spec, raw, key))
         except Quarantine as exc:
             reason = "; ".join([*raw.notes, exc.reason])  # e.g. "the header looks separated by semicolons" first
+            if served_before:
+                reason = f"{earlier.describe()}, but can no longer be used: {reason}"
+                logger.error("%s delivery %s not served: %s", spec.name, delivery.file_name, reason)
+                log.append(_delivery_row(delivery, "not_served", reason, **counts))
+                continue
             logger.error("%s delivery %s quarantined: %s", spec.name, delivery.file_name, reason)
-            log.append(_delivery_row(delivery, "quarantined", reason, rows_read=exc.rows_read, **counts))
+            decide(delivery, raw, QUARANTINED, reason)
+            log.append(_delivery_row(delivery, "quarantined", reason, **counts))
             continue
+        except PipelineStepError:
+            raise
         except Exception as exc:  # noqa: BLE001 - re-raised without its (possibly identifying) text
             raise safe_failure(spec.name, f"processing {delivery.file_name}", exc) from None
+        _check_accounting(spec, raw, parsed)
 
+        if not served_before:
+            decide(delivery, raw, ACCEPTED, None)
         staged.append((delivery, parsed))
-        history.append(parsed.records.height + parsed.rejects.height)
-        for note in raw.notes:
+        history.append(raw.rows_read)
+        for note in notes:
             logger.warning("%s delivery %s: %s", spec.name, delivery.file_name, note)
         if parsed.rejects.height:
             logger.warning(
@@ -256,19 +387,47 @@ def ingest_feed(
             )
         log.append(
             _delivery_row(
-                delivery,
-                "accepted",
-                "; ".join(raw.notes) or None,
-                rows_read=parsed.records.height + parsed.rejects.height,
-                rows_rejected=parsed.rejects.height,
-                rows_accepted=parsed.records.height,
+                delivery, "accepted", "; ".join(notes) or None,
+                rows_rejected=parsed.rejects.height, rows_accepted=parsed.records.height, fails_now=fails_now,
                 **counts,
             )
         )
     try:
-        return _finish(spec, key, staged, log, validations, postcode_lsoa)
+        result = _finish(spec, key, staged, log, validations, postcode_lsoa)
     except Exception as exc:  # noqa: BLE001
         raise safe_failure(spec.name, "combining deliveries", exc) from None
+    result.verdicts = frame_of_verdicts(new_verdicts)
+    return result
+
+
+def _held_reason(delivery: Delivery, today: dt.date) -> str:
+    return (
+        f"dated {delivery.extract_date.isoformat()}, after {today.isoformat()}, the day deliveries are judged on: "
+        f"not judged until then and left in the landing zone (a misnamed file, or {AS_OF_VAR} / the server clock set too early?)"
+    )
+
+
+def _merge_versions(spec: FeedSpec, records: pl.DataFrame) -> pl.DataFrame:
+    """One row per record key: the latest version, with every field it left blank (or that was
+    invalid in it) taken from the newest earlier version that had it (`spec.keep_groups`)."""
+    records = records.sort(["extract_date", "delivery_file", "row_number"])
+    versions = pl.len().over("record_key")
+    single = records.filter(versions == 1)
+    multiple = records.filter(versions > 1)
+    if multiple.is_empty():
+        return single
+    groups = keep_groups(spec, multiple.columns)
+    grouped = {m for _, members in groups for m in members}
+    plain = [c for c in multiple.columns if c != "record_key" and c not in grouped]
+    aggregations = [pl.col(c).last() for c in plain] + [
+        pl.struct(list(members)).filter(pl.col(lead).is_not_null()).last().alias(f"__keep_{i}")
+        for i, (lead, members) in enumerate(groups)
+    ]
+    merged = multiple.group_by("record_key", maintain_order=True).agg(aggregations)
+    merged = merged.unnest([f"__keep_{i}" for i in range(len(groups))]).select(multiple.columns)
+    return pl.concat([single, merged.cast(multiple.schema)], how="vertical").sort(
+        ["extract_date", "delivery_file", "row_number"]
+    )
 
 
 def _empty_records(spec: FeedSpec) -> pl.DataFrame:
@@ -293,12 +452,9 @@ def _finish(
     records = pl.concat(
         [tag(_empty_records(spec), None), *(tag(p.records, d) for d, p in staged)], how="diagonal_relaxed"
     )
-    # Latest delivery wins; within a delivery keys are unique (duplicates were rejected).
-    records = (
-        records.sort(["extract_date", "delivery_file", "row_number"])
-        .unique(subset="record_key", keep="last", maintain_order=True)
-        .with_columns(source_feed=pl.lit(spec.name))
-    )
+    # The latest version of a record wins, field by field (within a delivery keys are unique:
+    # duplicates were rejected); a blank field never erases an earlier value.
+    records = _merge_versions(spec, records).with_columns(source_feed=pl.lit(spec.name))
     lookup = postcode_lsoa if postcode_lsoa is not None else pl.DataFrame(schema={"pc_tok": pl.String, "lsoa21cd": pl.String})
     records = records.join(
         lookup.select("pc_tok", pl.col("lsoa21cd").alias("home_lsoa")), on="pc_tok", how="left", maintain_order="left"

@@ -53,6 +53,45 @@ class ParsedDelivery:
 
 CHECKED_DATE_SUFFIX = "__date"
 
+# When a record key reappears in a later delivery, the new version replaces the old one field
+# by field: a value present (and valid) in the new version wins, but a field blank or invalid
+# in the new version keeps the earlier version's value. FEEDS.md says an empty field means
+# "missing", not "erase": a blank in a re-sent record is far more often an export fault (a
+# column that went empty, a format the platform cannot read) than a deliberate erasure, and
+# a date of birth or a name lost from a record can break its links. To correct a value an
+# agency sends the right value; no field can be blanked by a correction.
+#
+# Fields that travel together are kept or replaced together, named by the column whose
+# presence decides (e.g. every date-of-birth token and the age at the event go with dob_tok).
+TOKEN_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("fn_tok", ("fn_tok", "mn_tok", "fn_ph", "fn_bf", "fn_nv_toks")),
+    ("sn_tok", ("sn_tok", "sn_ph", "sn_bf", "sn_part_toks", "sn_nv_toks")),
+    ("dob_tok", ("dob_tok", "dob_swap_tok", "dob_y_tok", "dob_m_tok", "dob_d_tok", "dob_band_toks", "age_at_event")),
+    ("pc_tok", ("pc_tok", "pc_sector_tok", "pc_district_tok")),
+    ("nhs_tok", ("nhs_tok",)),
+    ("pnc_tok", ("pnc_tok",)),
+    ("local_id_tok", ("local_id_tok",)),
+)
+ATTRIBUTE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("event_at", ("event_at", "event_date")),
+    ("ethnicity", ("ethnicity", "ethnic_group")),
+)
+
+
+def keep_groups(spec: "FeedSpec", columns: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """(presence column, member columns) for every field of a staged record of `spec` that a
+    correction may not blank: the token groups, the event date, ethnicity, and each other
+    parsed attribute on its own. Only columns present in `columns` are listed."""
+    present = set(columns)
+    groups = [
+        (lead, tuple(m for m in members if m in present))
+        for lead, members in (*TOKEN_GROUPS, *ATTRIBUTE_GROUPS)
+        if lead in present
+    ]
+    grouped = {m for _, members in groups for m in members}
+    groups += [(t, (t,)) for t in spec.attribute_targets if t in present and t not in grouped]
+    return groups
+
 
 def with_checked_dates(spec: FeedSpec, frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` plus a Datetime `<column>__date` for each of the feed's checked date columns

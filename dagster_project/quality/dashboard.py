@@ -231,7 +231,10 @@ def build_site(
     history = _read(con, "quality.delivery_history")
     quarantine = _read(con, "quality.quarantine")
     validations = _read(con, "quality.validation_results")
-    if not history.is_empty():  # each delivery as last seen
+    current = _read(con, "quality.deliveries")
+    verdicts = _read(con, "quality.delivery_verdicts")
+    if not history.is_empty():  # each delivery as last seen (files never read have no date: not drawn)
+        history = history.filter(pl.col("extract_date").is_not_null())
         history = history.sort("checked_at").unique(["feed", "delivery_file", "sha256"], keep="last")
     if not quarantine.is_empty():
         seen = history.select("feed", "delivery_file") if not history.is_empty() else None
@@ -267,7 +270,7 @@ def build_site(
         )
 
     linkage_html, linkage_result = _linkage_section(con)
-    quarantine_html = _quarantine_section(quarantine)
+    quarantine_html = _landing_section(current) + _quarantine_section(quarantine, verdicts)
     _validation_index(validations, history, site)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Feed quality: {_e(worst)}</title>
@@ -312,12 +315,41 @@ def _linkage_section(con: duckdb.DuckDBPyConnection) -> tuple[str, object | None
 <div class="chart"><h3>Persons by number of records</h3>{bars}</div></section>""", result
 
 
-def _quarantine_section(quarantine: pl.DataFrame) -> str:
+def _landing_section(current: pl.DataFrame) -> str:
+    """Files in the landing zone that are not loaded as they arrived: names off the pattern and
+    refused files (not read), deliveries dated after the judging day (held), accepted history
+    that would fail today's checks (still served) or can no longer be used."""
+    if current.is_empty() or "status" not in current.columns:
+        return ""
+    fails_now = pl.col("fails_now").fill_null(False) if "fails_now" in current.columns else pl.lit(False)
+    waiting = current.filter(
+        pl.col("status").is_in(["unrecognised_name", "refused", "held", "not_served"]) | fails_now
+    )
+    if waiting.is_empty():
+        return ""
+    words = {"unrecognised_name": "not read: name", "refused": "refused unread", "held": "held: dated ahead",
+             "not_served": "not served", "accepted": "served; fails today's checks"}
+    rows = "".join(
+        f"<tr><td>{_e(r['feed'])}</td><td>{_e(r['delivery_file'])}</td><td>{_e(words.get(r['status'], r['status']))}</td>"
+        f"<td>{_e(r['reason'])}</td></tr>"
+        for r in waiting.sort("feed", "delivery_file").iter_rows(named=True)
+    )
+    return f"""<section id="landing"><h2>Landing zone: files needing a look</h2><p>Files left where they are
+(names of files not read are masked to the characters a delivery name may hold).</p>
+<table><tr><th>Feed</th><th>File</th><th>What</th><th>Why</th></tr>{rows}</table></section>"""
+
+
+def _quarantine_section(quarantine: pl.DataFrame, verdicts: pl.DataFrame | None = None) -> str:
     if quarantine.is_empty():
         return "<section><h2>Quarantine</h2><p>No delivery has been quarantined.</p></section>"
+    released: dict[str, str] = {}
+    if verdicts is not None and not verdicts.is_empty():
+        for v in verdicts.filter(pl.col("verdict") == "released").iter_rows(named=True):
+            released[v["sha256"]] = f"released on {str(v['decided_at'])[:10]} by {v['decided_by']}: {v['reason']}"
     rows = "".join(
         f"<tr><td>{_e(r['feed'])}</td><td>{_e(r['delivery_file'])}</td><td>{_e(r['extract_date'])}</td>"
-        f"<td>{_e(r['status'])}</td><td>{_e(r['reason'])}</td><td>{_e(str(r['quarantined_at'])[:16])}</td></tr>"
+        f"<td>{_e(released.get(r['sha256'] or '', r['status']))}</td><td>{_e(r['reason'])}</td>"
+        f"<td>{_e(str(r['quarantined_at'])[:16])}</td></tr>"
         for r in quarantine.sort("quarantined_at", descending=True).iter_rows(named=True)
     )
     return f"""<section id="quarantine"><h2>Quarantine</h2><p>Deliveries moved out of the landing zone into the

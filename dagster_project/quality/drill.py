@@ -36,6 +36,8 @@ FEED_FOR = {
     "truncated_last_line": "police", "wrong_delimiter": "health", "non_utf8": "social_care",
     "dob_all_empty": "social_care", "future_dates": "health", "duplicated_keys": "police",
     "much_smaller": "police", "late": "social_care", "delivered_twice": "yos",
+    "bad_quote_mid_file": "health", "dob_format_changed": "police", "sex_as_words": "police",
+    "added_column": "yos", "misnamed_copy": "social_care", "gzip_named_csv": "health",
 }  # fmt: skip
 
 

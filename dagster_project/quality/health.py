@@ -32,6 +32,10 @@ from dagster_project.settings import AS_OF_VAR
 logger = logging.getLogger(__name__)
 
 STATUSES = ("healthy", "degraded", "late", "broken")  # in increasing severity
+# `quality.deliveries` statuses (feeds.ingest.DELIVERY_STATUSES): the judged ones make a feed's
+# delivery history; the others are reported beside it.
+JUDGED_STATUSES = ("accepted", "quarantined", "duplicate")
+UNREAD_STATUSES = ("unrecognised_name", "refused")
 FRESHNESS_SUITE = "freshness"
 
 
@@ -132,10 +136,16 @@ def assess(
     every earlier quarantine (`quality.quarantine` rows of the feed), this run's validation
     outcomes of the feed and its rejected rows. Returns the health and the freshness suite's
     result (None when the feed has no cadence configured)."""
-    current = deliveries.select(
+    if "fails_now" not in deliveries.columns:  # quality tables of warehouses from before verdicts
+        deliveries = deliveries.with_columns(fails_now=pl.lit(False))
+    unread = deliveries.filter(pl.col("status").is_in(UNREAD_STATUSES))
+    held = deliveries.filter(pl.col("status") == "held")
+    unserved = deliveries.filter(pl.col("status") == "not_served")
+    failing_now = deliveries.filter((pl.col("status") == "accepted") & pl.col("fails_now").fill_null(False))
+    current = deliveries.filter(pl.col("status").is_in(JUDGED_STATUSES)).select(
         "delivery_file", "extract_date", "status", "reason", "rows_read", "size_bytes", "rows_rejected"
     )
-    earlier = quarantine.filter(~pl.col("delivery_file").is_in(current.get_column("delivery_file").to_list()))
+    earlier = quarantine.filter(~pl.col("delivery_file").is_in(deliveries.get_column("delivery_file").to_list()))
     earlier = earlier.select(
         "delivery_file", "extract_date", "status", "reason", "rows_read", "size_bytes",
         pl.lit(None, dtype=pl.Int64).alias("rows_rejected"),
@@ -150,9 +160,25 @@ def assess(
     accepted = every.filter(pl.col("status") == "accepted")
     if accepted.height:
         health.last_good_delivery = accepted.get_column("delivery_file")[-1]
+    # Problems with deliveries other than the latest: files left unread, deliveries dated after
+    # the judging day, history that would fail today's checks or can no longer be used.
+    side: list[tuple[str, str]] = []
+    for row in unserved.iter_rows(named=True):
+        side.append(("broken", f"{row['delivery_file']} is not served: {row['reason']}"))
+    for row in failing_now.iter_rows(named=True):
+        side.append(("degraded", f"{row['delivery_file']}: {row['reason']}"))
+    for row in held.iter_rows(named=True):
+        side.append(("degraded", f"{row['delivery_file']} is {row['reason']}"))
+    if unread.height:
+        named = ", ".join(f"{r['delivery_file']} ({r['reason']})" for r in unread.head(3).iter_rows(named=True))
+        more = f" and {unread.height - 3} more" if unread.height > 3 else ""
+        side.append(("degraded", f"{unread.height} file(s) in the landing zone not read: {named}{more}"))
     if every.is_empty():
         statuses.append("late")
         health.reasons.append("no delivery has ever arrived")
+        for status, reason in side:
+            statuses.append(status)
+            health.reasons.append(reason)
         return _finish(health, statuses), None
 
     latest = every.row(-1, named=True)
@@ -190,6 +216,10 @@ def assess(
         if problems:
             statuses.append("degraded")
             health.reasons.append(f"{latest['delivery_file']}: " + "; ".join(dict.fromkeys(problems)))
+    for status, reason in side:
+        if not (status == "degraded" and reason.startswith(f"{latest['delivery_file']}: ")):
+            statuses.append(status)
+            health.reasons.append(reason)
 
     freshness = None
     if cadence:

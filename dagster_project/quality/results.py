@@ -18,6 +18,7 @@ SEVERITIES = (BLOCKING, WARNING)
 # postcodes in an 11-row delivery is 27%, and pure chance. Below this many rows such a rate
 # is not judged. Blocking rate limits (a broken record key) are judged at any size.
 MIN_ROWS_FOR_RATES = 30
+UNKNOWN_FORMAT = "no known format"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,14 @@ class ExpectationOutcome:
     renamed_columns: tuple[str, ...] = ()  # missing columns with a similarly named unexpected one
     expected_column_count: int | None = None
     unexpected_column_count: int | None = None
+    # unexpected columns named only when every agreed column is present (so the header is a
+    # header, not a data row) and the name is a plain lower-case identifier
+    added_columns: tuple[str, ...] = ()
     format_label: str | None = None
+    # for a failed format-change check: the format most filled-in values are in instead (a label
+    # from `quality.formats`, never a value) and the share of filled-in values in it
+    found_format: str | None = None
+    found_percent: float | None = None
     mostly: float | None = None
     min_value: float | int | None = None  # numeric bounds it was judged against, if any
     max_value: float | int | None = None
@@ -70,7 +78,14 @@ class ExpectationOutcome:
                                             if name in self.renamed_columns else "")
                 for name in self.missing_columns
             ]
-            if self.unexpected_column_count:
+            if self.unexpected_column_count and not self.missing_columns:
+                n = self.unexpected_column_count
+                if self.added_columns and len(self.added_columns) == n:
+                    parts.append(f"added column{'s' if n != 1 else ''} {', '.join(self.added_columns)} (dropped, not stored)")
+                else:
+                    parts.append(f"{n} added column{'s' if n != 1 else ''} (dropped, not stored; "
+                                 "header not shown as it is not a plain column name)")
+            elif self.unexpected_column_count:
                 n = self.unexpected_column_count
                 parts.append(f"{n} unexpected column{'s' if n != 1 else ''}")
             return ", ".join(parts) or "columns do not match the agreed layout"
@@ -88,6 +103,12 @@ class ExpectationOutcome:
             return f"({col}) not unique ({_number(self.unexpected_count)} rows share a value)"
         share = f"{_percent(self.unexpected_percent)} of {col}"
         limit = _limit(self.mostly)
+        if self.found_format is not None:
+            expected = self.format_label or "the agreed format"
+            if self.found_format == UNKNOWN_FORMAT:
+                return f"{share} not in {expected}, and in no format the platform knows (a format change?)"
+            return (f"{col} is {self.found_format} in {_percent(self.found_percent)} of filled-in rows, "
+                    f"expected {expected} (a format change?)")
         if kind == "expect_column_values_to_not_be_null":
             return f"{share} missing{limit}"
         if kind == "expect_column_values_to_match_regex":

@@ -32,6 +32,10 @@ class Scenario:
     status: str  # what the dashboard must say
     reason_words: tuple[str, ...]  # words the reason must contain (lower case)
     make: Callable[[str, bytes, Path], bytes | None]  # (feed, previous delivery bytes, its path) -> new file
+    # the name the broken file is written under (default `<feed>_<date>.csv`)
+    file_name: Callable[[str, dt.date], str] | None = None
+    # what a data engineer does about it when a later good delivery alone does not clear the flag
+    remedy: Callable[[Path], None] | None = None
 
 
 def _rows(data: bytes) -> tuple[list[str], list[list[str]]]:
@@ -140,6 +144,68 @@ def late(feed: str, data: bytes, _: Path) -> None:
     return None
 
 
+def bad_quote_mid_file(feed: str, data: bytes, _: Path) -> bytes:
+    """Row 6's surname written `"Willis" Jr`: a stray quote a strict CSV reader stops at."""
+    header, rows = _rows(data)
+    column = header.index(next(h for h in header if h in ("surname", "last_name", "full_name")))
+    text = _csv(header, rows).decode("utf-8")
+    lines = text.split("\r\n")
+    row = rows[min(5, len(rows) - 1)]
+    row[column] = "STRAYQUOTE"  # placeholder, replaced below by the unquoted stray-quote field
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(row)
+    lines[min(6, len(rows))] = out.getvalue().replace("STRAYQUOTE", '"Willis" Jr')
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def _reformat_dates(feed: str, data: bytes, column: str, new_format: str) -> bytes:
+    header, rows = _rows(data)
+    index = header.index(column)
+    fmt = dict(FEEDS[feed].checked_dates)[column]
+    for r in rows:
+        try:
+            r[index] = dt.datetime.strptime(r[index], fmt).strftime(new_format)
+        except ValueError:
+            continue
+    return _csv(header, rows)
+
+
+def dob_format_changed(feed: str, data: bytes, _: Path) -> bytes:
+    return _reformat_dates(feed, data, _dob(feed), "%Y-%m-%d" if feed != "social_care" else "%d/%m/%Y")
+
+
+def sex_as_words(feed: str, data: bytes, _: Path) -> bytes:
+    header, rows = _rows(data)
+    column = header.index("sex")
+    words = {"M": "Male", "F": "Female", "U": "Unknown", "1": "Male", "2": "Female", "9": "Unknown", "0": "Unknown"}
+    for r in rows:
+        r[column] = words.get(r[column], r[column])
+    return _csv(header, rows)
+
+
+def added_column(feed: str, data: bytes, _: Path) -> bytes:
+    header, rows = _rows(data)
+    return _csv(header + ["case_worker_team"], [r + ["Team B"] for r in rows])
+
+
+def misnamed_copy(feed: str, data: bytes, _: Path) -> bytes:
+    return data
+
+
+def _browser_copy_name(feed: str, when: dt.date) -> str:
+    return f"{feed}_{when.isoformat()} (1).csv"
+
+
+def _remove_misnamed(path: Path) -> None:
+    path.unlink()
+
+
+def gzip_named_csv(feed: str, data: bytes, _: Path) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -160,6 +226,18 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("late", "no delivery for longer than the feed's cadence", "late", ("no delivery for", "days"), late),
         Scenario("delivered_twice", "the previous file delivered again under a new date", "degraded",
                  ("delivered twice",), delivered_twice),
+        Scenario("bad_quote_mid_file", 'a surname written "Willis" Jr in row 6 (a stray quote)', "degraded",
+                 ("1 row(s) rejected", "stray quote"), bad_quote_mid_file),
+        Scenario("dob_format_changed", "dates of birth exported in another format", "broken",
+                 ("quarantined", "is yyyy-mm-dd in 100.0% of filled-in rows", "expected dd/mm/yyyy"), dob_format_changed),
+        Scenario("sex_as_words", "sex exported as Male/Female words instead of codes", "broken",
+                 ("quarantined", "sex is male/female/unknown words in"), sex_as_words),
+        Scenario("added_column", "a new column appended to the export", "degraded",
+                 ("added column case_worker_team",), added_column),
+        Scenario("misnamed_copy", "a browser-downloaded copy named '<feed>_<date> (1).csv'", "degraded",
+                 ("not read", "file name is not"), misnamed_copy, file_name=_browser_copy_name, remedy=_remove_misnamed),
+        Scenario("gzip_named_csv", "a gzip-compressed file named .csv", "broken",
+                 ("quarantined", "gzip-compressed"), gzip_named_csv),
     )
 }
 
@@ -194,7 +272,8 @@ def break_feed(landing: Path, feed: str, scenario: str, *, date: dt.date | None 
     data = SCENARIOS[scenario].make(feed, previous.read_bytes(), previous)
     if data is None:
         return None
-    path = landing / feed / f"{feed}_{(date or when).isoformat()}.csv"
+    name = SCENARIOS[scenario].file_name
+    path = landing / feed / (name(feed, date or when) if name else f"{feed}_{(date or when).isoformat()}.csv")
     path.write_bytes(data)
     logger.info("%s: wrote %s (%s)", feed, path, SCENARIOS[scenario].description)
     return path

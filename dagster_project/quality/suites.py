@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from dagster_project.feeds.spec import CHECKED_DATE_SUFFIX, with_checked_dates
+from dagster_project.quality import formats
 from dagster_project.quality.gx_runtime import VALIDATION_LOCK, exception_type_name, gx_runtime
 from dagster_project.quality.results import (
     BLOCKING,
@@ -293,6 +294,13 @@ def validate_frame(
         if outcome is None:  # GX returned no result for it: count it as failed
             outcomes[index] = _outcome(expectations[index], None)
 
+    for index, outcome in enumerate(outcomes):
+        meta = expectations[index].meta or {}
+        if not outcome.success and meta.get("kind") == "format_change" and outcome.column in df.columns:
+            found, percent = formats.describe(
+                df.get_column(outcome.column), expectations[index].configuration.kwargs.get("value_set")
+            )
+            outcomes[index] = dataclasses.replace(outcome, found_format=found, found_percent=percent)
     result = dataclasses.replace(
         SuiteResult.from_outcomes(suite_name, label, evaluated_rows, outcomes), gx_result=validation
     )
@@ -351,6 +359,14 @@ def _outcome(expectation: Any, gx_result: Any | None) -> ExpectationOutcome:
         extra = _column_mismatch(kwargs.get("column_set") or [], result)
     element_count = _integer(result.get("element_count"))
     mostly = base["mostly"]
+    min_filled = meta.get("min_filled")
+    missing_count = _integer(result.get("missing_count")) or 0
+    if isinstance(min_filled, int) and element_count is not None and element_count - missing_count < min_filled:
+        return ExpectationOutcome(
+            success=True, judged=False, element_count=element_count,
+            unexpected_count=_integer(result.get("unexpected_count")),
+            unexpected_percent=_number(result.get("unexpected_percent")), **base, **extra,
+        )
     if (
         base["severity"] != BLOCKING
         and mostly is not None
@@ -401,12 +417,18 @@ def _column_mismatch(column_set: list[str], result: Mapping) -> dict[str, Any]:
     missing = tuple(name for name in column_set if name in reported_missing)
     unexpected = mismatched.get("unexpected")
     unexpected = unexpected if isinstance(unexpected, list) else None
+    plain = [u for u in unexpected or [] if isinstance(u, str) and _PLAIN_COLUMN.match(u)]
     return {
         "missing_columns": missing,
         "renamed_columns": tuple(name for name in missing if any(_similar(name, u) for u in unexpected or [])),
         "expected_column_count": len(column_set),
         "unexpected_column_count": len(unexpected) if unexpected is not None else None,
+        "added_columns": tuple(sorted(plain)[:5]) if not missing and len(plain) == len(unexpected or []) <= 5 else (),
     }
+
+
+# A header that can be repeated in a message: a short lower-case identifier, like the agreed ones.
+_PLAIN_COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def _squash(name: object) -> str:

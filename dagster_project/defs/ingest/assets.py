@@ -4,13 +4,14 @@
 import datetime as dt
 import json
 import logging
+import os
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from dagster_project import warehouse
-from dagster_project.feeds import FEEDS, FeedSpec
+from dagster_project.feeds import FEEDS, FeedSpec, verdicts
 from dagster_project.feeds.ingest import FeedIngest, ingest_feed
 from dagster_project.defs.reference.assets import GEOGRAPHY
 from dagster_project.quality.datadocs import render_validation_page, write_page
@@ -57,9 +58,14 @@ def write_tokens(con, result: FeedIngest) -> None:
         warehouse.replace_table(con, f"tokens.{result.feed}", result.tokens)
 
 
-def write_feed(con, result: FeedIngest, run_id: str) -> None:
-    """Replace the feed's staging and quality slices in the warehouse in one transaction."""
+def write_feed(con, result: FeedIngest, run_id: str, quarantined: pl.DataFrame | None = None) -> None:
+    """Replace the feed's staging and quality slices in the warehouse, record its new verdicts
+    and quarantined deliveries, in one transaction."""
     with warehouse.transaction(con):
+        if result.verdicts.height:
+            warehouse.append(con, "quality.delivery_verdicts", result.verdicts)
+        if quarantined is not None and quarantined.height:
+            warehouse.append(con, "quality.quarantine", quarantined)
         # Warehouses from before the split-file model held tokens; they belong in the linkage zone only.
         warehouse.drop_tables(con, [f"tokens.{result.feed}"], "tokens live in the linkage zone only")
         warehouse.replace_table(con, f"staging.{result.feed}", result.staging)
@@ -96,20 +102,24 @@ def _refresh_rejects_view(con) -> None:
         warehouse.run(con, "CREATE OR REPLACE VIEW quality.rejects AS " + " UNION ALL BY NAME ".join(parts))
 
 
-def quarantine_deliveries(
-    result: FeedIngest, landing_root: Path, quarantine_root: Path, run_id: str
-) -> pl.DataFrame:
-    """Move each quarantined or duplicate delivery out of the landing zone into the quarantine
-    area (`<quarantine>/<feed>/`), beside a JSON report of why; return `quality.quarantine` rows.
+def _private_dir(folder: Path) -> Path:
+    """Create `folder` (and parents) readable by the owner only; tighten it if it exists."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)
+    return folder
 
-    Files are moved, never copied: they hold plaintext. A name already taken in the quarantine
-    area gets the run id appended, so nothing is overwritten."""
-    rows = []
+
+def plan_quarantine(
+    result: FeedIngest, quarantine_root: Path, run_id: str
+) -> tuple[pl.DataFrame, list[tuple[str, Path, dict]]]:
+    """The `quality.quarantine` rows for this run's quarantined and duplicate deliveries, and
+    the moves to make: (delivery file, target path, report). Nothing is moved here: the rows
+    (and the verdicts) are written first, so a run killed between writing and moving leaves the
+    file in the landing zone with its verdict, and the next run moves it."""
+    rows, moves = [], []
     failures = {v.label: v for v in result.validations}
+    folder = Path(quarantine_root) / result.feed
     for row in result.deliveries.filter(pl.col("status").is_in(["quarantined", "duplicate"])).iter_rows(named=True):
-        source = landing_root / result.feed / row["delivery_file"]
-        folder = quarantine_root / result.feed
-        folder.mkdir(parents=True, exist_ok=True)
         target = folder / row["delivery_file"]
         if target.exists():
             target = folder / f"{row['delivery_file']}.{run_id}"
@@ -117,19 +127,41 @@ def quarantine_deliveries(
         failing = [o.to_record() for o in validation.failures] if validation is not None else []
         report = {k: v for k, v in row.items() if k != "pseudonymised_at_source"}
         report.update(failing_expectations=failing, run_id=run_id, quarantined_at=_now().isoformat(), moved_to=str(target))
-        if source.exists():
-            source.replace(target)
-            (target.parent / f"{target.name}.report.json").write_text(
-                json.dumps(report, indent=2, default=str), encoding="utf-8"
-            )
-            logger.warning("%s: moved %s to the quarantine area %s", result.feed, row["delivery_file"], target)
+        moves.append((row["delivery_file"], target, report))
         rows.append({
             "feed": result.feed, "delivery_file": row["delivery_file"], "extract_date": row["extract_date"],
             "status": row["status"], "reason": row["reason"], "failing_expectations": json.dumps(failing, default=str),
             "sha256": row["sha256"], "size_bytes": row["size_bytes"], "rows_read": row["rows_read"],
             "moved_to": str(target), "quarantined_at": _now(), "run_id": run_id,
         })  # fmt: skip
-    return pl.DataFrame(rows, schema=QUARANTINE_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=QUARANTINE_SCHEMA, orient="row"), moves
+
+
+def move_to_quarantine(feed: str, landing_root: Path, moves: list[tuple[str, Path, dict]]) -> None:
+    """Move each file out of the landing zone into the quarantine area (owner-only: 0700
+    folders, 0600 files), beside a JSON report of why. Files are moved, never copied: they
+    hold plaintext. A name already taken gets the run id appended, so nothing is overwritten."""
+    for delivery_file, target, report in moves:
+        source = Path(landing_root) / feed / delivery_file
+        if not source.exists() or source.is_symlink():
+            continue
+        _private_dir(target.parent.parent)
+        _private_dir(target.parent)
+        source.chmod(0o600)
+        source.replace(target)
+        report_path = target.parent / f"{target.name}.report.json"
+        fd = os.open(report_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2, default=str)
+        report_path.chmod(0o600)
+        logger.warning("%s: moved %s to the quarantine area %s", feed, delivery_file, target.parent)
+
+
+def read_verdicts(con, feed: str) -> dict:
+    """The feed's current verdicts by sha256 (`quality.delivery_verdicts`)."""
+    if not warehouse.table_exists(con, "quality.delivery_verdicts"):
+        return {}
+    return verdicts.current(con.sql("SELECT * FROM quality.delivery_verdicts WHERE feed = ?", params=[feed]).pl())
 
 
 def assess_feed(con, spec: FeedSpec, run_id: str, as_of: dt.date) -> FeedHealth:
@@ -195,13 +227,19 @@ def write_validation_pages(result: FeedIngest, site: Path) -> None:
 
 
 def _check_result(spec: FeedSpec, result: FeedIngest) -> dg.AssetCheckResult:
-    """Quarantined deliveries fail the check (ERROR); expectation warnings fail it as WARN."""
-    quarantined = result.quarantined
-    degraded = [v for v in result.validations if v.warning_failures]
+    """Quarantined deliveries, and accepted ones that can no longer be served, fail the check
+    (ERROR); expectation warnings, and blocking failures of deliveries served on an earlier
+    verdict, fail it as WARN."""
+    quarantined = result.deliveries.filter(pl.col("status").is_in(["quarantined", "not_served"]))
+    quarantined_files = set(quarantined.get_column("delivery_file").to_list())
+    degraded = [
+        v for v in result.validations
+        if v.label not in quarantined_files and (v.warning_failures or not v.success)
+    ]
     if not quarantined.is_empty():
         severity = dg.AssetCheckSeverity.ERROR
         verdict = "; ".join(
-            f"{row['delivery_file']} quarantined: {row['reason']}"
+            f"{row['delivery_file']} {'quarantined' if row['status'] == 'quarantined' else 'not served'}: {row['reason']}"
             for row in quarantined.iter_rows(named=True)
         )
     elif degraded:
@@ -298,18 +336,22 @@ def build_staging_asset(spec: FeedSpec) -> dg.AssetsDefinition:
                 if warehouse.table_exists(con, "reference.postcode_lsoa")
                 else None
             )
+        with warehouse_db.connect() as con:
+            earlier = read_verdicts(con, spec.name)
         result = ingest_feed(
-            spec, landing.root, key, validator=validate_frame, postcode_lsoa=postcode_lsoa, today=as_of
+            spec, landing.root, key, validator=validate_frame, postcode_lsoa=postcode_lsoa, today=as_of,
+            verdicts=earlier, max_bytes=landing.max_delivery_bytes, run_id=context.run_id,
         )
         # Tokens first: if the warehouse write then failed, the next run rewrites both.
         with linkage_zone.connect() as con:
             write_tokens(con, result)
-        quarantined = quarantine_deliveries(result, landing.root, Path(quality.quarantine_dir), context.run_id)
+        # Verdicts and the quarantine log before any file moves: a run killed in between leaves
+        # files in the landing zone with their verdicts, and the next run moves them.
+        quarantined, moves = plan_quarantine(result, Path(quality.quarantine_dir), context.run_id)
         with warehouse_db.connect() as con:
-            write_feed(con, result, context.run_id)
-            if quarantined.height:
-                with warehouse.transaction(con):
-                    warehouse.append(con, "quality.quarantine", quarantined)
+            write_feed(con, result, context.run_id, quarantined)
+        move_to_quarantine(spec.name, landing.root, moves)
+        with warehouse_db.connect() as con:
             health = assess_feed(con, spec, context.run_id, as_of)
         write_validation_pages(result, Path(quality.dashboard_dir))
         context.log.info(

@@ -3,11 +3,13 @@
 
 import hashlib
 import json
+import stat
 from pathlib import Path
 
 import dagster as dg
 
 from dagster_project.feeds import FEED_NAMES
+from dagster_project.feeds.delivery import mask_name
 from dagster_project.resources import LandingZoneResource
 
 
@@ -19,9 +21,12 @@ def delivery_fingerprints(root: Path) -> dict[str, str]:
         if not folder.is_dir():
             continue
         for path in folder.iterdir():
-            if path.is_file() and not path.name.startswith("."):
-                stat = path.stat()
-                prints[f"{feed}/{path.name}"] = f"{stat.st_size}:{stat.st_mtime_ns}"
+            if path.name.startswith("."):
+                continue
+            info = path.lstat()  # a link is noticed (and refused by the run), never followed here
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            prints[f"{feed}/{path.name}"] = f"{info.st_size}:{info.st_mtime_ns}"
     return prints
 
 
@@ -49,7 +54,9 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
         ).hexdigest()[:32]
         context.update_cursor(json.dumps({**seen, **new}, sort_keys=True))
         files = sorted(new)
-        context.log.info("New delivery files: %s", ", ".join(files))
+        # file names are masked: a misnamed file's name may hold a person's name
+        shown = [f"{name.split('/')[0]}/{mask_name(name.split('/', 1)[1], name.split('/')[0])}" for name in files]
+        context.log.info("New delivery files: %s", ", ".join(shown))
         return dg.RunRequest(
             run_key=run_key,
             tags={"veru/trigger": "new_delivery", "veru/new_files": str(len(files))},
