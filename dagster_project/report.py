@@ -160,9 +160,11 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
         "                   (a static site: open it in any browser, no network needed)",
         "  make dev         the Dagster UI at http://localhost:3000: assets, checks, charts, run history",
         "  make notebooks   JupyterLab on the analyst notebooks (notebooks/*.py)",
-        f"  {Environment.from_env().analyst_snapshot}   what analysts read (cohorts, protected aggregates), e.g.",
+        f"  {Environment.from_env().analyst_snapshot}   the default analyst tier (coarsened cohorts, protected aggregates), e.g.",
         "    .venv/bin/python -c \"from dagster_project.analyst import connect; "
         "print(connect().sql('FROM aggregates.victims_by_council_and_sex'))\"",
+        f"  {Environment.from_env().restricted_snapshot}   the restricted tier (full detail) for named analysts: "
+        "connect(tier=\"restricted\")",
         "",
     ]
     return "\n".join(lines)

@@ -29,13 +29,14 @@ if TYPE_CHECKING:
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file (`VERU_WAREHOUSE`)."""
+    """The DuckDB warehouse file (`VERU_WAREHOUSE`): readable by its owner only (it holds every
+    person-level detail and the quality tables; analysts read the published snapshots)."""
 
     path: str
 
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with warehouse.connect(self.path, read_only=read_only) as con:
+        with warehouse.connect(self.path, read_only=read_only, private=True) as con:
             yield con
 
 

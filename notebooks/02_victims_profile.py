@@ -188,7 +188,8 @@ for group, count in ethnic.select("ethnic_group", "count").iter_rows():
 
 # %%
 by_month = con.sql(
-    "SELECT month, count, suppressed FROM aggregates.victimisations_by_month WHERE NOT is_total ORDER BY month"
+    "SELECT month, count, suppressed FROM aggregates.victimisations_by_month "
+    "WHERE NOT is_total AND month <> 'Not known' ORDER BY month"  # events with no date are not in a month
 ).pl()
 first_month, last_month = (str(v)[:7] for v in con.sql("SELECT events_from, events_to FROM main.about").fetchall()[0])
 covered = pl.date_range(pl.date(*map(int, first_month.split("-")), 1), pl.date(*map(int, last_month.split("-")), 1),
@@ -245,7 +246,8 @@ if per_year.height:
 
 # %%
 week_hour = con.sql(
-    "SELECT weekday, hour, count, suppressed FROM aggregates.victimisations_by_weekday_and_hour WHERE NOT is_total"
+    "SELECT weekday, hour, count, suppressed FROM aggregates.victimisations_by_weekday_and_hour "
+    "WHERE NOT is_total AND weekday <> 'Not known' AND hour <> 'Not known'"  # no date or time: not in the grid
 ).pl()
 grid = np.full((7, 24), np.nan)
 hidden = np.zeros((7, 24), dtype=bool)
@@ -300,7 +302,7 @@ plt.show()
 by_day = con.sql(
     """
     SELECT weekday, count FROM aggregates.victimisations_by_weekday_and_hour
-    WHERE is_total AND hour = 'Total' AND weekday <> 'Total' AND count IS NOT NULL
+    WHERE is_total AND hour = 'Total' AND weekday NOT IN ('Total', 'Not known') AND count IS NOT NULL
     """
 ).pl()
 if by_day.height == 7:

@@ -18,9 +18,8 @@ import pytest
 from conftest import write_delivery
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
-from dagster_project.feeds.delivery import Delivery, DeliveryError, discover, mask_name, read_delivery
+from dagster_project.feeds.delivery import Delivery, DeliveryError, discover, read_delivery
 from dagster_project.feeds.ingest import ingest_feed
-from dagster_project.feeds.verdicts import ACCEPTED, current
 from dagster_project.quality.results import SuiteResult
 from dagster_project.quality.suites import validate_frame
 
@@ -98,6 +97,8 @@ def _fail_everything(df, suite_name, **kwargs) -> SuiteResult:
 
 
 def test_a_tightened_suite_warns_about_accepted_history_but_keeps_serving_it(landing, key):
+    from dagster_project.feeds.verdicts import ACCEPTED, current
+
     deliver(landing, "police", "2024-01-05", POLICE_HEADER, police_rows(30))
     first = ingest_feed(POLICE, landing, key, validator=validate_frame, today=dt.date(2024, 1, 12), run_id="r1")
     assert first.verdicts["verdict"].to_list() == [ACCEPTED]
@@ -114,6 +115,8 @@ def test_a_tightened_suite_warns_about_accepted_history_but_keeps_serving_it(lan
 
 
 def test_deliveries_dated_after_the_judging_day_are_held_unjudged_or_served_if_accepted_before(landing, key):
+    from dagster_project.feeds.verdicts import current
+
     deliver(landing, "police", "2024-01-05", POLICE_HEADER, police_rows(30))
     deliver(landing, "police", "2024-07-05", POLICE_HEADER, police_rows(30, first=100))
     right = ingest_feed(POLICE, landing, key, validator=validate_frame, today=dt.date(2024, 7, 12))
@@ -190,6 +193,8 @@ def test_a_misnamed_delivery_is_recorded_masked_and_its_name_never_logged(landin
 
 
 def test_mask_name_keeps_only_what_the_pattern_allows():
+    from dagster_project.feeds.delivery import mask_name
+
     assert mask_name("police_2025-01-05.csv", "police") == "police_2025-01-05.csv"
     assert mask_name("police_2025-01-05.csv.gz", "police") == "police_2025-01-05.csv.gz"
     assert mask_name("Jane Doe 03-04-1995.csv", "police") == "*" * 19 + ".csv"

@@ -29,16 +29,28 @@ F1_FLOOR = 0.95
 
 
 def blank_one_event_date(landing: Path) -> None:
-    """Issue 10, finding 4: one A&E attendance with an empty arrival_datetime in an otherwise
-    healthy delivery once failed the publication and the run. The e2e world carries one."""
-    path = sorted((landing / "health").glob("health_*.csv"))[-1]
-    lines = path.read_bytes().decode("utf-8").split("\n")
+    """Issue 10, finding 4: one victimisation with an empty event date in an otherwise healthy
+    delivery (an A&E attendance with no arrival_datetime, there) once failed the publication and
+    the run. The e2e world carries one: a police victim record delivered only once (a re-sent
+    record would keep its earlier date, as blanks never erase), in the largest police delivery
+    (one blank stays within the 2% the suite tolerates, so the feed stays healthy)."""
+    files = sorted((landing / "police").glob("police_*.csv"))
+    texts = {path: path.read_bytes().decode("utf-8") for path in files}
+    keys: dict[str, int] = {}
+    for text in texts.values():
+        for line in text.split("\n")[1:]:
+            if line.strip():
+                keys[line.split(",")[0]] = keys.get(line.split(",")[0], 0) + 1
+    path = max(files, key=lambda p: texts[p].count("\n"))
+    lines = texts[path].split("\n")
     header = lines[0].lstrip("\ufeff").rstrip("\r").split(",")
-    column = header.index("arrival_datetime")
-    fields = lines[1].split(",")
-    assert len(fields) == len(header)  # no quoted comma in this row: a plain split is exact
+    column, role = header.index("occurrence_datetime"), header.index("role")
+    index = next(i for i, line in enumerate(lines[1:], 1)
+                 if line.strip() and keys[line.split(",")[0]] == 1 and len(line.split(",")) == len(header)
+                 and line.split(",")[role] == "VICTIM")
+    fields = lines[index].split(",")
     fields[column] = ""
-    lines[1] = ",".join(fields)
+    lines[index] = ",".join(fields)
     path.write_bytes("\n".join(lines).encode("utf-8"))
 
 
@@ -362,6 +374,12 @@ def test_an_attacker_holding_every_published_table_recovers_no_hidden_count(run)
     assert "suppression" not in columns  # only whether a count is hidden, never why
     figures = score(audit(tables, links), true, 5)
     assert figures["recovered_exactly"] == 0 and figures["small_not_reaching_0_to_threshold"] == 0, figures
+
+
+def test_the_warehouse_and_the_linkage_zone_are_readable_by_their_owner_only(run):
+    root, _ = run
+    for name in ("veru.duckdb", "linkage_zone.duckdb"):
+        assert oct((root / "warehouse" / name).stat().st_mode & 0o777) == "0o600", name
 
 
 def test_the_event_with_no_date_is_published_as_not_known(run):

@@ -174,7 +174,9 @@ def _persons_vs_events() -> tuple[str, str]:
         "last_event_date": "max(event_date)",
         # Latest by date, then by event id; the band follows the age.
         "latest_age": "arg_max(age_at_event, (event_date, event_id)) FILTER (WHERE age_at_event IS NOT NULL)",
-        "home_lsoa": "arg_max(home_lsoa, (event_date, event_id)) FILTER (WHERE home_lsoa IS NOT NULL)",
+        # a record with no date counts as the oldest
+        "home_lsoa": "arg_max(home_lsoa, (coalesce(event_date, DATE '0001-01-01'), event_id))"
+                     " FILTER (WHERE home_lsoa IS NOT NULL)",
     }
     expected = f"SELECT person_id AS key, {_struct(fields)} AS value FROM cohorts.events GROUP BY person_id"
     actual = _table_side("persons", list(fields))

@@ -6,7 +6,7 @@
 --   latest_age            age at the person's most recent event with a known age (ties: the later event id)
 --   age_band              age band of latest_age
 --   ethnic_group          White, Mixed, Asian, Black or Other: the most often recorded (ties: the most recent); NULL if never stated
---   home_lsoa             home neighbourhood (LSOA 2021) on the most recent record that has one
+--   home_lsoa             home neighbourhood (LSOA 2021) on the most recent record that has one (a record with no date counts as the oldest)
 --   neighbourhood         the neighbourhood's name
 --   council               the council (local authority) of the home neighbourhood
 --   imd_decile            deprivation decile of the home neighbourhood (1 = most deprived tenth in England)
@@ -38,7 +38,7 @@ summary AS (
         person_id,
         arg_max(age_at_event, strftime(event_date, '%Y%m%d') || lpad(event_id::VARCHAR, 12, '0'))
             FILTER (WHERE age_at_event IS NOT NULL) AS latest_age,
-        arg_max(home_lsoa, strftime(event_date, '%Y%m%d') || lpad(event_id::VARCHAR, 12, '0'))
+        arg_max(home_lsoa, coalesce(strftime(event_date, '%Y%m%d'), '00000000') || lpad(event_id::VARCHAR, 12, '0'))
             FILTER (WHERE home_lsoa IS NOT NULL) AS home_lsoa,
         string_agg(DISTINCT feed, ',' ORDER BY feed) AS feeds_present,
         count(DISTINCT feed) AS feed_count,
