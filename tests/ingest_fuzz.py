@@ -291,10 +291,7 @@ class Delivery:
     @property
     def content(self) -> bytes:
         """What the reader sees after decompression."""
-        if self.file_mode == "empty":
-            return b""
-        data = b"".join(s.data for s in self.segments)
-        return (b"\xef\xbb\xbf" if self.bom else b"") + data
+        return b"".join(s.data for s in self.segments)
 
     @property
     def on_disk(self) -> bytes:
@@ -376,6 +373,13 @@ def build(
                 break
     if file_mode == "blank_only":
         segments = [Segment(rng.choice(BLANKS) + ending(), "blank") for _ in range(rng.randrange(1, 4))]
+    if file_mode == "empty":
+        segments = []
+    if bom:  # a byte-order mark before the first line (the whole file, if it is empty)
+        if segments:
+            segments[0].data = b"\xef\xbb\xbf" + segments[0].data
+        else:
+            segments = [Segment(b"\xef\xbb\xbf", "blank")]
     suffix = ".csv.gz" if file_mode == "gzip_csv_gz" else ".csv"
     return Delivery(feed, f"{feed}_{date}{suffix}", segments, records, corrupted, copies, bom, file_mode)
 

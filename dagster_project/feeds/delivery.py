@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import errno
+from array import array
 import datetime as dt
 import hashlib
 import os
@@ -65,13 +66,20 @@ _MAGIC = (
     (b"\xfe\xff", "UTF-16 text (big-endian), not UTF-8"),
 )
 _BOM = b"\xef\xbb\xbf"
+# Columns the reader adds to every frame; a header column of the same name is an added column
+# like any other (dropped, with a note), never a crash or a clash.
+READER_COLUMNS = ("row_number", "line_number")
 
 
 class DeliveryError(Exception):
-    """A delivery file that cannot be read as a CSV of its feed."""
+    """A delivery file that cannot be read as a CSV of its feed.
 
-    def __init__(self, feed: str, path: Path, problem: str):
-        self.feed, self.path, self.problem = feed, path, problem
+    `status` says what becomes of it: `quarantined` (the file itself is unusable), `refused`
+    (not read: a link or not a regular file, found when opening it) or `held` (it changed or
+    went while the run looked at it; left for the next run)."""
+
+    def __init__(self, feed: str, path: Path, problem: str, status: str = "quarantined"):
+        self.feed, self.path, self.problem, self.status = feed, path, problem, status
         super().__init__(f"{feed} delivery {path.name}: {problem}")
 
 
@@ -84,6 +92,11 @@ class Delivery:
     compressed: bool = False  # `<feed>_<date>.csv.gz`
     size_bytes: int | None = None  # as found by `discover`
     inode: tuple[int, int] | None = None  # (device, inode) as found by `discover`
+    links: int = 1  # hard links: more than one may make it another file of this machine
+
+    def hard_link_problem(self) -> str:
+        return (f"has {self.links} hard links (it may be another file of this machine); deliveries must be "
+                "plain copies; not read")
 
     @property
     def file_name(self) -> str:
@@ -130,13 +143,15 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def discover(
-    landing_dir: Path, feed: str, *, max_bytes: int | None = None
+    landing_dir: Path, feed: str
 ) -> tuple[list[Delivery], list[UnrecognisedFile]]:
     """Deliveries of `feed` in extract-date order, plus files that are not read (and why).
 
     Nothing here reads a file's content or follows a link. Names starting with `.` are files
-    still being written by a transfer (write to `.name`, then rename) and are skipped; folders
-    are skipped. `max_bytes` is not applied here (the caller decides, knowing earlier verdicts).
+    still being written by a transfer (write to `.name`, then rename) and are skipped; a folder
+    is reported (nothing in it is read). Size and hard links are not judged here: the caller
+    decides, knowing earlier verdicts (an accepted delivery stays served if a backup tool
+    later hard-links it).
     """
     root = Path(landing_dir)
     folder = root / feed
@@ -160,6 +175,10 @@ def discover(
         masked = mask_name(entry.name, feed)
         info = entry.stat(follow_symlinks=False)
         if stat.S_ISDIR(info.st_mode):
+            unread.append(UnrecognisedFile(
+                feed, path, f"{masked}/", "unrecognised_name",
+                f"is a folder: deliveries must sit directly in landing/{feed}/; nothing in it is read",
+            ))
             continue
         if stat.S_ISLNK(info.st_mode):
             unread.append(UnrecognisedFile(
@@ -170,14 +189,6 @@ def discover(
         if not stat.S_ISREG(info.st_mode):
             unread.append(UnrecognisedFile(
                 feed, path, masked, "refused", "is not a regular file (a pipe, socket or device); not read",
-            ))
-            continue
-        if info.st_nlink > 1:
-            unread.append(UnrecognisedFile(
-                feed, path, masked, "refused",
-                f"has {info.st_nlink} hard links (it may be another file of this machine); "
-                "deliveries must be plain copies; not read",
-                info.st_size,
             ))
             continue
         match = DELIVERY_NAME.match(entry.name)
@@ -202,6 +213,7 @@ def discover(
             compressed=bool(match.group("gz")),
             size_bytes=info.st_size,
             inode=(info.st_dev, info.st_ino),
+            links=info.st_nlink,
         ))
     deliveries.sort(key=lambda d: (d.extract_date, d.file_name))
     return deliveries, unread
@@ -209,7 +221,8 @@ def discover(
 
 @dataclass
 class RawDelivery:
-    """A delivery read as strings: `frame` has the header's columns plus `row_number`."""
+    """A delivery read as strings: `frame` has `row_number` (1, 2, ... over the non-blank lines
+    after the header) and `line_number` (the physical line), then the header's columns."""
 
     delivery: Delivery
     header: list[str]
@@ -229,6 +242,17 @@ class RawDelivery:
 REJECT_SCHEMA = {"row_number": pl.Int64, "line_number": pl.Int64, "reason": pl.String}
 
 
+def _rejects_frame(rows: array, lines: array, codes: array, reasons: dict[str, int]) -> pl.DataFrame:
+    if not rows:
+        return pl.DataFrame(schema=REJECT_SCHEMA)
+    texts = pl.Series("reason", list(reasons), dtype=pl.String)
+    return pl.DataFrame({
+        "row_number": pl.Series(rows, dtype=pl.Int64),
+        "line_number": pl.Series(lines, dtype=pl.Int64),
+        "reason": texts.gather(pl.Series(codes, dtype=pl.Int64)),
+    })
+
+
 def _delimiter_hint(header: list[str]) -> str:
     if len(header) == 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
@@ -245,17 +269,19 @@ def _open_checked(delivery: Delivery) -> int:
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EMLINK):
-            raise DeliveryError(delivery.feed, path, "is a symbolic link; not followed") from None
+            raise DeliveryError(delivery.feed, path, "is a symbolic link; not followed", "refused") from None
+        if exc.errno == errno.ENOENT:
+            raise DeliveryError(delivery.feed, path, "went from the landing zone while the run looked at it", "held") from None
         raise DeliveryError(delivery.feed, path, f"cannot be opened ({type(exc).__name__})") from None
     info = os.fstat(fd)
-    problem = None
+    problem, status = None, "quarantined"
     if not stat.S_ISREG(info.st_mode):
-        problem = "is not a regular file; not read"
+        problem, status = "is not a regular file; not read", "refused"
     elif delivery.inode is not None and (info.st_dev, info.st_ino) != delivery.inode:
-        problem = "was replaced by another file while it was being read; it will be read at the next run"
+        problem, status = "was replaced by another file while the run looked at it; it will be read at the next run", "held"
     if problem:
         os.close(fd)
-        raise DeliveryError(delivery.feed, path, problem)
+        raise DeliveryError(delivery.feed, path, problem, status)
     return fd
 
 
@@ -316,23 +342,50 @@ class _Hashing:
             yield chunk
 
 
+MAX_LINE_BYTES = 1024 * 1024
+TOO_LONG = "\x00TOO_LONG"  # stands for a line over MAX_LINE_BYTES (a real line never holds NUL: rejected)
+
+
 def _lines(delivery: Delivery, chunks: Iterator[bytes]) -> Iterator[tuple[int, str, bool]]:
     """(physical line number, text, ended by a line break) for every line: `\\n` ends a line
     and a `\\r` before it is dropped; a byte-order mark before the first line is dropped.
+    A line longer than MAX_LINE_BYTES (no CSV record of these feeds is) is not kept: it comes
+    back as TOO_LONG, and memory never holds more than one such line's first megabyte.
     Undecodable UTF-8 raises DeliveryError naming the line and byte offset."""
-    carry = b""
+    pieces: list[bytes] = []  # the current line's bytes so far (joined once, at its end)
+    held = 0  # bytes in `pieces`
+    length = 0  # bytes of the current line, kept or not
+    too_long = False
     line_number = 0
-    offset = 0  # byte offset, in the (decompressed) stream, of the start of `carry`
+    offset = 0  # byte offset, in the (decompressed) stream, of the start of the current line
     for chunk in chunks:
-        parts = (carry + chunk).split(b"\n")
-        carry = parts.pop()
-        for part in parts:
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            part = chunk[start:] if end < 0 else chunk[start:end]
+            length += len(part)
+            if not too_long:
+                if held + len(part) > MAX_LINE_BYTES:
+                    too_long, pieces, held = True, [], 0
+                else:
+                    pieces.append(part)
+                    held += len(part)
+            if end < 0:
+                break
             line_number += 1
-            yield line_number, _decode(delivery, part, line_number, offset), True
-            offset += len(part) + 1
-    if carry:
+            if too_long:
+                yield line_number, TOO_LONG, True
+            else:
+                yield line_number, _decode(delivery, b"".join(pieces), line_number, offset), True
+            offset += length + 1
+            pieces, held, length, too_long = [], 0, 0, False
+            start = end + 1
+    if length:  # bytes after the last line break: a last line without one
         line_number += 1
-        yield line_number, _decode(delivery, carry, line_number, offset), False
+        if too_long:
+            yield line_number, TOO_LONG, False
+        else:
+            yield line_number, _decode(delivery, b"".join(pieces), line_number, offset), False
 
 
 def _decode(delivery: Delivery, part: bytes, line_number: int, offset: int) -> str:
@@ -423,6 +476,11 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         leading_blank += 1
     if header_line is None:
         raise DeliveryError(delivery.feed, path, "file is empty (no header row)")
+    if header_line[1] == TOO_LONG:
+        raise DeliveryError(
+            delivery.feed, path,
+            f"its first line is longer than {MAX_LINE_BYTES:,} bytes: no header (line breaks missing, or not a CSV file)",
+        )
     try:
         header = [h.strip() for h in _parse(header_line[1])]
     except csv.Error as exc:
@@ -432,11 +490,24 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     if any(not h for h in header):
         raise DeliveryError(delivery.feed, path, "header has a column with no name")
     width = len(header)
+    kept = [i for i, h in enumerate(header) if h not in READER_COLUMNS]
+    clashing = [h for h in header if h in READER_COLUMNS]
+    header = [header[i] for i in kept]
+    every_column = len(kept) == width
 
     batches: list[pl.DataFrame] = []
     columns: list[list[str]] = [[] for _ in header]
     row_numbers: list[int] = []
-    rejects: list[tuple[int, int, str]] = []
+    line_numbers: list[int] = []
+    # rejected rows, compactly (a file of a million bad lines must not cost a tuple each)
+    reject_rows, reject_lines, reject_codes = array("q"), array("q"), array("l")
+    reasons: dict[str, int] = {}
+
+    def add_reject(row: int, line: int, reason: str) -> None:
+        reject_rows.append(row)
+        reject_lines.append(line)
+        reject_codes.append(reasons.setdefault(reason, len(reasons)))
+
     row_number = 0
     blank = leading_blank
     last_line_number = header_line[0]
@@ -447,13 +518,14 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         if not row_numbers:
             return
         batch = pl.DataFrame(
-            [pl.Series("row_number", row_numbers, dtype=pl.Int64)]
+            [pl.Series("row_number", row_numbers, dtype=pl.Int64), pl.Series("line_number", line_numbers, dtype=pl.Int64)]
             + [pl.Series(name, values, dtype=pl.String) for name, values in zip(header, columns)]
         )
         batches.append(batch.with_columns(
             [pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in header]
         ))
         row_numbers.clear()
+        line_numbers.clear()
         for values in columns:
             values.clear()
 
@@ -464,17 +536,21 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
             continue
         row_number += 1
         last_rejected_short = False
+        if text == TOO_LONG:
+            add_reject(row_number, line_number, f"line longer than {MAX_LINE_BYTES:,} bytes (line breaks missing?)")
+            continue
         try:
             row = _parse(text)
         except csv.Error as exc:
-            rejects.append((row_number, line_number, _field_break_reason(exc)))
+            add_reject(row_number, line_number, _field_break_reason(exc))
             continue
         if len(row) != width:
-            rejects.append((row_number, line_number, f"row has {len(row)} fields, the header has {width}"))
+            add_reject(row_number, line_number, f"row has {len(row)} fields, the header has {width}")
             last_rejected_short = len(row) < width
             continue
         row_numbers.append(row_number)
-        for values, value in zip(columns, row):
+        line_numbers.append(line_number)
+        for values, value in zip(columns, row if every_column else [row[i] for i in kept]):
             values.append(value)
         if len(row_numbers) >= BATCH_ROWS:
             flush()
@@ -484,19 +560,22 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         frame = pl.concat(batches, rechunk=False)
     else:
         frame = pl.DataFrame(
-            [pl.Series("row_number", [], dtype=pl.Int64)] + [pl.Series(h, [], dtype=pl.String) for h in header]
+            [pl.Series(name, [], dtype=pl.Int64) for name in READER_COLUMNS]
+            + [pl.Series(h, [], dtype=pl.String) for h in header]
         )
     notes: list[str] = []
+    if clashing:
+        notes.append(f"added column {', '.join(clashing)} dropped, not stored (a name the platform uses for row numbering)")
     hint = _delimiter_hint(header)
     if hint:
         notes.append(hint)
-    if rejects and last_rejected_short and rejects[-1][1] == last_line_number and not last_terminated:
+    if reject_lines and last_rejected_short and reject_lines[-1] == last_line_number and not last_terminated:
         notes.append(f"the file ends mid-row: its last line (line {last_line_number}) looks cut short in transfer")
     return RawDelivery(
         delivery=delivery,
         header=header,
         frame=frame,
-        rejects=pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row"),
+        rejects=_rejects_frame(reject_rows, reject_lines, reject_codes, reasons),
         sha256=raw.digest.hexdigest(),
         size_bytes=raw.size,
         notes=notes,

@@ -30,6 +30,7 @@ import polars as pl
 
 from dagster_project.feeds.delivery import (
     DEFAULT_MAX_BYTES,
+    READER_COLUMNS,
     REJECT_SCHEMA,
     Delivery,
     DeliveryError,
@@ -147,11 +148,11 @@ def _validate(
     if raw.delivery.pseudonymised:
         accepted = raw.frame.filter(pl.col("reject_reason").is_null()) if "reject_reason" in raw.frame.columns else raw.frame
         result = validator(
-            accepted.drop("row_number"), f"{spec.name}_pseudonymised",
+            accepted.drop(READER_COLUMNS), f"{spec.name}_pseudonymised",
             label=raw.delivery.file_name, suite=pseudo.suite(spec), parameters=parameters,
         )
     else:
-        result = validator(raw.frame.drop("row_number"), spec.name, label=raw.delivery.file_name, parameters=parameters)
+        result = validator(raw.frame.drop(READER_COLUMNS), spec.name, label=raw.delivery.file_name, parameters=parameters)
     validations.append(result)
     return result
 
@@ -303,7 +304,13 @@ def ingest_feed(
     validations: list = []
     for delivery in deliveries:
         known_by_name = by_name_and_size(verdicts, delivery.file_name, delivery.size_bytes)
-        limit = max(max_bytes, delivery.size_bytes or 0) if known_by_name is not None else max_bytes
+        if delivery.links > 1 and known_by_name is None:
+            problem = delivery.hard_link_problem()
+            logger.warning("%s: not reading %s: %s", spec.name, delivery.file_name, problem)
+            log.append(_delivery_row(delivery, "refused", problem))
+            continue
+        # a delivery accepted before is read whatever the limit says now (history is never lost)
+        limit = max_bytes if known_by_name is None else 1 << 62
         future = delivery.extract_date > today
         try:
             raw = read_delivery(delivery, max_bytes=limit)
@@ -311,8 +318,16 @@ def ingest_feed(
             if future:
                 log.append(_delivery_row(delivery, "held", _held_reason(delivery, today)))
                 continue
+            if exc.status != "quarantined":  # a link, or a file that changed while looked at
+                logger.warning("%s", exc)
+                log.append(_delivery_row(delivery, exc.status, exc.problem))
+                continue
             logger.error("%s", exc)
             log.append(_delivery_row(delivery, "quarantined", exc.problem))
+            continue
+        if delivery.links > 1 and not (raw.sha256 in verdicts and verdicts[raw.sha256].served):
+            problem = delivery.hard_link_problem()
+            log.append(_delivery_row(delivery, "refused", problem))
             continue
         counts = _raw_counts(raw)
         earlier = verdicts.get(raw.sha256)

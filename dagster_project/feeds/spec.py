@@ -62,11 +62,13 @@ CHECKED_DATE_SUFFIX = "__date"
 # agency sends the right value; no field can be blanked by a correction.
 #
 # Fields that travel together are kept or replaced together, named by the column whose
-# presence decides (e.g. every date-of-birth token and the age at the event go with dob_tok).
+# presence decides (e.g. every date-of-birth token goes with dob_tok).
 TOKEN_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("fn_tok", ("fn_tok", "mn_tok", "fn_ph", "fn_bf", "fn_nv_toks")),
     ("sn_tok", ("sn_tok", "sn_ph", "sn_bf", "sn_part_toks", "sn_nv_toks")),
-    ("dob_tok", ("dob_tok", "dob_swap_tok", "dob_y_tok", "dob_m_tok", "dob_d_tok", "dob_band_toks", "age_at_event")),
+    ("dob_tok", ("dob_tok", "dob_swap_tok", "dob_y_tok", "dob_m_tok", "dob_d_tok", "dob_band_toks")),
+    # the age needs both the date of birth and the event date: a correction lacking either keeps it
+    ("age_at_event", ("age_at_event",)),
     ("pc_tok", ("pc_tok", "pc_sector_tok", "pc_district_tok")),
     ("nhs_tok", ("nhs_tok",)),
     ("pnc_tok", ("pnc_tok",)),
@@ -129,9 +131,8 @@ def key_rejects(df: pl.DataFrame, spec: FeedSpec) -> tuple[pl.DataFrame, pl.Data
     )
     bad = checked.filter(pl.col("__reason").is_not_null())
     good = checked.filter(pl.col("__reason").is_null()).drop("__reason")
-    rejects = bad.select(
-        "row_number", pl.lit(None, dtype=pl.Int64).alias("line_number"), pl.col("__reason").alias("reason")
-    ).cast(REJECT_SCHEMA)
+    line = pl.col("line_number") if "line_number" in bad.columns else pl.lit(None, dtype=pl.Int64).alias("line_number")
+    rejects = bad.select("row_number", line, pl.col("__reason").alias("reason")).cast(REJECT_SCHEMA)
     return good, rejects
 
 

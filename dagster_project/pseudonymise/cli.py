@@ -31,7 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.feeds import FEEDS
-from dagster_project.feeds.delivery import DELIVERY_NAME, Delivery, DeliveryError, read_delivery
+from dagster_project.feeds.delivery import DELIVERY_NAME, READER_COLUMNS, Delivery, DeliveryError, read_delivery
 from dagster_project.feeds.spec import check_columns
 from dagster_project.pseudonymise.keys import HashKey, MissingKeyError
 from dagster_project.pseudonymise.pseudonymised import PSEUDO_SUFFIX, pseudonymise_delivery, write_pseudonymised
@@ -106,7 +106,7 @@ def pseudonymise_file(
     if validate:
         from dagster_project.quality.suites import validate_frame
 
-        result = validate_frame(raw.frame.drop("row_number"), spec.name, label=delivery.file_name)
+        result = validate_frame(raw.frame.drop(READER_COLUMNS), spec.name, label=delivery.file_name)
         if not result.success:
             raise Refused(f"{delivery.file_name} fails the {spec.name} expectations: {result.summary()}")
         if result.warning_failures:

@@ -168,7 +168,7 @@ def assess(
     for row in failing_now.iter_rows(named=True):
         side.append(("degraded", f"{row['delivery_file']}: {row['reason']}"))
     for row in held.iter_rows(named=True):
-        side.append(("degraded", f"{row['delivery_file']} is {row['reason']}"))
+        side.append(("degraded", f"{row['delivery_file']} held: {row['reason']}"))
     if unread.height:
         named = ", ".join(f"{r['delivery_file']} ({r['reason']})" for r in unread.head(3).iter_rows(named=True))
         more = f" and {unread.height - 3} more" if unread.height > 3 else ""

@@ -14,7 +14,11 @@ from dagster_project.resources import LandingZoneResource
 
 
 def delivery_fingerprints(root: Path) -> dict[str, str]:
-    """`<feed>/<file>` → size and modification time, for every file in a feed folder."""
+    """`<feed>/<file>` → size and modification time, for every file in a feed folder.
+
+    The cursor is kept by Dagster and shown in its UI, so a name that does not follow the
+    delivery pattern (it may hold a person's name) is stored masked, told apart from other
+    masked names by its inode: `<feed>/<masked name>@<device>:<inode>`."""
     prints: dict[str, str] = {}
     for feed in FEED_NAMES:
         folder = root / feed
@@ -26,7 +30,9 @@ def delivery_fingerprints(root: Path) -> dict[str, str]:
             info = path.lstat()  # a link is noticed (and refused by the run), never followed here
             if stat.S_ISDIR(info.st_mode):
                 continue
-            prints[f"{feed}/{path.name}"] = f"{info.st_size}:{info.st_mtime_ns}"
+            masked = mask_name(path.name, feed)
+            name = masked if masked == path.name else f"{masked}@{info.st_dev}:{info.st_ino}"
+            prints[f"{feed}/{name}"] = f"{info.st_size}:{info.st_mtime_ns}"
     return prints
 
 
@@ -54,9 +60,7 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
         ).hexdigest()[:32]
         context.update_cursor(json.dumps({**seen, **new}, sort_keys=True))
         files = sorted(new)
-        # file names are masked: a misnamed file's name may hold a person's name
-        shown = [f"{name.split('/')[0]}/{mask_name(name.split('/', 1)[1], name.split('/')[0])}" for name in files]
-        context.log.info("New delivery files: %s", ", ".join(shown))
+        context.log.info("New delivery files: %s", ", ".join(name.split("@")[0] for name in files))  # masked
         return dg.RunRequest(
             run_key=run_key,
             tags={"veru/trigger": "new_delivery", "veru/new_files": str(len(files))},
