@@ -11,7 +11,9 @@ There are two snapshots, replaced together after every pipeline run:
   tables with home council, sex and age band generalised and event dates published by month,
   quarter or year, so that every person and every event hides among at least five
   (`SELECT * FROM main.about` gives k; `dagster_project/publication/anonymise.py` the method),
-  the disclosure-controlled aggregates and the reference geography;
+  every table worked out from the published events alone (a flag the restricted tier takes from
+  exact dates, such as `reported_to_police`, says only what the published periods show, and is
+  NULL where they cannot tell), the disclosure-controlled aggregates and the reference geography;
 - the **restricted tier** (`VERU_RESTRICTED_SNAPSHOT`, default
   `warehouse/analyst_restricted.duckdb`): the same with the cohort tables in full detail (dates,
   hours, ages, neighbourhoods, ethnicity), readable only by the named analysts of

@@ -67,9 +67,22 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, records: list[Record]) -> None
     """Stage `records`, link them by their `person`, and build every cohort table on `con`."""
     warehouse.run(con, _ddl())
     con.executemany("INSERT INTO reference.lsoa VALUES (?, ?, ?, ?, ?)", [list(row) for row in LSOAS])
+    _stage(con, records)
+
+
+def rebuild_cohorts(con: duckdb.DuckDBPyConnection, records: list[Record]) -> None:
+    """Replace what `build_cohorts` staged on `con` with `records` and rebuild every cohort table.
+    Record i keeps its record key, so a record's warehouse event id stays the same when the
+    records differ only in their dates, hours, ages or homes."""
+    for table in ("staging.police", "staging.health", "staging.social_care", "staging.yos", "linkage.person_records"):
+        warehouse.run(con, f"DELETE FROM {table}")
+    _stage(con, records)
+
+
+def _stage(con: duckdb.DuckDBPyConnection, records: list[Record]) -> None:
     for i, r in enumerate(records):
         feed, role = KINDS[r.kind]
-        key = f"{feed[:2].upper()}{i:06d}"
+        key = record_key(i, feed)
         at = dt.datetime.combine(r.date, dt.time(r.hour)) if r.date else None
         common = [key, r.date, at, r.age, r.sex, "White", r.home]
         if feed == "police":
@@ -89,6 +102,19 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, records: list[Record]) -> None
     warehouse.run(con, "SET VARIABLE unreported_window_days = 14")
     for table in COHORT_ORDER:
         warehouse.run(con, warehouse.load_sql(f"cohorts/{table}.sql"))
+
+
+def record_key(index: int, feed: str) -> str:
+    """The staged record key of the `index`-th record (of `feed`) given to `build_cohorts`."""
+    return f"{feed[:2].upper()}{index:06d}"
+
+
+def event_ids(records: list[Record]) -> list[int]:
+    """The warehouse event id (cohorts.events.event_id) `build_cohorts` gives each record: events
+    are numbered by feed, then record key."""
+    keys = [(KINDS[r.kind][0], record_key(i, KINDS[r.kind][0])) for i, r in enumerate(records)]
+    order = {key: n for n, key in enumerate(sorted(keys), start=1)}
+    return [order[key] for key in keys]
 
 
 def build_warehouse(path: Path, records: list[Record]) -> Path:

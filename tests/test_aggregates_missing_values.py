@@ -176,15 +176,45 @@ def test_every_publication_counts_every_row_and_every_null_as_not_known(world):
             assert grand["count"].item() in (None, total)
 
 
+def test_each_publication_lists_its_labels_as_it_declares(world):
+    """A label a table groups by has a margin of at least 1; the neighbourhood table lists every
+    named neighbourhood (zeros included) and 'Not known' only when a victim has no known
+    neighbourhood, even with a nameless neighbourhood in reference.lsoa (L4 here)."""
+    from dagster_project.publication.audit import AuditTable
+    from dagster_project.publication.disclosure import suppress
+
+    path, _ = world
+    with warehouse.connect(path) as con:
+        warehouse.define_macros(con)
+        for publication in PUBLICATIONS:
+            frame = counts(con, publication)
+            table = suppress(frame, list(publication.dims))
+            floors = AuditTable.from_suppressed(
+                publication.name, publication.population, table,
+                listed_always=publication.listed_always(table.keys)).listing_floor()
+            assert all(v >= f for v, f in zip(table.values, floors, strict=True)), publication.name
+            assert sum(floors) > 0, publication.name  # every table has a label listed only when it occurs
+        named = {n for (n,) in con.sql("SELECT lsoa21nm FROM reference.lsoa WHERE lsoa21nm IS NOT NULL").fetchall()}
+        by_neighbourhood = next(p for p in PUBLICATIONS if p.name == "victims_by_neighbourhood")
+        assert set(counts(con, by_neighbourhood)["neighbourhood"]) == named | {"Not known"}
+        warehouse.run(con, """DELETE FROM cohorts.victims WHERE person_id IN
+                              (SELECT person_id FROM cohorts.persons WHERE neighbourhood IS NULL)""")
+        assert set(counts(con, by_neighbourhood)["neighbourhood"]) == named
+
+
 def test_all_publications_together_pass_the_audit_with_nulls_everywhere(world):
     path, rows = world
     want = expected(rows)
     with warehouse.connect(path, read_only=True) as con:
         warehouse.define_macros(con)
         release = publish_all(con)
-    assert release.audit.dropped_relations == ()  # the lookups' 'Not known' rows hold
+    assert release.audit.dropped_relations == ()  # the lookups' 'Not known' rows and each listing hold
     assert release.audit.passed, release.audit.summary()
-    assert not release.audit.exact
+    assert not release.audit.told_exactly
+    for interval in release.audit.primary:  # the protection rule, entry by entry
+        assert interval.low == 0, (interval.table, interval.key)
+        assert interval.listed_low == interval.floor <= 1, (interval.table, interval.key)
+        assert interval.informed_high >= 5, (interval.table, interval.key)
     for publication, table in release.tables.items():
         total, _ = want[publication.name]
         grand = table.filter(pl.all_horizontal([pl.col(d) == "Total" for d in publication.dims]))
@@ -215,7 +245,10 @@ def test_the_aggregates_asset_publishes_a_warehouse_full_of_nulls_and_its_audit_
     metadata = audit_check.metadata
     assert metadata["unprotected_primary_cells"].value == 0
     assert metadata["primary_cells"].value > 0
-    assert metadata["narrowest_primary_interval_width"].value >= 5
+    # The protection interval runs from the structural minimum (0, or 1 for a listed label) to 5 or more.
+    assert metadata["lowest_primary_upper_end"].value >= 5
+    assert metadata["narrowest_primary_interval_width"].value >= 4
+    assert "structural minimum" in metadata["protection_interval"].value
     assert metadata["audit_cpu_seconds"].value >= 0
     with warehouse.connect(path, read_only=True) as con:
         written = {t for (t,) in con.sql(
@@ -226,7 +259,9 @@ def test_the_aggregates_asset_publishes_a_warehouse_full_of_nulls_and_its_audit_
     assert attack.main(["--warehouse", str(path)]) == 0
     printed = capsys.readouterr().out
     assert "recovered_exactly: 0" in printed
-    assert "small_not_reaching_0_to_threshold: 0" in printed
+    assert "recovered_exactly_by_some_reader: 0" in printed
+    assert "small_not_protected: 0" in printed
+    assert "small_told_small_by_informed_reader: 0" in printed
 
 
 def test_tables_failing_the_audit_are_not_written_and_the_blocking_check_fails(world, monkeypatch):

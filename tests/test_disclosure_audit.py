@@ -8,10 +8,12 @@ issue 10 (finding 5) did.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
@@ -31,23 +33,27 @@ TOTAL = "Total"
 # --- an independent attacker ---------------------------------------------------------------
 
 
-def attacker(tables, *, labels=None):
+def attacker(tables, *, labels=None, at_least_one=frozenset()):
     """[min, max] of every hidden entry given every published number.
 
     `tables`: name -> (published frame, dims, council_of), where council_of(cell key) is the
     council a cell's people live in (every table here counts the same people, so every
     council's total, and the grand total, is the same in all of them). `labels`: name -> each
     row's published "primary"/"secondary"/None label, as the old tables published it.
+    `at_least_one`: (name, key) of hidden entries the reader knows are at least 1.
     """
     variables, bounds, hidden = {}, [], []
     for name, (frame, dims, _) in tables.items():
         for r, row in enumerate(frame.iter_rows(named=True)):
-            variables[(name, tuple(row[d] for d in dims))] = len(bounds)
+            key = tuple(row[d] for d in dims)
+            variables[(name, key)] = len(bounds)
             hidden.append(row["count"] is None)
             if row["count"] is not None:
                 bounds.append((row["count"], row["count"]))
             elif labels is not None and labels[name][r] == "primary":
                 bounds.append((1, THRESHOLD - 1))
+            elif (name, key) in at_least_one:
+                bounds.append((1, None))
             else:
                 bounds.append((0, None))
     equations = []
@@ -96,6 +102,35 @@ def attacker(tables, *, labels=None):
 
 def truth_of(table) -> dict[tuple[str, ...], int]:
     return dict(zip(table.keys, table.values, strict=True))
+
+
+def listed_margins(frames, in_full=frozenset()) -> set:
+    """What a reader of tables built by GROUP BY knows occurs: every entry that is the margin of
+    one label (a one-way row; a two-way row or column total) and every grand total, except
+    labels of the dims in `in_full` (listed whatever their count)."""
+    out = set()
+    for name, (frame, dims, _) in frames.items():
+        for row in frame.iter_rows(named=True):
+            key = tuple(row[d] for d in dims)
+            labels = [(d, k) for d, k in zip(dims, key, strict=True) if k != TOTAL]
+            if not labels and not set(dims) <= set(in_full):
+                out.add((name, key))
+            elif len(labels) == 1 and labels[0][0] not in in_full:
+                out.add((name, key))
+    return out
+
+
+def non_zero_hidden(tables) -> set:
+    """Hidden entries whose true count is above 0: a reader who knows zeros are published
+    takes them to be at least 1."""
+    return {(name, k) for name, t in tables.items()
+            for k, v, h in zip(t.keys, t.values, t.hidden, strict=True) if h and v > 0}
+
+
+def nothing_published(frames) -> dict:
+    """The same tables with every count hidden: what a reader knows before reading a number."""
+    return {name: (frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("count")), dims, council_of)
+            for name, (frame, dims, council_of) in frames.items()}
 
 
 # --- a synthetic scenario: victims by council x sex, by neighbourhood, by council x age band ---
@@ -329,6 +364,153 @@ def test_published_small_counts_fail_the_audit():
     assert not result.passed
 
 
+# --- readers who know how tables list labels, and that zeros are published ----------------
+
+GROUPED = (frozenset(),)  # a one-way table built by GROUP BY: a label is listed only when it occurs
+GROUPED_2 = (frozenset(), frozenset())
+
+
+def everywhere(_key) -> str:
+    return "county"
+
+
+def one_way(dim: str, cells: dict[str, int]):
+    return suppress(pl.DataFrame({dim: list(cells), "count": list(cells.values())}), [dim])
+
+
+def two_way(dims: list[str], cells: dict[tuple[str, str], int]):
+    frame = pl.DataFrame([(*k, v) for k, v in cells.items()], schema=[*dims, "count"], orient="row")
+    return suppress(frame.with_columns(pl.col("count").cast(pl.Int64)), dims)
+
+
+def readers(frames, tables, in_full=frozenset()):
+    """The three readers' intervals, written without `publication.audit`."""
+    listed = listed_margins(frames, in_full)
+    return (attacker(frames), attacker(frames, at_least_one=listed),
+            attacker(frames, at_least_one=listed | non_zero_hidden(tables)),
+            attacker(nothing_published(frames), at_least_one=listed))
+
+
+def assert_protected(frames, tables, in_full=frozenset()):
+    """Every primary entry: the LP reader's interval reaches 0, the listing reader's lower end
+    is its structural minimum, the informed reader's upper end reaches the threshold."""
+    lp, listing, informed, structure = readers(frames, tables, in_full)
+    primary = primary_entries(tables)
+    assert primary
+    for key in primary:
+        assert lp[key][0] <= 1e-6, (key, lp[key])
+        assert listing[key][0] <= structure[key][0] + 1e-6, (key, listing[key], structure[key])
+        assert informed[key][1] >= THRESHOLD - 1e-6, (key, informed[key])
+    return lp, listing, informed, structure
+
+
+def test_listing_floor_is_1_for_the_margin_of_a_label_listed_only_when_it_occurs():
+    table = AuditTable(
+        "t", "p", ("council", "sex"),
+        (("a", "F"), ("a", TOTAL), ("Not known", "F"), ("Not known", TOTAL), (TOTAL, "F"), (TOTAL, TOTAL)),
+        (1, 1, 1, 1, 2, 2), listed_always=(frozenset({"a"}), frozenset()),
+    )
+    # cells 0; 'a' is listed whatever its count; 'Not known' and 'F' only when they occur.
+    assert table.listing_floor() == (0.0, 0.0, 0.0, 1.0, 1.0, 1.0)
+    assert replace(table, listed_always=None).listing_floor() == (0.0,) * 6
+    with pytest.raises(ValueError, match="one set of labels per dim"):
+        replace(table, listed_always=(frozenset(),))
+
+
+def test_two_small_listed_rows_with_a_published_total_are_told_small_until_a_third_row_is_hidden():
+    """Asian 2 and Black 3 hidden, everything else published: they sum to 5 and each occurs,
+    so each is 1 to 4. The audit (as every reader) says so; protection hides a third row."""
+    tables = {"by_ethnic_group": one_way("ethnic_group", {"Asian": 2, "Black": 3, "Other": 10, "White": 45}),
+              "by_sex": one_way("sex", {"F": 30, "M": 30})}
+    links = [LinkedTable(n, "victims", t, GROUPED) for n, t in tables.items()]
+    before = audit([t.for_audit() for t in links])
+    assert {(i.key, i.listed_low, i.informed_high) for i in before.unprotected} == {
+        (("Asian",), 1, 4), (("Black",), 1, 4)}
+    assert all(i.low == 0 and i.high == 5 for i in before.unprotected)  # the LP reader sees [0, 5]
+
+    changes = protect_together(links)
+    assert changes.hidden == (("by_ethnic_group", ("Other",)),)  # the cheapest third row
+    assert changes.audit.passed
+    frames = {n: (t.frame(), [t.dims[0]], everywhere) for n, t in tables.items()}
+    assert_protected(frames, tables)
+
+
+def test_a_two_way_table_whose_listed_rows_are_all_small_gets_its_grand_total_hidden():
+    """Two young people in each of Alpha, Beta and 'Not known', all women: with the grand
+    total (6) published, three listed rows of at least 1 each are each at most 4."""
+    table = two_way(["council", "sex"], {("Alpha", "F"): 2, ("Beta", "F"): 2, ("Not known", "F"): 2})
+    assert dict(zip(table.keys, table.hidden, strict=True))[(TOTAL, TOTAL)] is False
+    links = [LinkedTable("risk", "risk", table, GROUPED_2)]
+    before = audit([t.for_audit() for t in links])
+    assert not before.passed and before.unprotected
+
+    protect_together(links)
+    assert dict(zip(table.keys, table.hidden, strict=True))[(TOTAL, TOTAL)] is True
+    assert_protected({"risk": (table.frame(), ["council", "sex"], everywhere)}, {"risk": table})
+
+
+def test_a_reader_who_takes_hidden_counts_to_be_non_zero_cannot_tell_a_small_count_from_a_publishable_one():
+    """Alpha: 2 women and 3 men; Beta: 27 and 28. The council x sex cells are hidden, Alpha's
+    total (5) published, also by the age table. Taking every hidden cell to be at least 1, a
+    reader gets [1, 4] for both Alpha cells, unless Alpha's total is free in both tables."""
+    people = {("Alpha", "F"): 2, ("Alpha", "M"): 3, ("Beta", "F"): 27, ("Beta", "M"): 28}
+    ages = {("Alpha", "25+"): 5, ("Beta", "18-24"): 20, ("Beta", "25+"): 35}
+    tables = {"by_council_and_sex": two_way(["council", "sex"], people),
+              "by_council_and_age_band": two_way(["council", "age_band"], ages)}
+    links = [LinkedTable(n, "victims", t, GROUPED_2) for n, t in tables.items()]
+    before = audit([t.for_audit() for t in links])
+    failing = {(i.table, i.key): (i.low, i.high, i.informed_low, i.informed_high) for i in before.unprotected}
+    assert failing[("by_council_and_sex", ("Alpha", "F"))] == (0, 5, 1, 4)
+
+    changes = protect_together(links)
+    assert changes.audit.passed
+    assert all(i.truth > 0 for i in changes.audit.intervals)  # no zero hidden: the reader is right
+    frames = {n: (t.frame(), list(t.dims), lambda k: k[0]) for n, t in tables.items()}
+    _, _, informed, _ = assert_protected(frames, tables)
+    assert informed[("by_council_and_sex", ("Alpha", "F"))][1] >= THRESHOLD
+
+
+def test_a_listed_label_whose_only_non_zero_cell_is_hidden_gets_a_zero_hidden_with_it():
+    """One victim of unknown sex, in Alpha; Beta's cell is a published 0. The 'Not known'
+    column is listed, so a reader knows Alpha's cell is at least 1: that someone in Alpha has
+    no recorded sex. Its structural minimum is 0, so a zero has to be hidden (nothing else
+    can make room) and the reader is left with [0, ...]."""
+    cells = {("Alpha", "F"): 20, ("Alpha", "M"): 20, ("Alpha", "Not known"): 1,
+             ("Beta", "F"): 20, ("Beta", "M"): 20}
+    table = two_way(["council", "sex"], cells)
+    links = [LinkedTable("by_council_and_sex", "victims", table, GROUPED_2)]
+    before = audit([t.for_audit() for t in links])
+    cell = {i.key: i for i in before.intervals}[("Alpha", "Not known")]
+    assert (cell.low, cell.listed_low, cell.floor) == (0, 1, 0)
+    assert not before.passed
+
+    changes = protect_together(links)
+    assert ("by_council_and_sex", ("Beta", "Not known")) in changes.hidden  # the zero
+    frames = {"by_council_and_sex": (table.frame(), ["council", "sex"], lambda k: k[0])}
+    _, listing, _, _ = assert_protected(frames, {"by_council_and_sex": table})
+    assert listing[("by_council_and_sex", ("Alpha", "Not known"))][0] == 0
+
+
+def test_a_listing_the_true_counts_break_is_left_out_and_fails_the_audit():
+    # A table listing every neighbourhood with its zeros, declared as if grouped by.
+    table = one_way("neighbourhood", {"n1": 0, "n2": 3, "n3": 9})
+    result = audit([LinkedTable("by_neighbourhood", "victims", table, GROUPED).for_audit()])
+    assert result.dropped_relations == ("how by_neighbourhood lists its labels",)
+    assert not result.passed
+    declared = (frozenset({"n1", "n2", "n3"}),)  # every label listed whatever its count: even the total can be 0
+    assert LinkedTable("by_neighbourhood", "victims", table, declared).for_audit().listing_floor() == (0, 0, 0, 0)
+    assert audit([LinkedTable("by_neighbourhood", "victims", table, declared).for_audit()]).dropped_relations == ()
+
+
+def test_the_attackers_informed_reader_is_unknown_where_a_hidden_zero_contradicts_it():
+    # An attacker taking every hidden count to be at least 1 is wrong about the 0 here.
+    table = AuditTable("t", "p", ("sex",), (("F",), ("M",), (TOTAL,)), (None, None, 1))
+    (f, m) = audit([table]).intervals
+    assert (f.low, f.high) == (0, 1)
+    assert np.isnan(f.informed_low) and np.isnan(f.informed_high)
+    assert f.informed == (0, 1)  # falls back to the listing reader (here the LP reader)
+
+
 # --- property: random linked tables ---------------------------------------------------------
 
 
@@ -384,3 +566,32 @@ def test_random_linked_tables_protected_together_keep_every_small_count_in_0_to_
         frame = t.frame()
         shown = [v for v, h in zip(t.values, t.hidden, strict=True) if not h]
         assert frame["count"].drop_nulls().to_list() == shown
+
+
+@settings(max_examples=50, deadline=None)
+@given(linked_tables())
+def test_random_grouped_tables_protected_together_satisfy_every_reader(case):
+    """As published: the council x sex table built by GROUP BY (a council or sex is listed only
+    when it occurs), the neighbourhood table listing every neighbourhood with its zeros. After
+    protection, every small count passes the protection rule against the independent readers."""
+    by_sex, by_neighbourhood, geography = case
+    by_sex = by_sex.filter(pl.col("count") > 0)
+    assume(by_sex.height > 0)
+    mapping = dict(geography.iter_rows())
+    tables = {
+        "by_council_and_sex": suppress(by_sex, ["council", "sex"]),
+        "by_neighbourhood": suppress(by_neighbourhood, ["neighbourhood"]),
+    }
+    listing = {"by_council_and_sex": GROUPED_2,
+               "by_neighbourhood": (frozenset(by_neighbourhood["neighbourhood"]),)}
+    links = [LinkedTable(n, "victims", t, listing[n]) for n, t in tables.items()]
+    changes = protect_together(links, Relations(lookups=(geography,)))
+    assert changes.audit.passed
+    frames = {
+        "by_council_and_sex": (tables["by_council_and_sex"].frame(), ["council", "sex"], lambda k: k[0]),
+        "by_neighbourhood": (tables["by_neighbourhood"].frame(), ["neighbourhood"], lambda k: mapping[k[0]]),
+    }
+    if primary_entries(tables):
+        assert_protected(frames, tables, in_full={"neighbourhood"})
+    _, _, informed, _ = readers(frames, tables, {"neighbourhood"})
+    assert not [k for k, (lo, hi) in informed.items() if hi - lo < 1e-6]  # no reader recovers a count

@@ -373,7 +373,8 @@ def test_an_attacker_holding_every_published_table_recovers_no_hidden_count(run)
                                          "WHERE table_schema = 'aggregates'").fetchall()}
     assert "suppression" not in columns  # only whether a count is hidden, never why
     figures = score(audit(tables, links), true, 5)
-    assert figures["recovered_exactly"] == 0 and figures["small_not_reaching_0_to_threshold"] == 0, figures
+    assert figures["recovered_exactly"] == 0 and figures["small_not_protected"] == 0, figures
+    assert figures["small_told_small_by_informed_reader"] == 0, figures
 
 
 def test_the_warehouse_and_the_linkage_zone_are_readable_by_their_owner_only(run):

@@ -3,11 +3,20 @@
 Each table's counts come from `warehouse/aggregates/<name>.sql` (dimension columns and a
 `count`), its denominators (where residents are known) from `denominators_<...>.sql`. Every
 table is suppressed on its own first (`disclosure.suppress`), then all of them together
-(`audit.protect_together`) until an attacker holding every published number, the public
-lookups (`lookup_*.sql`) and the knowledge of which tables count the same people cannot narrow
-any small count to less than [0, 5]; the final audit says so (`publish_all`). Only the
-published frames (count, `suppressed`, `is_total`, rates) are ever written: unprotected counts
-and the reasons for hiding stay in memory.
+(`audit.protect_together`) until no reader holding every published number, the public lookups
+(`lookup_*.sql`), the knowledge of which tables count the same people and how each table lists
+its labels can tell a small count from an empty one beyond what the table's shape says, nor,
+even taking every hidden count to be non-zero, from a publishable one; the final audit says so
+(`publish_all`). Only the published frames (count, `suppressed`, `is_total`, rates) are ever
+written: unprotected counts and the reasons for hiding stay in memory.
+
+How a table lists its labels is declared per publication (`Publication.listed_in_full`), since
+a reader learns from it: the SQL groups by its dims, so a label is listed only when some row
+has it, and its margin (a one-way table's row, a two-way table's row or column total, for the
+labels of both dims) is at least 1; a two-way table's cells can still be 0, as the grid fills
+absent combinations with zeros. A dim in `listed_in_full` takes its labels from a reference
+list instead, each listed even with a count of 0 (every neighbourhood of `reference.lsoa`);
+its 'Not known' row is still listed only when it occurs.
 
 Missing values: a row with no value in a dimension (no date, hour, neighbourhood, council, sex,
 age band, deprivation decile, police record) is counted in that dimension's 'Not known' category
@@ -17,6 +26,7 @@ and the shared margins the audit relies on stay true.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -33,6 +43,7 @@ from dagster_project.publication.audit import (
 from dagster_project.publication.disclosure import SuppressedTable, publish, suppress
 
 THRESHOLD = 5
+TOTAL = "Total"
 NOT_KNOWN = ("Not known", "Not stated")
 
 # Who each table counts. Tables of one population share every margin they have in common.
@@ -56,6 +67,25 @@ class Publication:
     unit: str
     population: str
     denominators: str | None = None  # SQL file under warehouse/aggregates/, keyed by some dims
+    # Dims whose labels come from a reference list, each listed even with a count of 0 (its
+    # 'Not known' only when it occurs); every other dim is grouped by: a label is listed only
+    # when some row has it. The audit's readers know this (module docstring).
+    listed_in_full: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [d for d in self.listed_in_full if d not in self.dims]
+        if unknown:
+            raise ValueError(f"publication {self.name!r}: listed_in_full names {unknown[0]!r}, "
+                             f"which is not one of its dims {list(self.dims)!r}.")
+
+    def listed_always(self, keys: Iterable[Sequence[str]]) -> tuple[frozenset[str], ...]:
+        """Per dim, the labels among `keys` the table lists whatever their count (for the audit)."""
+        keys = list(keys)
+        return tuple(
+            frozenset(k[d] for k in keys if k[d] != TOTAL and k[d] not in NOT_KNOWN)
+            if dim in self.listed_in_full else frozenset()
+            for d, dim in enumerate(self.dims)
+        )
 
     @property
     def sql_file(self) -> str:
@@ -68,7 +98,8 @@ class Publication:
 PUBLICATIONS = (
     Publication("victims_by_council_and_age_band", ("council", "age_band"), "persons", VICTIMS, "denominators_council_age_band.sql"),
     Publication("victims_by_council_and_sex", ("council", "sex"), "persons", VICTIMS, "denominators_council_sex.sql"),
-    Publication("victims_by_neighbourhood", ("neighbourhood",), "persons", VICTIMS, "denominators_neighbourhood.sql"),
+    Publication("victims_by_neighbourhood", ("neighbourhood",), "persons", VICTIMS, "denominators_neighbourhood.sql",
+                listed_in_full=("neighbourhood",)),
     Publication("victims_by_deprivation_decile", ("deprivation_decile",), "persons", VICTIMS, "denominators_deprivation_decile.sql"),
     Publication("victims_by_ethnic_group", ("ethnic_group",), "persons", VICTIMS),
     Publication("victimisations_by_month", ("month",), "events", VICTIMISATIONS),
@@ -121,7 +152,8 @@ def publish_all(con: duckdb.DuckDBPyConnection, *, threshold: int = THRESHOLD) -
     """Count, suppress each table, protect all of them together, audit, and give the frames."""
     true_counts = {p: counts(con, p) for p in PUBLICATIONS}
     suppressed = {p: _suppressed(true_counts[p], p, threshold) for p in PUBLICATIONS}
-    linked = [LinkedTable(p.name, p.population, t) for p, t in suppressed.items() if t is not None]
+    linked = [LinkedTable(p.name, p.population, t, p.listed_always(t.keys))
+              for p, t in suppressed.items() if t is not None]
     links = relations(con)
     changes = protect_together(linked, links, threshold=threshold)
     tables = {
@@ -151,6 +183,7 @@ def attacker_tables(
         out.append(AuditTable.from_frame(
             p.name, p.population, p.dims, frame,
             label_column="suppression" if use_labels else None, threshold=THRESHOLD,
+            listed_always=p.listed_always(frame.select(p.dims).iter_rows()),
         ))
     return out
 

@@ -6,15 +6,19 @@
 The attacker reads every published table (`aggregates.*`: counts, `suppressed`, totals) and the
 public lookups (`reference.lsoa`, the calendar), knows which tables count the same people, and
 bounds every hidden count by linear programming over all tables together
-(`publication.audit`). With `--use-labels` they also read the `suppression` column that older
-versions published ("primary" = 1 to 4), as in finding 5 of issue 10. With `--rebuild` the
-tables are first rebuilt from the warehouse's cohort tables with the current code (in memory,
-nothing is written), to compare with what an older version published.
+(`publication.audit`), as three readers: the LP reader; the listing reader, who also knows how
+each table lists its labels (a label a table groups by occurs); the informed reader, who also
+takes every hidden count to be at least 1 (zeros are published). With `--use-labels` they also
+read the `suppression` column that older versions published ("primary" = 1 to 4), as in
+finding 5 of issue 10. With `--rebuild` the tables are first rebuilt from the warehouse's
+cohort tables with the current code (in memory, nothing is written), to compare with what an
+older version published.
 
 When the warehouse holds the cohort tables, the true counts are recomputed to score the attack:
-hidden counts recovered exactly (and whether that equals the truth), small counts (1 to 4)
-whose interval does not reach from 0 to 5, the narrowest intervals. It prints figures about
-the tables, never a true count of a hidden cell.
+hidden counts recovered exactly (and whether that equals the truth), small counts (1 to 4) a
+reader can tell are small (their upper end below 5) and those that fail the protection rule,
+the narrowest intervals. It prints figures about the tables, never a true count of a hidden
+cell.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from dagster_project import warehouse
 from dagster_project.publication import aggregates
@@ -54,24 +59,35 @@ def score(result: AuditResult, true: dict[str, dict[tuple[str, ...], int]] | Non
     figures: dict[str, object] = {
         "hidden": len(result.intervals),
         "recovered_exactly": len(exact),
+        "recovered_exactly_by_some_reader": len(result.told_exactly),
         "attack_cpu_seconds": round(result.cpu_seconds, 2),
     }
     if true is None:
         return figures
     known = [(i, true.get(i.table, {}).get(i.key)) for i in result.intervals]
-    small = [(i, v) for i, v in known if v is not None and 0 < v < threshold]
-    other = [(i, v) for i, v in known if v is not None and not 0 < v < threshold]
+    small = [i for i, v in known if v is not None and 0 < v < threshold]
+    other = [i for i, v in known if v is not None and not 0 < v < threshold]
     figures["recovered_exactly_and_true"] = sum(
-        1 for i in exact if abs(i.low - true.get(i.table, {}).get(i.key, -1)) < 1e-6
+        1 for i in result.told_exactly if abs(i.informed[0] - true.get(i.table, {}).get(i.key, -1)) < 1e-6
     )
+    figures["hidden_zero"] = sum(1 for _, v in known if v == 0)
     figures["small_hidden"] = len(small)
-    figures["small_not_reaching_0_to_threshold"] = sum(1 for i, _ in small if not i.protected(threshold))
-    narrow_small = min(small, key=lambda iv: iv[0].width, default=None)
-    narrow_other = min(other, key=lambda iv: iv[0].width, default=None)
-    figures["narrowest_small_width"] = None if narrow_small is None else narrow_small[0].width
-    figures["narrowest_small_table"] = None if narrow_small is None else narrow_small[0].table
-    figures["narrowest_other_width"] = None if narrow_other is None else narrow_other[0].width
-    figures["narrowest_other_table"] = None if narrow_other is None else narrow_other[0].table
+    figures["small_not_protected"] = sum(1 for i in small if not i.protected(threshold))
+    readers = {"lp": lambda i: (i.low, i.high), "listing": lambda i: i.listed, "informed": lambda i: i.informed}
+    for name, interval in readers.items():
+        unknown = name == "listing" and any(i.listed_high is None or np.isnan(i.listed_high) for i in small)
+        figures[f"small_told_small_by_{name}_reader"] = None if unknown else sum(
+            1 for i in small if interval(i)[1] < threshold - 1e-6
+        )  # None: the audit was run without the listing reader's upper ends
+    for name, chosen, width in (
+        ("small_lp", small, lambda i: i.width),
+        ("small_protection", small, lambda i: i.protection_width),
+        ("other_lp", other, lambda i: i.width),
+        ("other_informed", other, lambda i: i.informed[1] - i.informed[0]),
+    ):
+        narrow = min(chosen, key=lambda i: (width(i), i.table, i.key), default=None)
+        figures[f"narrowest_{name}_width"] = None if narrow is None else width(narrow)
+        figures[f"narrowest_{name}_table"] = None if narrow is None else narrow.table
     return figures
 
 
@@ -101,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             release = aggregates.publish_all(con)
             publish_cpu = time.process_time() - started
             tables = [
-                AuditTable.from_frame(p.name, p.population, p.dims, frame)
+                AuditTable.from_frame(p.name, p.population, p.dims, frame,
+                                      listed_always=p.listed_always(frame.select(p.dims).iter_rows()))
                 for p, frame in release.tables.items() if frame.height
             ]
         else:
@@ -109,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             tables = aggregates.attacker_tables(con, use_labels=args.use_labels)
         true = truth(con) if has_cohorts else None
 
-    result = audit(tables, links, threshold=threshold)
+    result = audit(tables, links, threshold=threshold, listing_highs=True)
     figures = score(result, true, threshold)
     print(f"Attack on {args.warehouse} ({'rebuilt with the current code' if args.rebuild else 'as published'}"
           f"{', reading the suppression labels' if args.use_labels else ''}):")

@@ -14,14 +14,17 @@ about how the tables relate:
   event with no date has neither a month nor a weekday), given as frames of the label
   combinations that can occur, 'Not known' included;
 - bounds between populations: every victim has at least one victimisation, and every A&E
-  assault attendance is a victimisation, so those totals are at most the victimisations'.
+  assault attendance is a victimisation, so those totals are at most the victimisations';
+- how each table lists its labels, and that zeros are published (the listing and informed
+  readers of "Three readers" below).
 
 For each hidden entry they solve two linear programmes: the smallest and the largest value it
 can take such that every published number is what it is, every table adds up (cells to row,
 column and grand totals), every shared margin agrees, every population bound holds and no
-count is negative. That [min, max] is the entry's feasible interval; an interval of width 0
-recovers it exactly (finding 5 of issue 10 did this with the published "primary" labels, which
-are no longer published). The solver is HiGHS through `scipy.optimize.linprog`.
+count is negative. That [min, max] is the entry's feasible interval (the LP reader's); an
+interval of width 0 recovers it exactly (finding 5 of issue 10 did this with the published
+"primary" labels, which are no longer published). The solver is HiGHS through
+`scipy.optimize.linprog`.
 
 Shared margins are derived, not hand-written
 --------------------------------------------
@@ -56,45 +59,92 @@ and the two give the same intervals. The victimisation tables span {M, K} and {W
 "date known": acyclic too. Adding a table that closes a cycle (say council by ethnic group next
 to ethnic group by age band and council by age band) would break this: pairwise agreement would
 then be weaker than a joint table, and the audit would have to model the joint table itself.
+The readers below only add bounds on table entries, which both formulations share, so they
+give the same intervals too (tests/test_publication_attacks.py checks the joint attacker).
 
-The protection rule
--------------------
-A primary-suppressed entry (true count 1 to threshold-1, totals included) is protected when
-its interval reaches from 0 to at least the threshold: an attacker cannot tell it from an
-empty cell nor from a publishable one. This is sdcTable's protection check (`csp_cpp` in
-sdcTable's R/helper_functions.r: protected when low <= value - LPL, up >= value + UPL and
-up - low >= SPL) with LPL = value, UPL = threshold - value and SPL = threshold. Every other
-hidden entry's interval is reported too. Published counts from 1 to threshold-1 fail the audit.
+Three readers, and the protection rule
+--------------------------------------
+The LP above is the reader of sdcTable and tau-Argus. Two readers know more, and the audit
+solves their LPs too (each adds lower bounds to the LP reader's; the bounds are true, so each
+reader's feasible set holds the true counts and lies inside the previous reader's):
+
+- The listing reader knows how each table lists its labels (`AuditTable.listed_always`,
+  declared per publication in `aggregates.PUBLICATIONS`). A table built by GROUP BY lists a
+  label only when it occurs, so that label's margin holds at least one person or event: a
+  one-way table's row; a two-way table's row total and column total, for the labels of both
+  dims ('Not known' included); and the grand total of a table with such a label. A two-way
+  cell can still be 0 (the grid fills absent combinations with published zeros), and so can a
+  label listed from a reference list whatever its count (every neighbourhood of
+  `reference.lsoa`; that table's 'Not known' row is listed only when it occurs). Its interval is
+  [`listed_low`, `listed_high`].
+- The informed reader also knows that zeros are published, not hidden (`disclosure` hides a
+  zero only when a line has no other cell left, `protect_together` only when nothing else can
+  protect a count), so takes every hidden count to be at least 1.
+  The publisher's audit gives this reader that bound on every hidden entry whose true count is
+  above 0, the most it can know without being wrong; an attacker's audit (no true counts)
+  gives it to every hidden entry, and reports the reader's interval as unknown (NaN) where that
+  contradicts the published numbers. Its interval is [`informed_low`, `informed_high`].
+
+An entry's structural minimum (`floor`) is the least value the listing reader can give it before
+reading any number: the LP minimum under the listing bounds and the relations alone. It is 0
+for a two-way cell or a neighbourhood, 1 for a listed label's margin, the number of labels for
+the grand total of a one-way GROUP BY table, and 1 for a neighbourhood alone in its deprivation
+decile (through the decile table's row). Publishing a table discloses its floors, and only them.
+
+A primary-suppressed entry (true count 1 to threshold-1, totals included) is protected when:
+
+1. its LP interval reaches 0 (`low` = 0): the LP reader cannot tell it from an empty cell;
+2. the listing reader's lower end is its structural minimum (`listed_low` = `floor`): the
+   published numbers tell nothing about how small it is beyond what the table's shape says;
+3. the informed reader's upper end reaches the threshold (`informed_high` >= threshold): even a
+   reader who takes every hidden count to be non-zero cannot tell it from a publishable count.
+   The other readers know less, so their upper ends reach it too.
+
+So its protection interval, [`listed_low`, `informed_high`], runs from its structural minimum
+(0 or 1 for a cell or label; more only for a total over several listed labels) to at least the
+threshold. With the listing and informed bounds left out this is sdcTable's protection check
+(`csp_cpp` in sdcTable's R/helper_functions.r: protected when low <= value - LPL,
+up >= value + UPL and up - low >= SPL) with LPL = value, UPL = threshold - value and
+SPL = threshold. Every other hidden entry's intervals are reported too. Published counts from 1
+to threshold-1 fail the audit.
 
 Complementary suppression across tables (`protect_together`)
 ------------------------------------------------------------
 After each table's own suppression (`disclosure.suppress`), the primary entries are audited
-together. For each one that fails, two small LPs look for the cheapest way to move it, with
-every hidden entry free: a change y of all entries with y = 0 on every relation (tables still
-add up, shared margins still agree), the entry moved to the threshold (then to 0), no count
-below 0, and cost sum((count + 1) * |y|) over published entries, so the smallest counts go
-first, in its own lines or across a shared margin. The published entries it moves are hidden.
-Then the other counts are a second table the attacker cannot rule out, so the entry is
-protected; hiding more never narrows an interval, so entries protected earlier stay
-protected, one pass protects every entry, and a final audit confirms it. A table whose cells
-are all small gets its total hidden this way when nothing cheaper protects them. Last, a
-secondary entry the published numbers fix exactly (say a complement chosen in one table whose
-value another table's margins give away) protects nothing; it is published again, which
-changes no interval: the set of tables consistent with what is published stays the same. So
-after `protect_together` no hidden entry can be recovered exactly, and no line of a table has
-exactly one hidden entry. A primary entry is never published, nor anything below the
-threshold (every count from 1 to threshold-1 is primary).
+together. For each condition an entry fails, a small LP looks for the cheapest way to move it,
+with every hidden entry free: a change y of all entries with y = 0 on every relation (tables
+still add up, shared margins still agree, population bounds hold), the entry moved to 0
+(condition 1), to its structural minimum (2) or to the threshold (3), every entry kept at or
+above that reader's bound (1: 0; 2: its listing bound; 3: 1 for every entry whose true count is
+above 0, since a published entry the change moves is hidden and the informed reader then takes
+it to be non-zero), and cost sum((count + 1) * |y|) over published entries, so the smallest
+counts go first, in its own lines or across a shared margin; a published zero is moved only
+when no change without one exists. The published entries it moves are hidden. Then count + y is a second table that reader cannot rule out, so the condition holds;
+hiding more never narrows any reader's interval (a published count becomes a bound it meets),
+so conditions met earlier stay met, one pass protects every entry, and a final audit confirms
+it. A table whose cells are all small gets its total hidden this way when nothing cheaper
+protects them. Last, a secondary entry the published numbers fix exactly for the LP reader
+(say a complement chosen in one table whose value another table's margins give away) protects
+nothing; it is published again, which changes no reader's interval: the set of tables each
+reader finds consistent with what is published stays the same. So after `protect_together` no
+hidden entry can be recovered exactly by the LP reader, and no line of a table has exactly one
+hidden entry; entries the informed reader pins exactly are counted (`told_exactly`). A primary
+entry is never published, nor anything below the threshold (every count from 1 to threshold-1
+is primary).
 
 Limits, honestly
 ----------------
-The attacker is the LP relaxation, as in sdcTable and tau-Argus: an attacker solving integer
+The readers are LP relaxations, as in sdcTable and tau-Argus: an attacker solving integer
 programmes could in principle narrow an interval by less than 1 where the LP's optimum is
 fractional (with the tables here, sums of counts with unit coefficients, the extreme values are
-integers in every case we measured). The audit does not use what the suppression method
-itself reveals: zeros are published, so a reader who knows that can assume a hidden count is
-usually not 0; the interval then starts at 1 rather than 0 but still reaches the threshold, so
-a small count still cannot be told from a publishable one. Relations the publisher does not
-declare (a table from another year, a count published elsewhere) are not modelled.
+integers in every case we measured). Listing a label tells that its category is not empty; the
+rule only makes sure the published numbers tell no more. A reader who takes a hidden zero to
+be non-zero (a complement chosen among zeros where nothing else would do) is wrong about it,
+and the audit does not model what that wrong belief leads them to (`attack` measures such a
+reader: it told no small count on the worlds we tried). Relations the publisher does not declare are not modelled: a
+table from another year, a count published elsewhere, and the same tables published again
+after the data changed (the difference of two weekly publications is a table of the people
+added in between, whose small counts no audit of one publication protects).
 """
 
 from __future__ import annotations
@@ -118,9 +168,18 @@ logger = logging.getLogger(__name__)
 TOTAL = "Total"
 _TOL = 1e-6
 
+# The conditions of the protection rule (module docstring), as `protect_together` names them.
+_REACHES_ZERO = "LP reader's lower end reaches 0"
+_REACHES_FLOOR = "listing reader's lower end reaches the structural minimum"
+_REACHES_THRESHOLD = "informed reader's upper end reaches the threshold"
+
 
 class AuditError(RuntimeError):
     """The published numbers and the declared relations cannot all be true together."""
+
+
+class _Infeasible(AuditError):
+    """A reader's bounds contradict the published numbers."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +190,10 @@ class AuditTable:
     `truth` (each entry's true count) and `primary` (each entry's primary-suppression flag)
     are the publisher's knowledge, None for an attacker. `low` and `high` are bounds an
     attacker holds a priori on hidden entries (e.g. 1 to 4 from a published "primary" label);
-    by default 0 and no bound.
+    by default 0 and no bound. `listed_always` says how the table lists its labels: per dim,
+    the labels it lists whatever their count (from a reference list, zeros included); every
+    other label of that dim is listed only when it occurs (GROUP BY), so its margin is at
+    least 1. None: nothing is declared, and the listing reader knows no more than the LP one.
     """
 
     name: str
@@ -144,6 +206,7 @@ class AuditTable:
     low: tuple[float, ...] | None = None
     high: tuple[float, ...] | None = None
     total_label: str = TOTAL
+    listed_always: tuple[frozenset[str], ...] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.keys)
@@ -155,9 +218,44 @@ class AuditTable:
                 )
         if any(len(k) != len(self.dims) for k in self.keys):
             raise ValueError(f"table {self.name!r}: every key needs one label per dim.")
+        if self.listed_always is not None and len(self.listed_always) != len(self.dims):
+            raise ValueError(
+                f"table {self.name!r}: listed_always needs one set of labels per dim "
+                f"({len(self.dims)}), got {len(self.listed_always)}."
+            )
+
+    def listing_floor(self) -> tuple[float, ...]:
+        """Each entry's lower bound from how the table lists its labels: 1 for the margin of
+        a label listed only when it occurs (a one-way table's row, a two-way table's row or
+        column total) and for the grand total of a table with such a label; else 0 (a
+        two-way cell, a label listed whatever its count, any entry when nothing is declared)."""
+        if self.listed_always is None:
+            return (0.0,) * len(self.keys)
+        occurring = [
+            (d, label) for key in self.keys for d, label in enumerate(key)
+            if label != self.total_label and label not in self.listed_always[d]
+        ]
+        out = []
+        for key in self.keys:
+            labels = [(d, label) for d, label in enumerate(key) if label != self.total_label]
+            if not labels:
+                out.append(1.0 if occurring else 0.0)
+            elif len(labels) == 1:
+                d, label = labels[0]
+                out.append(0.0 if label in self.listed_always[d] else 1.0)
+            else:
+                out.append(0.0)
+        return tuple(out)
 
     @classmethod
-    def from_suppressed(cls, name: str, population: str, table: SuppressedTable) -> AuditTable:
+    def from_suppressed(
+        cls,
+        name: str,
+        population: str,
+        table: SuppressedTable,
+        *,
+        listed_always: tuple[frozenset[str], ...] | None = None,
+    ) -> AuditTable:
         """The publisher's view of a suppressed table: published counts plus the truth."""
         values = table.values
         return cls(
@@ -169,6 +267,7 @@ class AuditTable:
             truth=tuple(values),
             primary=tuple(s == PRIMARY for s in table.statuses),
             total_label=table.total_label,
+            listed_always=listed_always,
         )
 
     @classmethod
@@ -183,6 +282,7 @@ class AuditTable:
         total_label: str = TOTAL,
         label_column: str | None = None,
         threshold: int = 5,
+        listed_always: tuple[frozenset[str], ...] | None = None,
     ) -> AuditTable:
         """An attacker's view of a published table (one row per entry, hidden counts null).
 
@@ -201,7 +301,7 @@ class AuditTable:
             low = tuple(1.0 if lab == PRIMARY else 0.0 for lab in labels)
             high = tuple(float(threshold - 1) if lab == PRIMARY else np.inf for lab in labels)
         return cls(name, population, dims, keys, published, low=low, high=high,
-                   total_label=total_label)
+                   total_label=total_label, listed_always=listed_always)
 
 
 @dataclass(frozen=True)
@@ -220,7 +320,13 @@ class Relations:
 
 @dataclass(frozen=True)
 class HiddenInterval:
-    """A hidden entry's feasible interval given every published number."""
+    """A hidden entry's feasible intervals given every published number, per reader.
+
+    `low`, `high`: the LP reader (published numbers, relations, a priori bounds). `listed_*`:
+    the listing reader; `informed_*`: the informed reader (NaN when the reader's assumption
+    contradicts the published numbers); `floor`: the structural minimum (module docstring).
+    The readers' fields default to the LP reader's, for intervals made by hand.
+    """
 
     table: str
     key: tuple[str, ...]
@@ -228,17 +334,57 @@ class HiddenInterval:
     high: float
     primary: bool | None = None
     truth: int | None = None
+    floor: float = 0.0
+    listed_low: float | None = None
+    listed_high: float | None = None
+    informed_low: float | None = None
+    informed_high: float | None = None
 
     @property
     def width(self) -> float:
+        """The LP reader's width."""
         return self.high - self.low
 
     @property
     def exact(self) -> bool:
+        """The LP reader recovers it exactly (so every reader does)."""
         return self.width < _TOL
 
+    @property
+    def listed(self) -> tuple[float, float]:
+        """The listing reader's interval; where its upper end was not computed (`audit`'s
+        `listing_highs`), the LP reader's, which is at least as high."""
+        high = self.listed_high
+        return (self.low if self.listed_low is None else self.listed_low,
+                self.high if high is None or np.isnan(high) else high)
+
+    @property
+    def informed(self) -> tuple[float, float]:
+        """The best-informed reader's interval (the listing reader's when it is unknown)."""
+        if self.informed_low is None or np.isnan(self.informed_low) or np.isnan(self.informed_high):
+            return self.listed
+        return self.informed_low, self.informed_high
+
+    @property
+    def protection(self) -> tuple[float, float]:
+        """[listing reader's lower end, informed reader's upper end]."""
+        return self.listed[0], self.informed[1]
+
+    @property
+    def protection_width(self) -> float:
+        low, high = self.protection
+        return high - low
+
+    @property
+    def told_exactly(self) -> bool:
+        """Some reader recovers it exactly (the informed one does whenever another does)."""
+        low, high = self.informed
+        return high - low < _TOL
+
     def protected(self, threshold: int) -> bool:
-        return self.low <= _TOL and self.high >= threshold - _TOL
+        """The protection rule of the module docstring."""
+        low, high = self.protection
+        return self.low <= _TOL and low <= self.floor + _TOL and high >= threshold - _TOL
 
 
 @dataclass(frozen=True)
@@ -261,29 +407,42 @@ class AuditResult:
 
     @property
     def exact(self) -> list[HiddenInterval]:
+        """Entries the LP reader recovers exactly."""
         return [i for i in self.intervals if i.exact]
+
+    @property
+    def told_exactly(self) -> list[HiddenInterval]:
+        """Entries some reader recovers exactly."""
+        return [i for i in self.intervals if i.told_exactly]
 
     @property
     def passed(self) -> bool:
         return not self.unprotected and not self.published_small and not self.dropped_relations
 
     def narrowest(self, *, primary: bool) -> HiddenInterval | None:
+        """Primary: the narrowest protection interval; other: the narrowest interval of the
+        best-informed reader."""
         chosen = [i for i in self.intervals if bool(i.primary) == primary]
-        return min(chosen, key=lambda i: (i.width, i.table, i.key), default=None)
+        width = (lambda i: i.protection_width) if primary else (lambda i: i.informed[1] - i.informed[0])
+        return min(chosen, key=lambda i: (width(i), i.table, i.key), default=None)
 
     def summary(self) -> dict[str, object]:
         """Figures that explain the verdict, without any true count."""
         narrow_p = self.narrowest(primary=True)
         narrow_o = self.narrowest(primary=False)
+        lowest_top = min(self.primary, key=lambda i: (i.protection[1], i.table, i.key), default=None)
         return {
             "hidden_cells": len(self.intervals),
             "primary_cells": len(self.primary),
+            "primary_cells_known_to_be_non_empty": sum(1 for i in self.primary if i.floor >= 1 - _TOL),
             "unprotected_primary_cells": len(self.unprotected),
-            "exactly_recoverable_cells": len(self.exact),
+            "exactly_recoverable_cells": len(self.told_exactly),
             "published_cells_below_threshold": len(self.published_small),
-            "narrowest_primary_width": None if narrow_p is None else round(narrow_p.width, 3),
+            "narrowest_primary_width": None if narrow_p is None else round(narrow_p.protection_width, 3),
             "narrowest_primary_table": None if narrow_p is None else narrow_p.table,
-            "narrowest_other_width": None if narrow_o is None else round(narrow_o.width, 3),
+            "lowest_primary_upper_end": None if lowest_top is None else round(lowest_top.protection[1], 3),
+            "narrowest_other_width": (None if narrow_o is None
+                                      else round(narrow_o.informed[1] - narrow_o.informed[0], 3)),
             "narrowest_other_table": None if narrow_o is None else narrow_o.table,
             "dropped_relations": list(self.dropped_relations),
             "cpu_seconds": round(self.cpu_seconds, 3),
@@ -292,14 +451,16 @@ class AuditResult:
 
 @dataclass(frozen=True)
 class LinkedTable:
-    """A suppressed table with its name and population, for `protect_together`."""
+    """A suppressed table with its name, population and listing, for `protect_together`."""
 
     name: str
     population: str
     table: SuppressedTable
+    listed_always: tuple[frozenset[str], ...] | None = None
 
     def for_audit(self) -> AuditTable:
-        return AuditTable.from_suppressed(self.name, self.population, self.table)
+        return AuditTable.from_suppressed(self.name, self.population, self.table,
+                                          listed_always=self.listed_always)
 
 
 # --- the model: one variable per entry of every table ------------------------------------
@@ -354,7 +515,9 @@ class _Model:
         self.eq = _Rows()
         self.ub = _Rows()
         self.dropped: tuple[str, ...] = ()
+        self.floor = np.zeros(n)  # each entry's listing bound
         for t in self.tables:
+            self.floor[self._slice(t)] = t.listing_floor()
             self._additivity(t)
         by_population: dict[str, list[AuditTable]] = defaultdict(list)
         for t in self.tables:
@@ -372,6 +535,9 @@ class _Model:
                 )
 
     # structure
+
+    def _slice(self, t: AuditTable) -> slice:
+        return slice(self.offsets[t.name], self.offsets[t.name] + len(t.keys))
 
     def _additivity(self, t: AuditTable) -> None:
         """Every total equals the sum of the entries it totals, along each dim."""
@@ -430,19 +596,26 @@ class _Model:
             self.eq.add(cols, coefs, source)
 
     def check_against(self, truth: np.ndarray) -> None:
-        """Drop (and remember) every relation the true counts break: it would be false."""
+        """Drop (and remember) every relation and listing the true counts break: it would be
+        false."""
         broken = set()
         for rows, is_eq in ((self.eq, True), (self.ub, False)):
             for cols, coefs, source in zip(rows.cols, rows.coefs, rows.sources, strict=True):
                 value = float(coefs @ truth[cols])
                 if (abs(value) > 0.5) if is_eq else (value > 0.5):
                     broken.add(source)
+        for t in self.tables:
+            s = self._slice(t)
+            if np.any(self.floor[s] > truth[s] + 0.5):
+                broken.add(f"how {t.name} lists its labels")
+                self.floor[s] = 0.0
         if not broken:
             return
         for source in sorted(broken):
             logger.error(
                 "The true counts break the declared relation '%s'; it is left out of the "
-                "audit. Check that the tables' labels and the lookups agree.", source,
+                "audit. Check that the tables' labels, the lookups and the listing declared "
+                "for each table agree.", source,
             )
         self.eq = self.eq.keep([s not in broken for s in self.eq.sources])
         self.ub = self.ub.keep([s not in broken for s in self.ub.sources])
@@ -458,7 +631,7 @@ class _Model:
         truth = np.zeros(self.n) if all(t.truth is not None for t in self.tables) else None
         primary = np.zeros(self.n, dtype=bool)
         for t in self.tables:
-            s = slice(self.offsets[t.name], self.offsets[t.name] + len(t.keys))
+            s = self._slice(t)
             published[s] = [np.nan if v is None else v for v in t.published]
             if t.low is not None:
                 low[s] = t.low
@@ -476,6 +649,24 @@ class _Model:
             if off <= var < off + len(t.keys):
                 return t, var - off
         raise IndexError(var)
+
+
+@dataclass(frozen=True)
+class _Readers:
+    """Each reader's lower bound on every entry (published entries are fixed anyway)."""
+
+    blind: np.ndarray  # the LP reader: the a priori bounds
+    listed: np.ndarray  # + how tables list their labels
+    informed: np.ndarray  # + every hidden non-zero count is at least 1
+    informed_may_be_wrong: bool  # an attacker's guess (no true counts): it may contradict
+
+
+def _readers(model: _Model, published: np.ndarray, low: np.ndarray, truth: np.ndarray | None) -> _Readers:
+    listed = np.maximum(low, model.floor)
+    hidden = np.isnan(published)
+    non_zero = hidden if truth is None else hidden & (truth > 0)
+    informed = np.where(non_zero, np.maximum(listed, 1.0), listed)
+    return _Readers(low, listed, informed, truth is None)
 
 
 def _meet(
@@ -548,18 +739,31 @@ def _solve(c, a_eq, b_eq, a_ub, b_ub, bounds):
 
 @dataclass
 class _Component:
-    """One independent part of the attacker's LP over hidden entries (published substituted)."""
+    """One independent part of the readers' LPs over hidden entries (published substituted);
+    each reader brings its own bounds."""
 
     variables: np.ndarray  # model variable of each column
     a_eq: sparse.csr_matrix
     b_eq: np.ndarray
     a_ub: sparse.csr_matrix
     b_ub: np.ndarray
-    bounds: list[tuple[float, float | None]]
-    signatures: list[tuple]  # columns with equal signatures have equal intervals
+    columns: list[tuple]  # each column's coefficients, for grouping identical columns
+    table: str  # the table of its first variable, to name in errors
 
-    def solve(self, c: np.ndarray, *, model: _Model, extra=None):
-        a_eq, a_ub, b_ub, bounds = self.a_eq, self.a_ub, self.b_ub, self.bounds
+    @property
+    def linked(self) -> bool:
+        return bool(self.a_eq.shape[0] or self.a_ub.shape[0])
+
+    def bounds(self, low: np.ndarray, high: np.ndarray) -> list[tuple[float, float | None]]:
+        return [(float(low[v]), None if np.isinf(high[v]) else float(high[v])) for v in self.variables]
+
+    def signatures(self, bounds) -> list[tuple]:
+        """Columns with equal signatures have equal intervals: swapping two of them maps
+        solutions to solutions."""
+        return [(column, bound) for column, bound in zip(self.columns, bounds, strict=True)]
+
+    def solve(self, c: np.ndarray, bounds, *, extra=None):
+        a_eq, a_ub, b_ub = self.a_eq, self.a_ub, self.b_ub
         if extra is not None:  # more variables (after the component's) and <= rows
             extra_ub, extra_b, extra_bounds = extra
             k = extra_ub.shape[1] - a_eq.shape[1]
@@ -571,15 +775,15 @@ class _Component:
             bounds = bounds + extra_bounds
         res = _solve(c, a_eq, self.b_eq, a_ub, b_ub, bounds)
         if res.status not in (0, 3):
-            table, _ = model.locate(int(self.variables[0]))
-            raise AuditError(
-                f"The audit's LP around table {table.name!r} has no solution ({res.message}); the "
+            error = _Infeasible if res.status == 2 else AuditError
+            raise error(
+                f"The audit's LP around table {self.table!r} has no solution ({res.message}); the "
                 f"published numbers and the declared relations disagree."
             )
         return res
 
 
-def _components(model: _Model, published, low, high, targets) -> list[tuple[_Component, list[int]]]:
+def _split(model: _Model, published, targets) -> list[tuple[_Component, list[int]]]:
     """The components holding `targets` (hidden variables), each with its targets' columns."""
     hidden = np.flatnonzero(np.isnan(published))
     position = np.full(model.n, -1)
@@ -620,108 +824,215 @@ def _components(model: _Model, published, low, high, targets) -> list[tuple[_Com
         rows_eq = np.flatnonzero(eq_label == comp)
         rows_ub = np.flatnonzero(ub_label == comp)
         local = {c: n for n, c in enumerate(cols)}
-        bounds = [(float(low[hidden[c]]), None if np.isinf(high[hidden[c]]) else float(high[hidden[c]]))
-                  for c in cols]
-        signatures = [
+        columns = [
             (tuple(a_eq_csc.indices[a_eq_csc.indptr[c]:a_eq_csc.indptr[c + 1]]),
              tuple(a_eq_csc.data[a_eq_csc.indptr[c]:a_eq_csc.indptr[c + 1]]),
              tuple(a_ub_csc.indices[a_ub_csc.indptr[c]:a_ub_csc.indptr[c + 1]]),
-             tuple(a_ub_csc.data[a_ub_csc.indptr[c]:a_ub_csc.indptr[c + 1]]),
-             bounds[local[c]])
+             tuple(a_ub_csc.data[a_ub_csc.indptr[c]:a_ub_csc.indptr[c + 1]]))
             for c in cols
         ]
         component = _Component(
             variables=hidden[cols], a_eq=a_eq[rows_eq][:, cols], b_eq=b_eq[rows_eq],
-            a_ub=a_ub[rows_ub][:, cols], b_ub=b_ub[rows_ub], bounds=bounds, signatures=signatures,
+            a_ub=a_ub[rows_ub][:, cols], b_ub=b_ub[rows_ub], columns=columns,
+            table=model.locate(int(hidden[cols[0]]))[0].name,
         )
         out.append((component, [local[m] for m in members]))
     return out
 
 
-def _extreme(component: _Component, j: int, sign: float, model: _Model) -> float:
+def _extreme(component: _Component, bounds, j: int, sign: float) -> float:
     """min (sign 1) or max (sign -1) of column j."""
-    if not component.a_eq.shape[0] and not component.a_ub.shape[0]:
-        lo, hi = component.bounds[j]
+    if not component.linked:
+        lo, hi = bounds[j]
         return lo if sign > 0 else (np.inf if hi is None else hi)
     c = np.zeros(len(component.variables))
     c[j] = sign
-    res = component.solve(c, model=model)
+    res = component.solve(c, bounds)
     return np.inf if res.status == 3 else sign * res.fun
 
 
-def _intervals(model: _Model, published, low, high, targets) -> dict[int, tuple[float, float]]:
-    """[min, max] of each target (hidden) variable given the published ones.
+def _intervals(parts, low, high, *, lows: bool = True, highs: bool = True,
+               may_contradict: bool = False) -> dict[int, tuple[float, float]]:
+    """[min, max] of each target (hidden) variable of `parts` for a reader with bounds `low`,
+    `high` (NaN where not asked for; both NaN where `may_contradict` and the bounds contradict
+    the published numbers).
 
-    Published values are substituted and the rest split into independent components. One LP
-    per component minimises the sum of its targets: every target it leaves at its lower bound
-    has that bound as its minimum. Columns with identical coefficients and bounds (e.g. hidden
-    neighbourhoods of one council and decile) share their LPs: swapping two of them maps
-    solutions to solutions.
+    Columns with identical coefficients and bounds (e.g. hidden neighbourhoods of one council
+    and decile) share their LPs: swapping two of them maps solutions to solutions. The rest is
+    batched (`_minima`, `_maxima`).
     """
     result: dict[int, tuple[float, float]] = {}
-    for component, members in _components(model, published, low, high, sorted(set(targets))):
-        minimum: dict[int, float] = {}
-        if component.a_eq.shape[0] or component.a_ub.shape[0]:
-            c = np.zeros(len(component.variables))
-            c[members] = 1.0
-            res = component.solve(c, model=model)
-            if res.status == 0:
-                for j in members:
-                    if res.x[j] <= component.bounds[j][0] + _TOL:
-                        minimum[j] = component.bounds[j][0]
-        by_signature: dict[tuple, tuple[float, float]] = {}
+    for component, members in parts:
+        bounds = component.bounds(low, high)
+        signatures = component.signatures(bounds)
+        first: dict[tuple, int] = {}
         for j in members:
-            signature = component.signatures[j]
-            if signature not in by_signature:
-                lo = minimum.get(j)
-                if lo is None:
-                    lo = _extreme(component, j, 1.0, model)
-                hi = _extreme(component, j, -1.0, model)
-                by_signature[signature] = (max(0.0, round(lo, 6)), hi if np.isinf(hi) else round(hi, 6))
-            result[int(component.variables[j])] = by_signature[signature]
+            first.setdefault(signatures[j], j)
+        chosen = list(first.values())
+        try:
+            minimum = _minima(component, bounds, chosen) if lows else {}
+            maximum = _maxima(component, bounds, chosen) if highs else {}
+        except _Infeasible:
+            if not may_contradict:
+                raise
+            logger.warning("A reader's assumption that no hidden count is 0 contradicts the "
+                           "published numbers around table %r; its intervals there are unknown.",
+                           component.table)
+            minimum = maximum = {j: np.nan for j in chosen}
+        for j in members:
+            k = first[signatures[j]]
+            lo, hi = minimum.get(k, np.nan), maximum.get(k, np.nan)
+            result[int(component.variables[j])] = (
+                lo if not np.isfinite(lo) else max(0.0, round(lo, 6)),
+                hi if not np.isfinite(hi) else round(hi, 6),
+            )
     return result
 
 
-def _unprotected(model: _Model, published, low, high, targets, threshold: int) -> list[int]:
-    """The targets whose interval does not reach from 0 to `threshold`.
+def _minima(component: _Component, bounds, members: list[int]) -> dict[int, float]:
+    """min of each member. Batched: one LP minimises the sum of the unsettled members; those
+    it leaves at their lower bound have that minimum; repeated while it settles some; the
+    rest get their own LP."""
+    out: dict[int, float] = {}
+    open_ = list(members)
+    while component.linked and open_:
+        c = np.zeros(len(component.variables))
+        c[open_] = 1.0
+        res = component.solve(c, bounds)
+        if res.status != 0:
+            break
+        reached = {j for j in open_ if res.x[j] <= bounds[j][0] + _TOL}
+        if not reached:
+            break
+        out.update({j: bounds[j][0] for j in reached})
+        open_ = [j for j in open_ if j not in reached]
+    out.update({j: _extreme(component, bounds, j, 1.0) for j in open_})
+    return out
 
-    Checked in batches: one LP per component minimises the sum of the unchecked targets (those
-    it leaves at 0 reach 0), one maximises the sum of min(target, threshold) (those it brings
-    to the threshold reach it), repeated while they settle some; what is left gets its own LP.
-    """
-    failing = []
-    for component, members in _components(model, published, low, high, sorted(set(targets))):
-        n = len(component.variables)
-        linked = bool(component.a_eq.shape[0] or component.a_ub.shape[0])
-        low_open = list(members)
-        while linked and low_open:
-            c = np.zeros(n)
-            c[low_open] = 1.0
-            res = component.solve(c, model=model)
-            reached = [j for j in low_open if res.x[j] <= _TOL]
-            if not reached:
-                break
-            low_open = [j for j in low_open if j not in reached]
-        failing_here = {j for j in low_open if _extreme(component, j, 1.0, model) > _TOL}
-        high_open = [j for j in members if j not in failing_here]
-        while linked and high_open:
-            k = len(high_open)
-            c = np.concatenate([np.zeros(n), -np.ones(k)])
-            rows = sparse.csr_matrix(
-                (np.concatenate([np.ones(k), -np.ones(k)]),
-                 (np.concatenate([np.arange(k), np.arange(k)]),
-                  np.concatenate([n + np.arange(k), high_open]))),
-                shape=(k, n + k),
-            )
-            res = component.solve(c, model=model, extra=(rows, np.zeros(k), [(0.0, float(threshold))] * k))
-            if res.status == 3:
-                break
-            reached = [j for m, j in enumerate(high_open) if res.x[n + m] >= threshold - _TOL]
-            if not reached:
-                break
-            high_open = [j for j in high_open if j not in reached]
-        failing_here |= {j for j in high_open if _extreme(component, j, -1.0, model) < threshold - _TOL}
-        failing.extend(int(component.variables[j]) for j in sorted(failing_here))
+
+def _maxima(component: _Component, bounds, members: list[int]) -> dict[int, float]:
+    """max of each member. Batched: each member has a simple upper bound, its cap (its a
+    priori bound, and for every line whose hidden entries all count the same way, the line's
+    value less the other entries' lower bounds); one LP maximises the sum of min(member, cap)
+    over the unsettled members, and those it brings to their cap have that maximum; repeated
+    while it settles some; the rest get their own LP."""
+    if not component.linked:
+        return {j: np.inf if bounds[j][1] is None else bounds[j][1] for j in members}
+    n = len(component.variables)
+    caps = _caps(component, bounds)
+    out: dict[int, float] = {}
+    open_ = [j for j in members if np.isfinite(caps[j])]
+    while len(open_) > 1:
+        k = len(open_)
+        c = np.concatenate([np.zeros(n), -np.ones(k)])
+        rows = sparse.csr_matrix(
+            (np.concatenate([np.ones(k), -np.ones(k)]),
+             (np.concatenate([np.arange(k), np.arange(k)]),
+              np.concatenate([n + np.arange(k), open_]))),
+            shape=(k, n + k),
+        )
+        res = component.solve(c, bounds, extra=(rows, np.zeros(k), [(None, float(caps[j])) for j in open_]))
+        if res.status != 0:
+            break
+        reached = {j for m, j in enumerate(open_) if res.x[n + m] >= caps[j] - _TOL}
+        if not reached:
+            break
+        out.update({j: float(caps[j]) for j in reached})
+        open_ = [j for j in open_ if j not in reached]
+    out.update({j: _extreme(component, bounds, j, -1.0) for j in members if j not in out})
+    return out
+
+
+def _caps(component: _Component, bounds) -> np.ndarray:
+    """A simple upper bound of every column (module docstring of `_maxima`)."""
+    low = np.array([b[0] for b in bounds])
+    caps = np.array([np.inf if b[1] is None else b[1] for b in bounds])
+    for a, b, equal in ((component.a_eq, component.b_eq, True), (component.a_ub, component.b_ub, False)):
+        for r in range(a.shape[0]):
+            cols = a.indices[a.indptr[r]:a.indptr[r + 1]]
+            coefs = a.data[a.indptr[r]:a.indptr[r + 1]]
+            if np.all(coefs > 0):
+                sign = 1.0
+            elif equal and np.all(coefs < 0):
+                sign = -1.0
+            else:
+                continue
+            coefs = sign * coefs
+            rest = float(coefs @ low[cols]) - coefs * low[cols]
+            caps[cols] = np.minimum(caps[cols], (sign * b[r] - rest) / coefs)
+    return caps
+
+
+def _floors(model: _Model, readers: _Readers, high, targets) -> dict[int, float]:
+    """The structural minimum of each target: its least value for the listing reader when
+    nothing is published (the listing bounds and the relations alone)."""
+    if not len(targets):
+        return {}
+    nothing = np.full(model.n, np.nan)
+    found = _intervals(_split(model, nothing, sorted(set(int(t) for t in targets))),
+                       readers.listed, high, highs=False)
+    return {var: lo for var, (lo, _) in found.items()}
+
+
+def _lower_failures(component: _Component, bounds, members: list[int], goal: dict[int, float]) -> set[int]:
+    """The members whose minimum is above their goal. Checked in batches: one LP minimises the
+    sum of the unsettled members (those it brings to their goal reach it), repeated while it
+    settles some; what is left gets its own LP."""
+    open_ = list(members)
+    while component.linked and open_:
+        c = np.zeros(len(component.variables))
+        c[open_] = 1.0
+        res = component.solve(c, bounds)
+        reached = {j for j in open_ if res.x[j] <= goal[j] + _TOL}
+        if not reached:
+            break
+        open_ = [j for j in open_ if j not in reached]
+    return {j for j in open_ if _extreme(component, bounds, j, 1.0) > goal[j] + _TOL}
+
+
+def _upper_failures(component: _Component, bounds, members: list[int], threshold: int) -> set[int]:
+    """The members whose maximum is below the threshold. Checked in batches: one LP maximises
+    the sum of min(member, threshold) (those it brings to the threshold reach it), repeated
+    while it settles some; what is left gets its own LP."""
+    n = len(component.variables)
+    open_ = list(members)
+    while component.linked and open_:
+        k = len(open_)
+        c = np.concatenate([np.zeros(n), -np.ones(k)])
+        rows = sparse.csr_matrix(
+            (np.concatenate([np.ones(k), -np.ones(k)]),
+             (np.concatenate([np.arange(k), np.arange(k)]),
+              np.concatenate([n + np.arange(k), open_]))),
+            shape=(k, n + k),
+        )
+        res = component.solve(c, bounds, extra=(rows, np.zeros(k), [(0.0, float(threshold))] * k))
+        if res.status == 3:
+            break
+        reached = {j for m, j in enumerate(open_) if res.x[n + m] >= threshold - _TOL}
+        if not reached:
+            break
+        open_ = [j for j in open_ if j not in reached]
+    return {j for j in open_ if _extreme(component, bounds, j, -1.0) < threshold - _TOL}
+
+
+def _unprotected(model: _Model, published, readers: _Readers, high, targets, floors: dict[int, float],
+                 threshold: int) -> dict[int, list[str]]:
+    """The targets that fail a condition of the protection rule, with the conditions."""
+    failing: dict[int, list[str]] = defaultdict(list)
+    for component, members in _split(model, published, sorted(set(targets))):
+        var = component.variables
+        checks = (
+            (_REACHES_ZERO, readers.blind, {j: 0.0 for j in members}),
+            (_REACHES_FLOOR, readers.listed, {j: floors[int(var[j])] for j in members}),
+        )
+        for condition, low, goal in checks:
+            if condition == _REACHES_FLOOR and np.array_equal(readers.listed, readers.blind) \
+                    and not any(goal.values()):
+                continue  # the same check as the LP reader's
+            for j in _lower_failures(component, component.bounds(low, high), members, goal):
+                failing[int(var[j])].append(condition)
+        for j in _upper_failures(component, component.bounds(readers.informed, high), members, threshold):
+            failing[int(var[j])].append(_REACHES_THRESHOLD)
     return failing
 
 
@@ -729,28 +1040,45 @@ def _unprotected(model: _Model, published, low, high, targets, threshold: int) -
 
 
 def audit(
-    tables: Sequence[AuditTable], relations: Relations = Relations(), *, threshold: int = 5
+    tables: Sequence[AuditTable],
+    relations: Relations = Relations(),
+    *,
+    threshold: int = 5,
+    listing_highs: bool = False,
 ) -> AuditResult:
-    """Every hidden entry's feasible interval given every published number of every table.
+    """Every hidden entry's feasible intervals, per reader, given every published number of
+    every table.
 
-    With the truth (the publisher's audit) the relations are checked against it first and
-    primary entries are judged against the protection rule (module docstring).
+    With the truth (the publisher's audit) the relations and listings are checked against it
+    first and primary entries are judged against the protection rule (module docstring). The
+    listing reader's upper ends are not needed for the rule (the informed reader's are lower)
+    and are computed only with `listing_highs` (NaN otherwise).
     """
     started = time.process_time()
     model = _Model(tables, relations)
     published, low, high, truth, primary = model.arrays()
     if truth is not None:
         model.check_against(truth)
+    readers = _readers(model, published, low, truth)
     hidden = np.flatnonzero(np.isnan(published))
-    found = _intervals(model, published, low, high, hidden)
+    parts = _split(model, published, hidden)
+    blind = _intervals(parts, readers.blind, high)
+    informed = _intervals(parts, readers.informed, high, may_contradict=readers.informed_may_be_wrong)
+    if np.array_equal(readers.listed, readers.blind):
+        listed = blind
+    else:
+        listed = _sandwiched(model, published, readers.listed, high, hidden, blind, informed, listing_highs)
+    floors = _floors(model, readers, high, hidden)
     intervals = []
     for var in hidden:
         t, i = model.locate(int(var))
-        lo, hi = found[int(var)]
+        v = int(var)
         intervals.append(HiddenInterval(
-            table=t.name, key=t.keys[i], low=lo, high=hi,
+            table=t.name, key=t.keys[i], low=blind[v][0], high=blind[v][1],
             primary=None if t.primary is None else bool(primary[var]),
             truth=None if t.truth is None else int(t.truth[i]),
+            floor=floors[v], listed_low=listed[v][0], listed_high=listed[v][1],
+            informed_low=informed[v][0], informed_high=informed[v][1],
         ))
     small = tuple(
         (t.name, k)
@@ -765,10 +1093,35 @@ def audit(
     )
     logger.info(
         "Audited %d tables together: %d hidden entries, %d primary, %d unprotected, %d exactly "
-        "recoverable (%.2f s CPU).", len(model.tables), len(intervals), len(result.primary),
-        len(result.unprotected), len(result.exact), result.cpu_seconds,
+        "recoverable by some reader (%.2f s CPU).", len(model.tables), len(intervals),
+        len(result.primary), len(result.unprotected), len(result.told_exactly), result.cpu_seconds,
     )
     return result
+
+
+def _sandwiched(model, published, low, high, hidden, outer, inner, highs: bool) -> dict[int, tuple[float, float]]:
+    """The listing reader's intervals: its feasible set lies between the LP reader's (`outer`)
+    and the informed reader's (`inner`), so where their ends agree so does its; elsewhere LPs.
+    Upper ends only with `highs`."""
+    def agree(a, b):
+        return (np.isinf(a) and np.isinf(b)) or abs(a - b) < _TOL
+
+    out = {int(v): (np.nan, np.nan) for v in hidden}
+    known_inner = {int(v) for v in hidden if not np.isnan(inner[int(v)][0])}
+    need_low = [v for v in map(int, hidden) if v not in known_inner or not agree(outer[v][0], inner[v][0])]
+    need_high = [v for v in map(int, hidden) if v not in known_inner or not agree(outer[v][1], inner[v][1])]
+    for v in map(int, hidden):
+        if v not in need_low:
+            out[v] = (outer[v][0], out[v][1])
+        if highs and v not in need_high:
+            out[v] = (out[v][0], outer[v][1])
+    if need_low:
+        for v, (lo, _) in _intervals(_split(model, published, need_low), low, high, highs=False).items():
+            out[v] = (lo, out[v][1])
+    if highs and need_high:
+        for v, (_, hi) in _intervals(_split(model, published, need_high), low, high, lows=False).items():
+            out[v] = (out[v][0], hi)
+    return out
 
 
 # --- complementary suppression across tables ----------------------------------------------
@@ -791,17 +1144,21 @@ def protect_together(
     max_rounds: int = 5,
 ) -> Protection:
     """Hide more entries until every primary entry of every table is protected when all
-    tables are read together; audit them; then publish again every secondary entry the
-    published numbers fix exactly (it protects nothing and hides nothing: the attacker
-    computes it anyway). The returned audit is of the tables as they are left."""
+    tables are read together, by every reader; audit them; then publish again every secondary
+    entry the published numbers fix exactly (it protects nothing and hides nothing: the
+    attacker computes it anyway). The returned audit is of the tables as they are left."""
     hidden_now: list[tuple[str, tuple[str, ...]]] = []
     by_name = {t.name: t for t in tables}
+    floors: dict[int, float] | None = None
     for _ in range(max_rounds):
         model = _Model([t.for_audit() for t in tables], relations)
         published, low, high, truth, primary = model.arrays()
         model.check_against(truth)
-        failing = _unprotected(model, published, low, high,
-                               np.flatnonzero(primary & np.isnan(published)), threshold)
+        readers = _readers(model, published, low, truth)
+        if floors is None:  # the structure is the same every round
+            floors = _floors(model, readers, high, np.flatnonzero(primary))
+        failing = _unprotected(model, published, readers, high,
+                               np.flatnonzero(primary & np.isnan(published)), floors, threshold)
         if not failing:
             break
         logger.info("%d primary entries are not protected across tables; hiding more.",
@@ -809,9 +1166,19 @@ def protect_together(
         hidden = np.isnan(published)
         a_eq = model.eq.matrix(model.n)
         a_ub = model.ub.matrix(model.n)
-        for var in failing:
-            for shift in (threshold - truth[var], -truth[var]):
-                for moved in _cheapest_change(a_eq, a_ub, hidden, truth, int(var), shift, model):
+        # What each condition's change must respect: that reader's bounds, with every entry it
+        # moves hidden (the informed reader then takes a non-zero one to be at least 1).
+        kept_at = {
+            _REACHES_ZERO: readers.blind,
+            _REACHES_FLOOR: readers.listed,
+            _REACHES_THRESHOLD: np.maximum(readers.listed, np.minimum(truth, 1.0)),
+        }
+        for var in sorted(failing):
+            for condition in failing[var]:
+                target = {_REACHES_ZERO: 0.0, _REACHES_FLOOR: floors[var],
+                          _REACHES_THRESHOLD: float(threshold)}[condition]
+                for moved in _cheapest_change(a_eq, a_ub, hidden, truth, var, target - truth[var],
+                                              kept_at[condition], model):
                     t, i = model.locate(moved)
                     by_name[t.name].table.hide(t.keys[i])
                     hidden[moved] = True
@@ -821,8 +1188,8 @@ def protect_together(
             f"Complementary suppression did not protect every primary entry in {max_rounds} rounds."
         )
     result = audit([t.for_audit() for t in tables], relations, threshold=threshold)
-    # A secondary entry fixed exactly by the published numbers is published: the set of tables
-    # consistent with what is published stays the same, so every other interval stays as it is.
+    # A secondary entry the LP reader fixes exactly is published: the set of tables each reader
+    # finds consistent with what is published stays the same, so every interval stays as it is.
     revealed = []
     for interval in result.intervals:
         if not interval.primary and interval.exact:
@@ -838,17 +1205,21 @@ def protect_together(
     return Protection(hidden=tuple(hidden_now), revealed=tuple(revealed), audit=result)
 
 
-def _cheapest_change(a_eq, a_ub, hidden, truth, var, shift, model) -> list[int]:
-    """Published entries to hide so that `var` can move by `shift` with every relation kept.
+def _cheapest_change(a_eq, a_ub, hidden, truth, var, shift, kept_at, model) -> list[int]:
+    """Published entries to hide so that `var` can move by `shift` with every relation kept
+    and every entry at or above `kept_at`.
 
-    Variables: y for hidden entries (y >= -truth), and y = u - v for published ones with
-    u, v >= 0 and v <= truth, at cost (count + 1) per unit; `var`'s y is fixed to `shift`.
+    Variables: y for hidden entries (y >= kept_at - truth), and y = u - v for published ones
+    with u, v >= 0 and v <= truth - kept_at, at cost (count + 1) per unit; `var`'s y is fixed
+    to `shift`. Published zeros are left alone (u = 0) unless nothing else can move it: zeros
+    are published, so a hidden zero is one a reader would wrongly take to be non-zero.
     """
     if abs(shift) < _TOL:
         return []
     hid = np.flatnonzero(hidden)
     pub = np.flatnonzero(~hidden)
     cost = truth[pub] + 1.0
+    slack = np.maximum(truth - kept_at, 0.0)
     n_h, n_p = len(hid), len(pub)
 
     def split(a):
@@ -856,11 +1227,15 @@ def _cheapest_change(a_eq, a_ub, hidden, truth, var, shift, model) -> list[int]:
         return sparse.hstack([a[:, hid], a[:, pub], -a[:, pub]]).tocsr()
 
     c = np.concatenate([np.zeros(n_h), cost, cost])
-    bounds = [(-truth[h], None) for h in hid]
-    bounds += [(0, None)] * n_p + [(0, truth[p]) for p in pub]
     at = int(np.flatnonzero(hid == var)[0])
-    bounds[at] = (shift, shift)
-    res = _solve(c, split(a_eq), np.zeros(a_eq.shape[0]), split(a_ub), -(a_ub @ truth), bounds)
+    for zeros_too in (False, True):
+        bounds = [(-slack[h], None) for h in hid]
+        bounds += [(0, None if zeros_too or truth[p] > 0 else 0) for p in pub]
+        bounds += [(0, slack[p]) for p in pub]
+        bounds[at] = (shift, shift)
+        res = _solve(c, split(a_eq), np.zeros(a_eq.shape[0]), split(a_ub), -(a_ub @ truth), bounds)
+        if res.status == 0:
+            break
     if res.status != 0:
         table, _ = model.locate(var)
         raise AuditError(
@@ -872,19 +1247,22 @@ def _cheapest_change(a_eq, a_ub, hidden, truth, var, shift, model) -> list[int]:
 
 
 def summary_table(result: AuditResult) -> str:
-    """A markdown table per table: hidden and primary entries, narrowest intervals."""
+    """A markdown table per table: hidden and primary entries, narrowest intervals (primary:
+    the protection interval; other: the best-informed reader's)."""
     per: dict[str, list[HiddenInterval]] = defaultdict(list)
     for i in result.intervals:
         per[i.table].append(i)
-    lines = ["| table | hidden | primary | narrowest primary | narrowest other |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = ["| table | hidden | primary | narrowest primary | lowest primary upper end | narrowest other |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for name in sorted(per):
         items = per.get(name, [])
-        prim = [i.width for i in items if i.primary]
-        other = [i.width for i in items if not i.primary]
+        prim = [i for i in items if i.primary]
+        other = [i.informed[1] - i.informed[0] for i in items if not i.primary]
         lines.append(
             f"| {name} | {len(items)} | {len(prim)} | "
-            f"{_fmt(min(prim)) if prim else '-'} | {_fmt(min(other)) if other else '-'} |"
+            f"{_fmt(min(i.protection_width for i in prim)) if prim else '-'} | "
+            f"{_fmt(min(i.protection[1] for i in prim)) if prim else '-'} | "
+            f"{_fmt(min(other)) if other else '-'} |"
         )
     return "\n".join(lines)
 

@@ -47,9 +47,11 @@ exactly from this one table by subtraction along rows and columns, or by sums an
 of its lines. It is not optimal: it may hide more than the minimum needed. On its own it does
 not guarantee a wide protection interval (a hidden 3 paired with a hidden 0 is known to be
 between 0 and 3), nor protection against linear programming across several linked tables
-published from the same data. Both are the job of `dagster_project.publication.audit`, which
-audits all tables together and hides more cells until every small count's interval reaches
-from 0 to the threshold.
+published from the same data, nor against a reader who knows that a label a table lists occurs
+(its row or margin is at least 1) or that a hidden count is not 0 (zeros are published). These
+are the job of `dagster_project.publication.audit`, which audits all tables together, as those
+readers too, and hides more cells until every small count's protection interval runs from its
+structural minimum to at least the threshold.
 """
 
 from __future__ import annotations

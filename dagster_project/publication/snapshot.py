@@ -56,27 +56,36 @@ class SnapshotError(RuntimeError):
 
 
 class KAnonymityError(SnapshotError):
-    """The default tier breaks its promised k-anonymity: it is not published."""
+    """The default tier breaks its promised k-anonymity, or publishes a column its published events
+    do not give (a quasi-identifier the k measurement cannot see): it is not published."""
 
-    def __init__(self, figures: list[anonymise.Figure], recoding: anonymise.Recoding, k: int):
+    def __init__(self, figures: list[anonymise.Figure], recoding: anonymise.Recoding, k: int,
+                 underivable: list[anonymise.Underivable] | None = None):
         self.figures = figures
         self.recoding = recoding
         self.k = k
+        self.underivable = list(underivable or [])
         failing = anonymise.breaches(figures)
-        super().__init__(
-            "Refusing to publish the default analyst tier: "
-            + "; ".join(f"{f.spec.description}: {f.below_k:,} of {f.units:,} in groups below k={k}" for f in failing)
-        )
+        reasons = [f"{f.spec.description}: {f.below_k:,} of {f.units:,} in groups below k={k}" for f in failing]
+        if self.underivable:
+            more = len(self.underivable) - 5
+            reasons.append(
+                f"{len(self.underivable)} column(s) say more than the published events: "
+                + "; ".join(str(u) for u in self.underivable[:5]) + (f"; and {more} more" if more > 0 else "")
+            )
+        super().__init__("Refusing to publish the default analyst tier: " + "; ".join(reasons))
 
 
 @dataclass(frozen=True)
 class Publication:
-    """What was published: rows per table of each tier, and the default tier's generalisation and k-anonymity."""
+    """What was published: rows per table of each tier, and the default tier's generalisation, k-anonymity
+    and the columns its published events do not give (empty: it was published only so)."""
 
     default_counts: dict[str, int]
     restricted_counts: dict[str, int]
     recoding: anonymise.Recoding
     figures: list[anonymise.Figure]
+    underivable: list[anonymise.Underivable]
 
 
 def published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -250,13 +259,14 @@ def publish(
                     {**about, "tier": "restricted"},
                 )
                 recoding = anonymise.build_default_tier(con, k)
+                span = anonymise.published_span(con)
                 sources = {
                     t: (f"SELECT * FROM default_{t.split('.')[1]}" if t.startswith("cohorts.") else f"SELECT * FROM {t}")
                     for t in tables
                     if not t.startswith("cohorts.") or t.split(".")[1] in anonymise.DEFAULT_TABLES
                 }
                 default_counts = _write(
-                    con, temporaries["default"], sources, {**default_about(about), "tier": "default", "k": k,
+                    con, temporaries["default"], sources, {**default_about(about, span), "tier": "default", "k": k,
                                                              "persons": recoding.persons,
                                                              "persons_withheld": recoding.persons_withheld},
                 )
@@ -265,8 +275,9 @@ def publish(
             if problems:
                 raise SnapshotError(f"Refusing to publish: the snapshots would hold {', '.join(problems[:5])}")
             figures = anonymise.measure_file(temporaries["default"], k)
-            if anonymise.breaches(figures):
-                raise KAnonymityError(figures, recoding, k)
+            underivable = anonymise.derivation_problems(temporaries["default"])
+            if anonymise.breaches(figures) or underivable:
+                raise KAnonymityError(figures, recoding, k, underivable)
             for tmp in temporaries.values():
                 _finish(tmp, gid)
             for tier, tmp in temporaries.items():
@@ -276,7 +287,7 @@ def publish(
                 for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                     if leftover.exists():
                         leftover.unlink()
-    return Publication(default_counts, restricted_counts, recoding, figures)
+    return Publication(default_counts, restricted_counts, recoding, figures, underivable)
 
 
 def about(run_id: str, con: duckdb.DuckDBPyConnection) -> dict:
@@ -290,9 +301,8 @@ def about(run_id: str, con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
-def default_about(about: dict) -> dict:
-    """The default tier's `about`: the period covered by month (the first and last event's exact
-    dates are details of two events)."""
-    months = {key: value.strftime("%Y-%m") if isinstance(value, dt.date) else value
-              for key, value in about.items() if key in ("events_from", "events_to")}
-    return {**about, **months}
+def default_about(about: dict, span: tuple[str | None, str | None]) -> dict:
+    """The default tier's `about`: the period covered as the first and last month of the published
+    events' periods (`anonymise.published_span`), not the months of the first and last event's
+    exact dates (an event published with no period would show in them)."""
+    return {**about, "events_from": span[0], "events_to": span[1]}

@@ -13,8 +13,6 @@
 --   event_quarter        quarter, 1 to 4 (month and quarter levels)
 --   event_month          month, 1 to 12 (month level)
 --   time_of_day          night (00-05), morning, afternoon or evening (18-23), where published with the month
---   period_start         first day of the published period (NULL at level none)
---   period_end           last day of the published period (NULL at level none)
 CREATE OR REPLACE TEMP TABLE anon_event AS
 WITH settled AS (
     SELECT
@@ -38,7 +36,5 @@ SELECT
     CASE WHEN level <= 3 THEN year(event_date)::INTEGER END AS event_year,
     CASE WHEN level <= 2 THEN quarter(event_date)::INTEGER END AS event_quarter,
     CASE WHEN level <= 1 THEN month(event_date)::INTEGER END AS event_month,
-    CASE WHEN level = 0 THEN hour_part END AS time_of_day,
-    period_start(period_level, event_date) AS period_start,
-    period_end(period_level, event_date) AS period_end
+    CASE WHEN level = 0 THEN hour_part END AS time_of_day
 FROM settled;

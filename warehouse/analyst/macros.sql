@@ -19,17 +19,18 @@ CREATE OR REPLACE TEMP MACRO period_label(level, d) AS CASE level
     WHEN 'year' THEN year(d)::VARCHAR
 END;
 
--- period_start(level, d) / period_end(level, d): the first and last day of that period (NULL when not published).
-CREATE OR REPLACE TEMP MACRO period_start(level, d) AS CASE level
-    WHEN 'month' THEN date_trunc('month', d)
-    WHEN 'quarter' THEN date_trunc('quarter', d)
-    WHEN 'year' THEN date_trunc('year', d)
-END::DATE;
-CREATE OR REPLACE TEMP MACRO period_end(level, d) AS CASE level
-    WHEN 'month' THEN date_trunc('month', d) + INTERVAL 1 MONTH - INTERVAL 1 DAY
-    WHEN 'quarter' THEN date_trunc('quarter', d) + INTERVAL 3 MONTH - INTERVAL 1 DAY
-    WHEN 'year' THEN date_trunc('year', d) + INTERVAL 1 YEAR - INTERVAL 1 DAY
-END::DATE;
+-- span_start(level, year, quarter, month) / span_end(...): the first and last day of a published period, from the
+-- published parts alone (cohorts.events of the default tier); NULL at level none, where the event may lie on any day.
+CREATE OR REPLACE TEMP MACRO span_start(level, y, q, m) AS CASE level
+    WHEN 'month' THEN make_date(y, m, 1)
+    WHEN 'quarter' THEN make_date(y, 3 * q - 2, 1)
+    WHEN 'year' THEN make_date(y, 1, 1)
+END;
+CREATE OR REPLACE TEMP MACRO span_end(level, y, q, m) AS CASE level
+    WHEN 'month' THEN last_day(make_date(y, m, 1))
+    WHEN 'quarter' THEN last_day(make_date(y, 3 * q, 1))
+    WHEN 'year' THEN make_date(y, 12, 31)
+END;
 
 -- time_of_day(hour): night (00-05), morning (06-11), afternoon (12-17) or evening (18-23); NULL stays NULL.
 CREATE OR REPLACE TEMP MACRO time_of_day(hour) AS CASE

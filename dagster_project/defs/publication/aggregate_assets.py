@@ -11,6 +11,15 @@ from dagster_project.resources import WarehouseResource
 
 AGGREGATES = dg.AssetKey(["publication", "aggregates"])
 
+PROTECTION_INTERVAL = (
+    "lower end: the smallest value the published numbers allow a reader who knows how each table "
+    "lists its labels; it must be the count's structural minimum, the smallest the tables' shape "
+    "allows before any number is read (0 for a cell; 1 for the row or margin of a label a table "
+    "lists only when it occurs), and 0 for a reader who does not know how labels are listed; "
+    "upper end: the largest value the published numbers allow a reader who also takes every "
+    f"hidden non-zero count to be at least 1 (zeros are published); it must be at least {THRESHOLD}"
+)
+
 
 @dg.asset(
     key=AGGREGATES,
@@ -21,11 +30,12 @@ AGGREGATES = dg.AssetKey(["publication", "aggregates"])
         f"Count tables for publication (`aggregates.*`): victims by council, age band, sex, "
         f"neighbourhood, deprivation decile and ethnic group; victimisations by month, weekday and "
         f"hour; unreported assaults and exploitation risk by council. Counts below {THRESHOLD} are "
-        "hidden, with more cells hidden until an attacker holding every published number of every "
-        "table (and the public neighbourhood lookup) cannot narrow any of them to less than "
-        f"[0, {THRESHOLD}]: audited by linear programming over all tables together. Only whether a "
-        "count is hidden is published, never why. Missing values are counted as 'Not known'. Rates "
-        "per 1,000 residents where residents are known."
+        "hidden, with more cells hidden until a reader holding every published number of every "
+        "table, the public lookups and how each table lists its labels cannot tell any of them "
+        "from an empty cell beyond what the table's shape says, nor, even taking every hidden count "
+        f"to be non-zero, from a count of {THRESHOLD} or more: audited by linear programming over all "
+        "tables together. Only whether a count is hidden is published, never why. Missing values are "
+        "counted as 'Not known'. Rates per 1,000 residents where residents are known."
     ),
     check_specs=[
         dg.AssetCheckSpec("disclosure_control", asset=AGGREGATES,
@@ -34,9 +44,10 @@ AGGREGATES = dg.AssetKey(["publication", "aggregates"])
             "disclosure_audit", asset=AGGREGATES, blocking=True,
             description=(
                 "Linear-programming audit of every publication together: every hidden count from 1 to "
-                f"{THRESHOLD - 1} can be anything from 0 to at least {THRESHOLD} given every published "
-                f"number, and no published count is from 1 to {THRESHOLD - 1}. Blocking: tables that "
-                "fail it are not written (the previous ones stay) and nothing downstream publishes."
+                f"{THRESHOLD - 1} has a protection interval from its structural minimum to at least "
+                f"{THRESHOLD} ({PROTECTION_INTERVAL}), and no published count is from 1 to {THRESHOLD - 1}. "
+                "Blocking: tables that fail it are not written (the previous ones stay) and nothing "
+                "downstream publishes."
             ),
         ),
     ],
@@ -86,17 +97,21 @@ def aggregates(context: dg.AssetExecutionContext, warehouse_db: WarehouseResourc
                 passed=result.passed,
                 description=(
                     f"{figures['primary_cells']} small counts among {figures['hidden_cells']} hidden cells in "
-                    f"{len(PUBLICATIONS)} tables audited together; every small count's interval reaches "
-                    f"[0, {THRESHOLD}]" if result.passed else _audit_failure(result)
+                    f"{len(PUBLICATIONS)} tables audited together; every small count's protection interval "
+                    f"runs from its structural minimum (0, or 1 for a listed label) to at least {THRESHOLD}"
+                    if result.passed else _audit_failure(result)
                 ),
                 metadata={
+                    "protection_interval": dg.MetadataValue.text(PROTECTION_INTERVAL),
                     "hidden_cells": figures["hidden_cells"],
                     "primary_cells": figures["primary_cells"],
+                    "primary_cells_known_to_be_non_empty": figures["primary_cells_known_to_be_non_empty"],
                     "unprotected_primary_cells": figures["unprotected_primary_cells"],
                     "published_cells_below_threshold": figures["published_cells_below_threshold"],
                     "exactly_recoverable_cells": figures["exactly_recoverable_cells"],
                     "narrowest_primary_interval_width": _number(figures["narrowest_primary_width"]),
                     "narrowest_primary_interval_table": figures["narrowest_primary_table"] or "-",
+                    "lowest_primary_upper_end": _number(figures["lowest_primary_upper_end"]),
                     "narrowest_other_interval_width": _number(figures["narrowest_other_width"]),
                     "narrowest_other_interval_table": figures["narrowest_other_table"] or "-",
                     "audit_cpu_seconds": figures["cpu_seconds"],
@@ -120,8 +135,8 @@ def _audit_failure(result: AuditResult) -> str:
     parts = []
     if result.unprotected:
         tables = sorted({i.table for i in result.unprotected})
-        parts.append(f"{len(result.unprotected)} small count(s) can be narrowed below [0, {result.threshold}] "
-                     f"in {', '.join(tables)}")
+        parts.append(f"{len(result.unprotected)} small count(s) whose protection interval does not run from "
+                     f"its structural minimum to {result.threshold} in {', '.join(tables)}")
     if result.published_small:
         tables = sorted({name for name, _ in result.published_small})
         parts.append(f"{len(result.published_small)} published count(s) below {result.threshold} in {', '.join(tables)}")

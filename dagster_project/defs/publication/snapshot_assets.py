@@ -47,11 +47,12 @@ def _verdicts(results: list[SuiteResult]) -> str:
         "The two analyst snapshots, published atomically after every run (mode 0640, group "
         "VERU_ANALYST_GROUP): the default tier warehouse/analyst.duckdb (VERU_ANALYST_SNAPSHOT), "
         "whose person-level cohort tables are coarsened until every person and event hides among "
-        "at least k=5 (home council, sex, age band; feed, role and period for events), and the "
+        "at least k=5 (home council, sex, age band; feed, role and period for events) and every "
+        "table but the events is derived from the published events alone, and the "
         "restricted tier warehouse/analyst_restricted.duckdb (VERU_RESTRICTED_SNAPSHOT) with full "
         "detail for named analysts. Both hold the protected aggregates and reference geography, no "
         "token and no record key. Published only when every cohort table passes its Great "
-        "Expectations suite and the default tier's measured k-anonymity holds; otherwise the "
+        "Expectations suite and the default tier's measured k-anonymity and derivation hold; otherwise the "
         "previous snapshots stay."
     ),
     check_specs=[
@@ -64,8 +65,10 @@ def _verdicts(results: list[SuiteResult]) -> str:
             "k_anonymity", asset=SNAPSHOT, blocking=True,
             description="In the default tier, every person's (home council, sex, age band) group and every "
                         "event's (home council, sex, age band, feed and role, period) group holds at least "
-                        "k persons, measured on the file before it is published; a breach stops the "
-                        "publication of both tiers.",
+                        "k persons, and every column of every cohort table follows from the published "
+                        "events alone (re-derived from them in an empty database), so no column narrows "
+                        "what the groups measure; checked on the file before it is published, a breach "
+                        "stops the publication of both tiers.",
         ),
     ],
 )
@@ -94,7 +97,7 @@ def analyst_snapshot(
             warehouse_db.path, analyst.root, analyst.restricted_root, about, group=analyst.group
         )
     except snapshot.KAnonymityError as error:
-        metadata = _k_metadata(error.figures, error.recoding, error.k)
+        metadata = _k_metadata(error.figures, error.recoding, error.k, error.underivable)
         yield dg.AssetCheckResult(
             check_name="k_anonymity", asset_key=SNAPSHOT, passed=False, severity=dg.AssetCheckSeverity.ERROR,
             description=str(error), metadata=metadata,
@@ -109,8 +112,9 @@ def analyst_snapshot(
         asset_key=SNAPSHOT,
         passed=True,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=f"Every person and event of the default tier hides among at least k={published.recoding.k}",
-        metadata=_k_metadata(published.figures, published.recoding, published.recoding.k),
+        description=f"Every person and event of the default tier hides among at least k={published.recoding.k}, "
+                    "and every column follows from the published events",
+        metadata=_k_metadata(published.figures, published.recoding, published.recoding.k, published.underivable),
     )
     check = dg.AssetCheckResult(
         check_name="cohort_expectations",
@@ -131,7 +135,7 @@ def analyst_snapshot(
             "restricted_path": dg.MetadataValue.path(str(analyst.restricted_root.resolve())),
             "tables": dg.MetadataValue.md(_tables(published)),
             "persons": dg.MetadataValue.int(about["persons"]),
-            **_k_metadata(published.figures, published.recoding, published.recoding.k),
+            **_k_metadata(published.figures, published.recoding, published.recoding.k, published.underivable),
         },
         check_results=[check, k_check],
     )
@@ -145,10 +149,16 @@ def _tables(published: snapshot.Publication) -> str:
     )
 
 
-def _k_metadata(figures: list[anonymise.Figure], recoding: anonymise.Recoding, k: int) -> dict:
-    """The default tier's k-anonymity figures (measured against k) and generalisation levels as flat metadata."""
+def _k_metadata(figures: list[anonymise.Figure], recoding: anonymise.Recoding, k: int,
+                underivable: list[anonymise.Underivable]) -> dict:
+    """The default tier's k-anonymity figures (measured against k), generalisation levels and the
+    columns its published events do not give, as flat metadata."""
     return {
         **{f"k_{name}": value for name, value in anonymise.figures_metadata(figures).items()},
         **{f"recoding_{name}": value for name, value in recoding.as_metadata().items()},
         "k_figures": dg.MetadataValue.md(anonymise.figures_markdown(figures, k)),
+        "k_underivable_columns": len(underivable),
+        "k_underivable": dg.MetadataValue.md(
+            "\n".join(f"- {u}" for u in underivable) or "Every column follows from the published events."
+        ),
     }

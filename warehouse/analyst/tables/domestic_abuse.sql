@@ -1,4 +1,4 @@
--- cohorts.domestic_abuse in the default tier: published persons in police domestic-abuse related offences as victim, perpetrator or both, with the months of the first and last such record where the published periods pin them.
+-- cohorts.domestic_abuse in the default tier: published persons in police domestic-abuse related offences as victim, perpetrator or both, with the months of the first and last such record where the published periods pin them. Derived from the published events alone (published_spans).
 --
 -- Columns
 --   person_id        the person in this publication (cohorts.persons)
@@ -8,23 +8,19 @@
 --   first_da_month   month (YYYY-MM) of the first domestic-abuse related record, when the published periods pin it to one month
 --   last_da_month    month of the most recent one, likewise
 CREATE OR REPLACE TEMP TABLE default_domestic_abuse AS
-WITH periods AS (
-    SELECT a.person_id,
-           first_month(a.period_start, a.period_end) AS first_da_month,
-           last_month(a.period_start, a.period_end) AS last_da_month
-    FROM anon_event AS a
-    JOIN cohorts.events AS e USING (event_id)
-    WHERE e.feed = 'police' AND e.domestic_abuse AND e.role IN ('VICTIM', 'SUSPECT', 'OFFENDER')
-    GROUP BY a.person_id
-)
 SELECT
-    p.default_id AS person_id,
-    d.da_role,
-    d.as_victim,
-    d.as_perpetrator,
-    m.first_da_month,
-    m.last_da_month
-FROM cohorts.domestic_abuse AS d
-JOIN anon_person AS p USING (person_id)
-LEFT JOIN periods AS m USING (person_id)
-ORDER BY p.default_id;
+    person_id,
+    CASE
+        WHEN count(*) FILTER (WHERE role = 'VICTIM') > 0 AND count(*) FILTER (WHERE role IN ('SUSPECT', 'OFFENDER')) > 0
+            THEN 'both'
+        WHEN count(*) FILTER (WHERE role = 'VICTIM') > 0 THEN 'victim'
+        ELSE 'perpetrator'
+    END AS da_role,
+    count(*) FILTER (WHERE role = 'VICTIM') AS as_victim,
+    count(*) FILTER (WHERE role IN ('SUSPECT', 'OFFENDER')) AS as_perpetrator,
+    first_month(period_start, period_end) AS first_da_month,
+    last_month(period_start, period_end) AS last_da_month
+FROM published_spans
+WHERE feed = 'police' AND domestic_abuse AND role IN ('VICTIM', 'SUSPECT', 'OFFENDER')
+GROUP BY person_id
+ORDER BY person_id;

@@ -1,5 +1,10 @@
 -- cohorts.events in the default tier: one row per event of a published person, with the period it is published at and the person's published home council, sex and age band; no date, hour, weekday, place, age, ethnicity or occurrence.
 --
+-- The one default-tier table built from the warehouse: every other is derived from this one
+-- alone (published_spans), and its columns are what the source record says (feed, role,
+-- category, flags, counts), the period the recoding published and the person's published
+-- group, nothing worked out from a date, hour, age or place (anonymise.EVENT_COLUMNS).
+--
 -- Columns
 --   event_id              surrogate id of the event in this publication (drawn at random; not the warehouse's)
 --   person_id             the person in this publication (cohorts.persons)

@@ -1,4 +1,4 @@
--- cohorts.person_summary in the default tier: records per feed and role for every published person, and the months of the first and last event where the published periods pin them.
+-- cohorts.person_summary in the default tier: records per feed and role for every published person, and the months of the first and last event where the published periods pin them. Derived from the published events alone (published_spans).
 --
 -- Columns
 --   person_id               the person in this publication (cohorts.persons)
@@ -14,19 +14,17 @@
 --   last_event_month        month of the latest event, likewise
 CREATE OR REPLACE TEMP TABLE default_person_summary AS
 SELECT
-    p.default_id AS person_id,
-    s.police_victim,
-    s.police_suspect,
-    s.police_offender,
-    s.police_witness,
-    s.ae_attendances,
-    s.social_care_referrals,
-    s.yos_outcomes,
-    s.feeds_present,
-    first_month(a.period_start, a.period_end) AS first_event_month,
-    last_month(a.period_start, a.period_end) AS last_event_month
-FROM cohorts.person_summary AS s
-JOIN anon_person AS p USING (person_id)
-JOIN anon_event AS a USING (person_id)
-GROUP BY ALL
-ORDER BY p.default_id;
+    person_id,
+    count(*) FILTER (WHERE feed = 'police' AND role = 'VICTIM') AS police_victim,
+    count(*) FILTER (WHERE feed = 'police' AND role = 'SUSPECT') AS police_suspect,
+    count(*) FILTER (WHERE feed = 'police' AND role = 'OFFENDER') AS police_offender,
+    count(*) FILTER (WHERE feed = 'police' AND role = 'WITNESS') AS police_witness,
+    count(*) FILTER (WHERE feed = 'health') AS ae_attendances,
+    count(*) FILTER (WHERE feed = 'social_care') AS social_care_referrals,
+    count(*) FILTER (WHERE feed = 'yos') AS yos_outcomes,
+    count(DISTINCT feed) AS feeds_present,
+    first_month(period_start, period_end) AS first_event_month,
+    last_month(period_start, period_end) AS last_event_month
+FROM published_spans
+GROUP BY person_id
+ORDER BY person_id;

@@ -1,4 +1,16 @@
--- cohorts.unreported_assaults in the default tier: every A&E assault attendance of a published person, whether police hold a victim record near it, and the attendance's published period; no date, hour or gap in days.
+-- cohorts.unreported_assaults in the default tier: every A&E assault attendance of a published person, its published period, and whether the published periods show police hold a victim record for the person within the window; no date, hour or gap in days. Derived from the published events alone (published_spans).
+--
+-- The restricted tier says whether a police victim record lies within window_days of the
+-- attendance by their exact dates. That flag, read with the person's published police periods,
+-- would place an attendance published with no period (or only a year) near those periods. Here
+-- it is worked out from the published periods instead: FALSE where they show no police victim
+-- record of the person can lie within the window (the person has none, or every one is
+-- published in a period more than window_days from the attendance's), TRUE where they show one
+-- must (both published in periods no further apart than the window at their farthest days: a
+-- month is longer than 14 days, so with the default window this does not happen), NULL where
+-- they cannot tell. So `NOT reported_to_police` counts attendances certainly not reported (a
+-- lower bound); the exact split is in aggregates.unreported_assaults_by_council (protected) and
+-- the restricted tier.
 --
 -- Columns
 --   event_id              the attendance in this publication (cohorts.events)
@@ -16,28 +28,52 @@
 --   sex                   the person's published sex
 --   home_area_level       council, county or suppressed: how far the person's home, sex and age band are published (cohorts.persons)
 --   council               the person's home council, or 'Not known', where published (council level)
---   reported_to_police    police hold a victim record for the person within the window
---   window_days           the window used, in days either side
+--   reported_to_police    FALSE: the published periods show no police victim record of the person within the window; TRUE: they show one; NULL: they cannot tell
+--   window_days           the window, in days either side
 CREATE OR REPLACE TEMP TABLE default_unreported_assaults AS
+WITH attendances AS (
+    SELECT * FROM published_spans WHERE feed = 'health'
+),
+police_victim AS (
+    SELECT person_id, period_start, period_end FROM published_spans WHERE feed = 'police' AND role = 'VICTIM'
+),
+nearness AS (
+    SELECT
+        a.event_id,
+        -- some police victim record lies within the window whatever the days in both periods
+        bool_or(a.period_start IS NOT NULL AND p.period_start IS NOT NULL
+                AND date_diff('day', a.period_start, p.period_end) <= getvariable('analyst_window_days')
+                AND date_diff('day', p.period_start, a.period_end) <= getvariable('analyst_window_days')) AS surely_near,
+        -- every police victim record lies outside the window whatever the days in both periods
+        bool_and(a.period_start IS NOT NULL AND p.period_start IS NOT NULL
+                 AND (date_diff('day', a.period_end, p.period_start) > getvariable('analyst_window_days')
+                      OR date_diff('day', p.period_end, a.period_start) > getvariable('analyst_window_days'))) AS surely_far
+    FROM attendances AS a
+    JOIN police_victim AS p USING (person_id)
+    GROUP BY a.event_id
+)
 SELECT
-    a.default_event_id AS event_id,
-    p.default_id AS person_id,
+    a.event_id,
+    a.person_id,
     a.event_period,
     a.event_period_level,
     a.event_year,
     a.event_quarter,
     a.event_month,
     a.time_of_day,
-    u.setting,
-    u.weapon,
-    u.admitted,
-    p.age_band,
-    p.sex,
-    p.home_area_level,
-    p.council,
-    u.reported_to_police,
-    u.window_days
-FROM cohorts.unreported_assaults AS u
-JOIN anon_event AS a USING (event_id)
-JOIN anon_person AS p ON p.person_id = u.person_id
-ORDER BY a.default_event_id;
+    a.category AS setting,
+    a.weapon,
+    a.admitted,
+    a.age_band,
+    a.sex,
+    a.home_area_level,
+    a.council,
+    CASE
+        WHEN n.event_id IS NULL THEN FALSE
+        WHEN n.surely_near THEN TRUE
+        WHEN n.surely_far THEN FALSE
+    END AS reported_to_police,
+    getvariable('analyst_window_days')::INTEGER AS window_days
+FROM attendances AS a
+LEFT JOIN nearness AS n USING (event_id)
+ORDER BY a.event_id;

@@ -1,4 +1,4 @@
--- cohorts.victims in the default tier: published persons with a police victim record or an A&E assault attendance, their counts, and the months of the first and last victimisation where the published periods pin them.
+-- cohorts.victims in the default tier: published persons with a police victim record or an A&E assault attendance, their counts, and the months of the first and last victimisation where the published periods pin them. Derived from the published events alone (published_spans).
 --
 -- Columns
 --   person_id                 the person in this publication (cohorts.persons)
@@ -12,27 +12,18 @@
 --   first_victimisation_month month (YYYY-MM) of the first victimisation, when the published periods of the person's victimisations pin it to one month
 --   last_victimisation_month  month of the most recent victimisation, likewise
 CREATE OR REPLACE TEMP TABLE default_victims AS
-WITH periods AS (
-    SELECT a.person_id,
-           first_month(a.period_start, a.period_end) AS first_victimisation_month,
-           last_month(a.period_start, a.period_end) AS last_victimisation_month
-    FROM anon_event AS a
-    JOIN cohorts.events AS e USING (event_id)
-    WHERE (e.feed = 'police' AND e.role = 'VICTIM') OR e.feed = 'health'
-    GROUP BY a.person_id
-)
 SELECT
-    p.default_id AS person_id,
-    v.victimisations,
-    v.police_victimisations,
-    v.ae_attendances,
-    v.domestic_abuse,
-    v.sexual_offences,
-    v.violence_or_sexual,
-    v.knife,
-    m.first_victimisation_month,
-    m.last_victimisation_month
-FROM cohorts.victims AS v
-JOIN anon_person AS p USING (person_id)
-LEFT JOIN periods AS m USING (person_id)
-ORDER BY p.default_id;
+    person_id,
+    count(*) AS victimisations,
+    count(*) FILTER (WHERE feed = 'police') AS police_victimisations,
+    count(*) FILTER (WHERE feed = 'health') AS ae_attendances,
+    count(*) FILTER (WHERE domestic_abuse) AS domestic_abuse,
+    count(*) FILTER (WHERE sexual_offence) AS sexual_offences,
+    count(*) FILTER (WHERE violence_or_sexual) AS violence_or_sexual,
+    count(*) FILTER (WHERE knife) AS knife,
+    first_month(period_start, period_end) AS first_victimisation_month,
+    last_month(period_start, period_end) AS last_victimisation_month
+FROM published_spans
+WHERE (feed = 'police' AND role = 'VICTIM') OR feed = 'health'
+GROUP BY person_id
+ORDER BY person_id;
