@@ -33,14 +33,16 @@ TOTAL = "Total"
 # --- an independent attacker ---------------------------------------------------------------
 
 
-def attacker(tables, *, labels=None, at_least_one=frozenset()):
+def attacker(tables, *, labels=None, at_least_one=frozenset(), may_contradict=False):
     """[min, max] of every hidden entry given every published number.
 
     `tables`: name -> (published frame, dims, council_of), where council_of(cell key) is the
     council a cell's people live in (every table here counts the same people, so every
     council's total, and the grand total, is the same in all of them). `labels`: name -> each
     row's published "primary"/"secondary"/None label, as the old tables published it.
-    `at_least_one`: (name, key) of hidden entries the reader knows are at least 1.
+    `at_least_one`: (name, key) of hidden entries the reader takes to be at least 1; with
+    `may_contradict` that belief may be wrong, and None is returned when it contradicts the
+    published numbers.
     """
     variables, bounds, hidden = {}, [], []
     for name, (frame, dims, _) in tables.items():
@@ -94,6 +96,8 @@ def attacker(tables, *, labels=None, at_least_one=frozenset()):
             c = np.zeros(len(bounds))
             c[var] = sign
             res = linprog(c, A_eq=a, b_eq=np.zeros(len(equations)), bounds=bounds, method="highs")
+            if res.status == 2 and may_contradict:
+                return None
             assert res.status in (0, 3), res.message
             ends.append(np.inf if res.status == 3 else sign * res.fun)
         out[(name, key)] = tuple(ends)
@@ -120,11 +124,12 @@ def listed_margins(frames, in_full=frozenset()) -> set:
     return out
 
 
-def non_zero_hidden(tables) -> set:
-    """Hidden entries whose true count is above 0: a reader who knows zeros are published
-    takes them to be at least 1."""
+def every_hidden(tables) -> set:
+    """Every hidden entry: a reader who knows zeros are published takes each to be at least 1,
+    and cannot tell the hidden zeros (complements chosen where nothing else would do) from the
+    rest, so is wrong about those and concludes what it concludes."""
     return {(name, k) for name, t in tables.items()
-            for k, v, h in zip(t.keys, t.values, t.hidden, strict=True) if h and v > 0}
+            for k, h in zip(t.keys, t.hidden, strict=True) if h}
 
 
 def nothing_published(frames) -> dict:
@@ -386,8 +391,11 @@ def two_way(dims: list[str], cells: dict[tuple[str, str], int]):
 def readers(frames, tables, in_full=frozenset()):
     """The three readers' intervals, written without `publication.audit`."""
     listed = listed_margins(frames, in_full)
-    return (attacker(frames), attacker(frames, at_least_one=listed),
-            attacker(frames, at_least_one=listed | non_zero_hidden(tables)),
+    listing = attacker(frames, at_least_one=listed)
+    informed = attacker(frames, at_least_one=listed | every_hidden(tables), may_contradict=True)
+    # Where the belief contradicts the published numbers the reader knows it is wrong somewhere
+    # and falls back to the listing reader (the audit does so per independent part, knowing more).
+    return (attacker(frames), listing, listing if informed is None else informed,
             attacker(nothing_published(frames), at_least_one=listed))
 
 

@@ -80,10 +80,15 @@ reader's feasible set holds the true counts and lies inside the previous reader'
 - The informed reader also knows that zeros are published, not hidden (`disclosure` hides a
   zero only when a line has no other cell left, `protect_together` only when nothing else can
   protect a count), so takes every hidden count to be at least 1.
-  The publisher's audit gives this reader that bound on every hidden entry whose true count is
-  above 0, the most it can know without being wrong; an attacker's audit (no true counts)
-  gives it to every hidden entry, and reports the reader's interval as unknown (NaN) where that
-  contradicts the published numbers. Its interval is [`informed_low`, `informed_high`].
+  It cannot tell a hidden zero (a complement chosen where nothing else would do) from a hidden
+  count, so it takes that one to be at least 1 too: wrongly, but what it concludes is what it
+  concludes, and a wrong belief can still tell it, correctly, that a count is small (the e2e
+  world of seed 11 had 13 cells of the weekday-by-hour table told at most 4 that way before the
+  publisher modelled it). So the publisher's audit and an attacker's give this reader the same
+  bound, on every hidden entry; where it contradicts the published numbers (a line whose hidden
+  entries sum to less than their number) the reader knows it is wrong there and falls back to
+  the listing reader for that independent part, and its interval is reported as unknown (NaN).
+  Its interval is [`informed_low`, `informed_high`].
 
 An entry's structural minimum (`floor`) is the least value the listing reader can give it before
 reading any number: the LP minimum under the listing bounds and the relations alone. It is 0
@@ -115,9 +120,9 @@ together. For each condition an entry fails, a small LP looks for the cheapest w
 with every hidden entry free: a change y of all entries with y = 0 on every relation (tables
 still add up, shared margins still agree, population bounds hold), the entry moved to 0
 (condition 1), to its structural minimum (2) or to the threshold (3), every entry kept at or
-above that reader's bound (1: 0; 2: its listing bound; 3: 1 for every entry whose true count is
-above 0, since a published entry the change moves is hidden and the informed reader then takes
-it to be non-zero), and cost sum((count + 1) * |y|) over published entries, so the smallest
+above that reader's bound (1: 0; 2: its listing bound; 3: 1 for every hidden entry, zeros
+included, and for every published non-zero one, since an entry the change moves is hidden and
+the informed reader then takes it to be non-zero; the listing bound where that contradicts), and cost sum((count + 1) * |y|) over published entries, so the smallest
 counts go first, in its own lines or across a shared margin; a published zero is moved only
 when no change without one exists. The published entries it moves are hidden. Then count + y is a second table that reader cannot rule out, so the condition holds;
 hiding more never narrows any reader's interval (a published count becomes a bound it meets),
@@ -138,10 +143,10 @@ The readers are LP relaxations, as in sdcTable and tau-Argus: an attacker solvin
 programmes could in principle narrow an interval by less than 1 where the LP's optimum is
 fractional (with the tables here, sums of counts with unit coefficients, the extreme values are
 integers in every case we measured). Listing a label tells that its category is not empty; the
-rule only makes sure the published numbers tell no more. A reader who takes a hidden zero to
-be non-zero (a complement chosen among zeros where nothing else would do) is wrong about it,
-and the audit does not model what that wrong belief leads them to (`attack` measures such a
-reader: it told no small count on the worlds we tried). Relations the publisher does not declare are not modelled: a
+rule only makes sure the published numbers tell no more. Where the informed reader's belief
+contradicts the published numbers it learns that some hidden entry there is 0; the audit then
+gives it only the listing reader's bounds in that part, not the most it could infer from
+knowing that. Relations the publisher does not declare are not modelled: a
 table from another year, a count published elsewhere, and the same tables published again
 after the data changed (the difference of two weekly publications is a table of the people
 added in between, whose small counts no audit of one publication protects).
@@ -657,16 +662,16 @@ class _Readers:
 
     blind: np.ndarray  # the LP reader: the a priori bounds
     listed: np.ndarray  # + how tables list their labels
-    informed: np.ndarray  # + every hidden non-zero count is at least 1
-    informed_may_be_wrong: bool  # an attacker's guess (no true counts): it may contradict
+    informed: np.ndarray  # + every hidden count is at least 1 (wrong for a hidden zero)
 
 
-def _readers(model: _Model, published: np.ndarray, low: np.ndarray, truth: np.ndarray | None) -> _Readers:
+def _readers(model: _Model, published: np.ndarray, low: np.ndarray) -> _Readers:
+    """The readers' lower bounds. The informed reader's are what it believes, not what is
+    true: the publisher judges what a reader concludes, and a reader cannot tell a hidden zero
+    from a hidden count."""
     listed = np.maximum(low, model.floor)
-    hidden = np.isnan(published)
-    non_zero = hidden if truth is None else hidden & (truth > 0)
-    informed = np.where(non_zero, np.maximum(listed, 1.0), listed)
-    return _Readers(low, listed, informed, truth is None)
+    informed = np.where(np.isnan(published), np.maximum(listed, 1.0), listed)
+    return _Readers(low, listed, informed)
 
 
 def _meet(
@@ -1031,7 +1036,11 @@ def _unprotected(model: _Model, published, readers: _Readers, high, targets, flo
                 continue  # the same check as the LP reader's
             for j in _lower_failures(component, component.bounds(low, high), members, goal):
                 failing[int(var[j])].append(condition)
-        for j in _upper_failures(component, component.bounds(readers.informed, high), members, threshold):
+        try:
+            short = _upper_failures(component, component.bounds(readers.informed, high), members, threshold)
+        except _Infeasible:  # the belief contradicts what is published: the reader knows less
+            short = _upper_failures(component, component.bounds(readers.listed, high), members, threshold)
+        for j in short:
             failing[int(var[j])].append(_REACHES_THRESHOLD)
     return failing
 
@@ -1059,11 +1068,11 @@ def audit(
     published, low, high, truth, primary = model.arrays()
     if truth is not None:
         model.check_against(truth)
-    readers = _readers(model, published, low, truth)
+    readers = _readers(model, published, low)
     hidden = np.flatnonzero(np.isnan(published))
     parts = _split(model, published, hidden)
     blind = _intervals(parts, readers.blind, high)
-    informed = _intervals(parts, readers.informed, high, may_contradict=readers.informed_may_be_wrong)
+    informed = _intervals(parts, readers.informed, high, may_contradict=True)
     if np.array_equal(readers.listed, readers.blind):
         listed = blind
     else:
@@ -1154,7 +1163,7 @@ def protect_together(
         model = _Model([t.for_audit() for t in tables], relations)
         published, low, high, truth, primary = model.arrays()
         model.check_against(truth)
-        readers = _readers(model, published, low, truth)
+        readers = _readers(model, published, low)
         if floors is None:  # the structure is the same every round
             floors = _floors(model, readers, high, np.flatnonzero(primary))
         failing = _unprotected(model, published, readers, high,
@@ -1167,18 +1176,30 @@ def protect_together(
         a_eq = model.eq.matrix(model.n)
         a_ub = model.ub.matrix(model.n)
         # What each condition's change must respect: that reader's bounds, with every entry it
-        # moves hidden (the informed reader then takes a non-zero one to be at least 1).
+        # moves hidden (the informed reader then takes it to be at least 1, as it takes every
+        # hidden entry, zeros included). Where that belief contradicts the published numbers
+        # the reader falls back to the listing reader's bounds, and so does the change.
         kept_at = {
-            _REACHES_ZERO: readers.blind,
-            _REACHES_FLOOR: readers.listed,
-            _REACHES_THRESHOLD: np.maximum(readers.listed, np.minimum(truth, 1.0)),
+            _REACHES_ZERO: [readers.blind],
+            _REACHES_FLOOR: [readers.listed],
+            _REACHES_THRESHOLD: [
+                np.where(hidden, readers.informed, np.maximum(readers.listed, np.minimum(truth, 1.0))),
+                readers.listed,
+            ],
         }
         for var in sorted(failing):
             for condition in failing[var]:
                 target = {_REACHES_ZERO: 0.0, _REACHES_FLOOR: floors[var],
                           _REACHES_THRESHOLD: float(threshold)}[condition]
-                for moved in _cheapest_change(a_eq, a_ub, hidden, truth, var, target - truth[var],
-                                              kept_at[condition], model):
+                for n, bound in enumerate(kept_at[condition]):
+                    try:
+                        change = _cheapest_change(a_eq, a_ub, hidden, truth, var, target - truth[var],
+                                                  bound, model)
+                        break
+                    except _Infeasible:
+                        if n == len(kept_at[condition]) - 1:
+                            raise
+                for moved in change:
                     t, i = model.locate(moved)
                     by_name[t.name].table.hide(t.keys[i])
                     hidden[moved] = True
@@ -1209,9 +1230,9 @@ def _cheapest_change(a_eq, a_ub, hidden, truth, var, shift, kept_at, model) -> l
     """Published entries to hide so that `var` can move by `shift` with every relation kept
     and every entry at or above `kept_at`.
 
-    Variables: y for hidden entries (y >= kept_at - truth), and y = u - v for published ones
-    with u, v >= 0 and v <= truth - kept_at, at cost (count + 1) per unit; `var`'s y is fixed
-    to `shift`. Published zeros are left alone (u = 0) unless nothing else can move it: zeros
+    Variables: y for hidden entries (y >= kept_at - truth, above 0 for a hidden zero the
+    informed reader takes to be at least 1), and y = u - v for published ones with u, v >= 0 and
+    v <= truth - kept_at, at cost (count + 1) per unit; `var`'s y is fixed to `shift`. Published zeros are left alone (u = 0) unless nothing else can move it: zeros
     are published, so a hidden zero is one a reader would wrongly take to be non-zero.
     """
     if abs(shift) < _TOL:
@@ -1220,6 +1241,7 @@ def _cheapest_change(a_eq, a_ub, hidden, truth, var, shift, kept_at, model) -> l
     pub = np.flatnonzero(~hidden)
     cost = truth[pub] + 1.0
     slack = np.maximum(truth - kept_at, 0.0)
+    rise = kept_at - truth  # the least change of each hidden entry
     n_h, n_p = len(hid), len(pub)
 
     def split(a):
@@ -1229,7 +1251,7 @@ def _cheapest_change(a_eq, a_ub, hidden, truth, var, shift, kept_at, model) -> l
     c = np.concatenate([np.zeros(n_h), cost, cost])
     at = int(np.flatnonzero(hid == var)[0])
     for zeros_too in (False, True):
-        bounds = [(-slack[h], None) for h in hid]
+        bounds = [(float(rise[h]), None) for h in hid]
         bounds += [(0, None if zeros_too or truth[p] > 0 else 0) for p in pub]
         bounds += [(0, slack[p]) for p in pub]
         bounds[at] = (shift, shift)
@@ -1238,7 +1260,7 @@ def _cheapest_change(a_eq, a_ub, hidden, truth, var, shift, kept_at, model) -> l
             break
     if res.status != 0:
         table, _ = model.locate(var)
-        raise AuditError(
+        raise _Infeasible(
             f"No complementary suppression can protect an entry of table {table.name!r} "
             f"({res.message})."
         )
