@@ -20,7 +20,7 @@ export VERU_AS_OF ?= 2025-01-12
 export VERU_QUARANTINE_DIR ?= quarantine
 export VERU_DASHBOARD_DIR ?= quality_site
 
-.PHONY: demo materialise test bench dev notebooks dagster-home browser venv clean lock
+.PHONY: demo materialise test lint bench dev notebooks dagster-home browser venv clean lock
 
 venv: $(STAMP)
 
@@ -39,13 +39,13 @@ demo: $(STAMP) dagster-home
 	$(BIN)/python -m dagster_project.keys ensure-dev-key "$(VERU_HASH_KEY_FILE)"
 	$(BIN)/veru-synth --people $(PEOPLE) --seed $(SEED) --landing "$(VERU_LANDING_DIR)" --truth truth --reference "$(VERU_REFERENCE_DIR)" --replace
 	$(BIN)/dagster asset materialize -m dagster_project.definitions --select '*'
-	$(BIN)/python -m dagster_project.report --truth truth/ground_truth.csv
+	$(BIN)/python -m dagster_project.tools.report --truth truth/ground_truth.csv
 
 # Materialise every asset again on what is in the landing zone now (no new synthetic data), then
 # report; e.g. after `veru-break`: `make materialise VERU_AS_OF=2025-07-15`.
 materialise: $(STAMP) dagster-home
 	$(BIN)/dagster asset materialize -m dagster_project.definitions --select '*'
-	$(BIN)/python -m dagster_project.report --truth truth/ground_truth.csv
+	$(BIN)/python -m dagster_project.tools.report --truth truth/ground_truth.csv
 
 # The Dagster UI on http://localhost:3000, with the same environment as the demo.
 dev: $(STAMP) dagster-home
@@ -59,8 +59,12 @@ dagster-home:
 	mkdir -p "$(DAGSTER_HOME)" warehouse
 	cmp -s deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
-test: $(STAMP) browser
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
+
+# The one-way house (README, Layout): the layering contracts in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 
 # The browser tests open the linkage dashboards in Debian's headless Chromium (installed if missing).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
@@ -72,7 +76,7 @@ browser:
 # Throughput, wall time and memory at 1,000,000 records (override: make bench RECORDS=200000).
 RECORDS ?= 1000000
 bench: $(STAMP)
-	$(BIN)/python -m dagster_project.bench --records $(RECORDS)
+	$(BIN)/python -m dagster_project.tools.bench --records $(RECORDS)
 
 # Regenerate requirements.lock from a clean environment (maintainers only).
 lock:

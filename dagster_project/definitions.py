@@ -11,7 +11,8 @@ import dagster as dg
 
 from dagster_project.defs import cohorts, ingest, linkage, publication, quality, reference
 from dagster_project.defs.jobs import pipeline_job
-from dagster_project.resources import resources_from_environment
+from dagster_project.resources import resources_for
+from dagster_project.settings import Environment
 
 defs = dg.Definitions.merge(
     reference.defs,
@@ -22,7 +23,7 @@ defs = dg.Definitions.merge(
     quality.defs,
     dg.Definitions(
         jobs=[pipeline_job],
-        resources=resources_from_environment(),
+        resources=resources_for(Environment.from_env()),
         executor=dg.in_process_executor,
     ),
 )

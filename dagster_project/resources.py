@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -131,7 +130,12 @@ class GroundTruthResource(dg.ConfigurableResource):
     """A synthetic ground truth (`VERU_TRUTH_DIR`, written by veru-synth): ground_truth.csv
     and persons.csv. Only the evaluation asset reads it; real deployments have none."""
 
-    path: str
+    path: str = ""
+
+    @property
+    def configured(self) -> bool:
+        """A ground truth is configured (empty path: none, the evaluation is skipped)."""
+        return bool(self.path)
 
     def read(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         import polars as pl
@@ -165,12 +169,12 @@ class QualityResource(dg.ConfigurableResource):
             raise ValueError(f"{AS_OF_VAR} must be an ISO date (YYYY-MM-DD); supplied value {self.as_of!r}.") from None
 
 
-def resources_from_environment(env: Environment | None = None) -> dict[str, dg.ConfigurableResource]:
-    env = env or Environment.from_env()
-    # When the key file comes from the environment it goes through EnvVar, so Dagster never
-    # displays its path as plain config; an Environment built in code (tests, benchmarks) names
-    # its own key file.
-    if os.environ.get(HASH_KEY_FILE_VAR) and env.hash_key_file == Path(os.environ[HASH_KEY_FILE_VAR]):
+def resources_for(env: Environment) -> dict[str, dg.ConfigurableResource]:
+    """Every resource the definitions use, for one environment: the app's (`definitions`, from
+    the process environment), the tests', the drill's and the benchmarks' (built in code)."""
+    # A key file named by the environment goes through EnvVar, so Dagster never displays its
+    # path as plain config; an Environment built in code names its own key file.
+    if env.hash_key_file_from_env is not None and env.hash_key_file == env.hash_key_file_from_env:
         key_file: str | dg.EnvVar = dg.EnvVar(HASH_KEY_FILE_VAR)
     else:
         key_file = str(env.hash_key_file) if env.hash_key_file else ""
@@ -187,5 +191,5 @@ def resources_from_environment(env: Environment | None = None) -> dict[str, dg.C
         "quality": QualityResource(
             quarantine_dir=str(env.quarantine_dir), dashboard_dir=str(env.dashboard_dir), as_of=env.as_of
         ),
-        **({"ground_truth": GroundTruthResource(path=str(env.truth_dir))} if env.truth_dir else {}),
+        "ground_truth": GroundTruthResource(path=str(env.truth_dir) if env.truth_dir else ""),
     }

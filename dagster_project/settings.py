@@ -59,6 +59,9 @@ class Environment:
     restricted_snapshot: Path = Path(DEFAULT_RESTRICTED_SNAPSHOT)
     analyst_group: str = ""  # empty: the snapshots keep the owner's primary group
     linkage_reports: Path = Path(DEFAULT_LINKAGE_REPORTS)
+    # the key file VERU_HASH_KEY_FILE named when this was read from the environment; while
+    # hash_key_file is that file, resources name it through EnvVar (never shown as plain config)
+    hash_key_file_from_env: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Environment":
@@ -80,6 +83,7 @@ class Environment:
             restricted_snapshot=Path(env.get(RESTRICTED_SNAPSHOT_VAR) or DEFAULT_RESTRICTED_SNAPSHOT),
             analyst_group=env.get(ANALYST_GROUP_VAR) or "",
             linkage_reports=Path(env.get(LINKAGE_REPORTS_VAR) or DEFAULT_LINKAGE_REPORTS),
+            hash_key_file_from_env=Path(key_file) if key_file else None,
         )
 
 

@@ -46,45 +46,24 @@ def _no_ambient_env(monkeypatch):
 def materialise_everything(
     *, warehouse: Path, zone: Path, landing: Path, key_file: Path, models: Path, reference: Path | None = None,
     analyst: Path | None = None, quarantine: Path | None = None, dashboard: Path | None = None,
-    as_of: str = "2025-01-12",
+    as_of: str = "2025-01-12", truth: Path | None = None,
 ):
     """Materialise every asset (with their checks) in-process against these paths."""
     import dagster as dg
 
     from dagster_project.definitions import defs
-    from dagster_project.resources import (
-        AnalystSnapshotResource,
-        HashKeyResource,
-        LandingZoneResource,
-        LinkageZoneResource,
-        ModelStoreResource,
-        QualityResource,
-        ReferenceResource,
-        WarehouseResource,
-    )
+    from dagster_project.resources import resources_for
+    from dagster_project.settings import Environment
 
+    snapshot = Path(analyst or Path(warehouse).with_name("analyst.duckdb"))
+    env = Environment(
+        landing_dir=Path(landing), warehouse=Path(warehouse), hash_key_file=Path(key_file), model_dir=Path(models),
+        linkage_zone=Path(zone), reference_dir=Path(reference or Path(landing).parent / "reference"),
+        analyst_snapshot=snapshot, restricted_snapshot=snapshot.with_name("analyst_restricted.duckdb"),
+        truth_dir=truth, quarantine_dir=Path(quarantine or Path(warehouse).with_name("quarantine")),
+        dashboard_dir=Path(dashboard or Path(warehouse).with_name("quality_site")), as_of=as_of,
+        linkage_reports=Path(zone).with_name("linkage_reports"),
+    )
     return dg.materialize(
-        list(defs.assets),
-        resources={
-            "warehouse_db": WarehouseResource(path=str(warehouse)),
-            "linkage_zone": LinkageZoneResource(path=str(zone)),
-            "landing": LandingZoneResource(path=str(landing)),
-            "hash_key": HashKeyResource(key_file=str(key_file)),
-            "model_store": ModelStoreResource(
-                path=str(models), reports_path=str(Path(zone).with_name("linkage_reports"))
-            ),
-            "reference": ReferenceResource(path=str(reference or landing.parent / "reference")),
-            "analyst": AnalystSnapshotResource(
-                path=str(analyst or Path(warehouse).with_name("analyst.duckdb")),
-                restricted_path=str(Path(analyst or Path(warehouse).with_name("analyst.duckdb")).with_name(
-                    "analyst_restricted.duckdb"
-                )),
-            ),
-            "quality": QualityResource(
-                quarantine_dir=str(quarantine or Path(warehouse).with_name("quarantine")),
-                dashboard_dir=str(dashboard or Path(warehouse).with_name("quality_site")),
-                as_of=as_of,
-            ),
-        },
-        instance=dg.DagsterInstance.ephemeral(),
+        [*defs.assets, *defs.asset_checks], resources=resources_for(env), instance=dg.DagsterInstance.ephemeral()
     )

@@ -19,7 +19,7 @@ from conftest import write_delivery
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import Delivery, DeliveryError, discover, read_delivery
-from dagster_project.feeds.ingest import ingest_feed
+from dagster_project.staging.ingest import ingest_feed
 from dagster_project.quality.results import SuiteResult
 from dagster_project.quality.suites import validate_frame
 
@@ -279,7 +279,7 @@ def test_a_file_swapped_for_a_link_after_discovery_is_not_followed(landing, tmp_
 
 
 def test_the_quarantine_area_is_owner_only(tmp_path):
-    from dagster_project.defs.ingest.assets import move_to_quarantine
+    from dagster_project.staging.quarantine import move_to_quarantine
 
     landing = tmp_path / "landing"
     (landing / "police").mkdir(parents=True)

@@ -9,8 +9,8 @@ import pytest
 
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
-from dagster_project.feeds.ingest import ingest_feed
-from dagster_project.pseudonymise.cli import Refused, main, pseudonymise_file
+from dagster_project.staging.ingest import ingest_feed
+from dagster_project.staging.agency import Refused, main, pseudonymise_file
 from dagster_project.pseudonymise.keys import HashKey, write_new_key
 from dagster_project.synthetic import SyntheticConfig, generate
 from conftest import materialise_everything

@@ -11,9 +11,9 @@ import pytest
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
-from dagster_project.quality.drill import FEED_FOR, healthy_world, last_date, statuses
-from dagster_project.quality.drill import materialise as run
-from dagster_project.quality.scenarios import SCENARIOS, break_feed, late_as_of
+from dagster_project.tools.drill import FEED_FOR, healthy_world, last_date, statuses
+from dagster_project.tools.drill import materialise as run
+from dagster_project.tools.break_feeds import SCENARIOS, break_feed, late_as_of
 
 pytestmark = pytest.mark.slow
 
@@ -128,7 +128,7 @@ def test_the_dashboard_shows_a_broken_feed_as_broken_in_a_browser_with_no_networ
 
 
 def test_the_drill_reports_each_scenario_and_whether_it_was_flagged_as_expected(tmp_path, capsys):
-    from dagster_project.quality.drill import main
+    from dagster_project.tools.drill import main
 
     code = main(["--workdir", str(tmp_path / "drill"), "--people", "600", "--seed", "5", "--scenarios", "header_only"])
     printed = capsys.readouterr().out

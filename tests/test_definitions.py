@@ -77,19 +77,19 @@ def test_a_run_without_a_key_fails_with_a_clear_message_and_writes_nothing(landi
 
 def test_resources_take_the_key_file_from_the_environment_or_from_code(tmp_path, monkeypatch):
     from dagster_project.pseudonymise.keys import write_new_key
-    from dagster_project.resources import resources_from_environment
+    from dagster_project.resources import resources_for
     from dagster_project.settings import HASH_KEY_FILE_VAR, Environment
 
     from_env, in_code = write_new_key(tmp_path / "env.key"), write_new_key(tmp_path / "code.key")
     monkeypatch.setenv(HASH_KEY_FILE_VAR, str(tmp_path / "env.key"))
     monkeypatch.setenv("VERU_LANDING_DIR", str(tmp_path / "landing"))
     env = Environment.from_env()
-    resource = resources_from_environment(env)["hash_key"]
+    resource = resources_for(env)["hash_key"]
     assert isinstance(resource.key_file, dg.EnvVar)  # the path is never shown as plain config
     assert resource.key_file.get_value() == str(tmp_path / "env.key")
 
     # an Environment built in code names its own key, even with a different one in the environment
     own = Environment(**{**env.__dict__, "hash_key_file": tmp_path / "code.key"})
-    assert resources_from_environment(own)["hash_key"].load().key_id == in_code.key_id != from_env.key_id
+    assert resources_for(own)["hash_key"].load().key_id == in_code.key_id != from_env.key_id
     monkeypatch.delenv(HASH_KEY_FILE_VAR)
-    assert resources_from_environment(own)["hash_key"].load().key_id == in_code.key_id
+    assert resources_for(own)["hash_key"].load().key_id == in_code.key_id

@@ -13,10 +13,10 @@ import pytest
 
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
-from dagster_project.feeds.release import ReleaseRefused, release
-from dagster_project.quality.drill import healthy_world, last_date, statuses
-from dagster_project.quality.drill import materialise as run
-from dagster_project.quality.scenarios import break_feed
+from dagster_project.staging.release import ReleaseRefused, release
+from dagster_project.tools.drill import healthy_world, last_date, statuses
+from dagster_project.tools.drill import materialise as run
+from dagster_project.tools.break_feeds import break_feed
 from dagster_project.settings import Environment
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dagster_project.pseudonymise import standardise as std
-from dagster_project.pseudonymise.attacks import cluster_attack, encoded_names, frequency_attack
+from dagster_project.tools.pseudonym_attacks import cluster_attack, encoded_names, frequency_attack
 from dagster_project.pseudonymise.encode import BLOOM_COLUMNS, LIST_TOKEN_COLUMNS, STRING_TOKEN_COLUMNS, encode_identity
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.synthetic import SyntheticConfig, generate

@@ -8,7 +8,7 @@ import pytest
 from conftest import write_delivery
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import Delivery, DeliveryError, read_delivery
-from dagster_project.feeds.ingest import ingest_feed
+from dagster_project.staging.ingest import ingest_feed
 from dagster_project.pseudonymise.standardise import pnc_check_letter
 
 PNC_LETTER = pnc_check_letter(7, 123456)

@@ -32,11 +32,11 @@ from hypothesis import strategies as st
 import ingest_fuzz as fz
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds import delivery as delivery_module
-from dagster_project.feeds import ingest as ingest_module
+from dagster_project.staging import ingest as ingest_module
 from dagster_project.feeds.delivery import Delivery, DeliveryError, discover, read_delivery
-from dagster_project.feeds.ingest import PipelineStepError, ingest_feed
+from dagster_project.staging.ingest import PipelineStepError, ingest_feed
 from dagster_project.feeds.verdicts import current
-from dagster_project.pseudonymise.pseudonymised import pseudonymise_delivery, write_pseudonymised
+from dagster_project.staging.pseudonymised import pseudonymise_delivery, write_pseudonymised
 from dagster_project.quality.suites import validate_frame
 
 TODAY = dt.date(2024, 3, 12)
@@ -644,7 +644,7 @@ def test_a_released_delivery_is_served_and_its_failures_still_shown(landing, key
 def _quarantined_police_delivery(landing: Path, key, tmp_path: Path):
     """A police delivery judged by a suite that fails it, moved to the quarantine area as the
     staging asset does; returns (environment, quarantined path, first ingest)."""
-    from dagster_project.defs.ingest.assets import move_to_quarantine, plan_quarantine
+    from dagster_project.staging.quarantine import move_to_quarantine, plan_quarantine
     from dagster_project.settings import Environment
 
     put(landing, "police", "police_2024-01-05.csv", POLICE_HEADER + "\n" + "\n".join(police_lines(30)) + "\n")
@@ -659,8 +659,8 @@ def _quarantined_police_delivery(landing: Path, key, tmp_path: Path):
 
 def test_veru_release_puts_a_quarantined_delivery_back_and_the_next_run_serves_it(landing, key, tmp_path):
     from dagster_project import warehouse
-    from dagster_project.defs.ingest.assets import read_verdicts
-    from dagster_project.feeds.release import release
+    from dagster_project.staging.store import read_verdicts
+    from dagster_project.staging.release import release
 
     env, quarantined, _ = _quarantined_police_delivery(landing, key, tmp_path)
     assert not (landing / "police" / "police_2024-01-05.csv").exists()
@@ -676,7 +676,7 @@ def test_veru_release_puts_a_quarantined_delivery_back_and_the_next_run_serves_i
 
 @pytest.mark.parametrize("tamper", ["changed since quarantined", "already in the landing zone", "a link"])
 def test_veru_release_refuses_what_no_one_can_vouch_for_and_moves_nothing(landing, key, tmp_path, tamper):
-    from dagster_project.feeds.release import ReleaseRefused, release
+    from dagster_project.staging.release import ReleaseRefused, release
 
     env, quarantined, _ = _quarantined_police_delivery(landing, key, tmp_path)
     target = landing / "police" / "police_2024-01-05.csv"
@@ -764,7 +764,7 @@ def test_a_delivery_replaced_during_the_run_is_left_for_the_next_run_not_quarant
     at the next run". The agency's transfer renamed a new version over it: that file is good
     and must stay in the landing zone. Its status is `quarantined`, so the staging asset moves
     it to the quarantine area and the next run never sees it."""
-    from dagster_project.defs.ingest.assets import move_to_quarantine, plan_quarantine
+    from dagster_project.staging.quarantine import move_to_quarantine, plan_quarantine
 
     name = "police_2024-01-05.csv"
     put(landing, "police", name, POLICE_HEADER + "\n" + "\n".join(police_lines(3)) + "\n")

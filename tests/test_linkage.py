@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from dagster_project.feeds import FEEDS
-from dagster_project.feeds.ingest import ingest_feed
+from dagster_project.staging.ingest import ingest_feed
 from dagster_project.linkage.evaluate import pairwise_scores
 from dagster_project.linkage.reports import AGGREGATE_REPORTS, PER_RECORD_REPORTS, private_folder
 from dagster_project.linkage.run import KeyMismatchError, link_records

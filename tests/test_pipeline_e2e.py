@@ -202,12 +202,12 @@ def test_notebooks_run_top_to_bottom_on_the_warehouse(run, notebook, monkeypatch
 
 
 def test_the_evaluation_asset_scores_the_linkage_by_feed_pair_and_group(run):
-    from dagster_project.defs.linkage.evaluation import linkage_evaluation
+    from dagster_project.defs.linkage.evaluation import linkage_evaluation, quality_targets
     from dagster_project.resources import GroundTruthResource, WarehouseResource
 
     root, _ = run
     result = dg.materialize(
-        [linkage_evaluation],
+        [linkage_evaluation, quality_targets],
         resources={
             "warehouse_db": WarehouseResource(path=str(root / "warehouse" / "veru.duckdb")),
             "ground_truth": GroundTruthResource(path=str(root / "truth")),
@@ -362,7 +362,7 @@ def test_the_default_tier_hides_every_person_and_event_among_five_and_the_restri
 
 def test_an_attacker_holding_every_published_table_recovers_no_hidden_count(run):
     from dagster_project.publication.aggregates import attacker_tables, relations
-    from dagster_project.publication.attack import score, truth
+    from dagster_project.tools.publication_attack import score, truth
     from dagster_project.publication.audit import audit
 
     root, _ = run
@@ -406,7 +406,7 @@ def test_published_aggregates_hide_small_cells_and_cannot_be_recovered_from_tota
 
 
 def test_the_demo_report_states_the_run_in_figures(run):
-    from dagster_project.report import render, warehouse_figures
+    from dagster_project.tools.report import render, warehouse_figures
 
     root, _ = run
     path = root / "warehouse" / "veru.duckdb"

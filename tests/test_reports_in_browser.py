@@ -8,7 +8,7 @@ import pytest
 
 from browser import not_blank, open_offline
 from dagster_project.feeds import FEEDS
-from dagster_project.feeds.ingest import ingest_feed
+from dagster_project.staging.ingest import ingest_feed
 from dagster_project.linkage.run import link_records
 from dagster_project.synthetic import SyntheticConfig, generate
 

@@ -30,7 +30,7 @@ class FeedSpec:
     attributes: tuple[Attribute, ...]
     # Adds standardised identity columns (forename, surname, dob, postcode, ...) to a frame
     # that already holds the parsed attributes (so `event_date` is available). Runs only
-    # where plaintext is pseudonymised (`pseudonymise.pseudonymised`).
+    # where plaintext is pseudonymised (`staging.pseudonymised`).
     identity: Callable[[pl.DataFrame], pl.DataFrame]
     description: str
     # The plaintext identifier columns: they never leave the encoding step.

@@ -32,7 +32,7 @@ from dagster_project.settings import AS_OF_VAR
 logger = logging.getLogger(__name__)
 
 STATUSES = ("healthy", "degraded", "late", "broken")  # in increasing severity
-# `quality.deliveries` statuses (feeds.ingest.DELIVERY_STATUSES): the judged ones make a feed's
+# `quality.deliveries` statuses (staging.ingest.DELIVERY_STATUSES): the judged ones make a feed's
 # delivery history; the others are reported beside it.
 JUDGED_STATUSES = ("accepted", "quarantined", "duplicate")
 UNREAD_STATUSES = ("unrecognised_name", "refused")

@@ -8,8 +8,14 @@ so it can go to the warehouse, the Dagster event log and the dashboard as it is.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import polars as pl
+
+from dagster_project import warehouse
+from dagster_project.clock import utcnow
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -234,3 +240,15 @@ def _limit(mostly: float | None) -> str:
     if mostly is None or mostly >= 1:
         return ""
     return f" (limit {_percent((1 - mostly) * 100)})"
+
+
+def record_validations(con, results: Iterable[SuiteResult], *, feed: str, run_id: str) -> int:
+    """Append `results` to `quality.validation_results`, each expectation a row tagged with
+    `feed` (a feed name, or 'cohorts', 'linkage', ...), the run and the time. Call inside a
+    transaction to group it with other writes. Returns the rows written."""
+    rows = [{**record, "feed": feed, "run_id": run_id} for result in results for record in result.to_records()]
+    if not rows:
+        return 0
+    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(validated_at=pl.lit(utcnow()))
+    warehouse.append(con, "quality.validation_results", frame)
+    return frame.height

@@ -22,14 +22,13 @@ import os
 import re
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from dagster_project.feeds.spec import CHECKED_DATE_SUFFIX, with_checked_dates
 from dagster_project.quality import formats
 from dagster_project.quality.gx_runtime import VALIDATION_LOCK, exception_type_name, gx_runtime
 from dagster_project.quality.results import (
@@ -120,7 +119,7 @@ def derived_suite(
 ) -> gx.ExpectationSuite:
     """A suite derived from `expectations/<base>.json` for a changed layout of the same data.
 
-    Expectations on `drop_columns` are left out, the exact column set becomes `columns`, and
+    Expectations on `drop_columns` (name every derived column too) are left out, the exact column set becomes `columns`, and
     `extra` expectations (same JSON shape as a suite file's) are added. Used for deliveries an
     agency pseudonymised itself: their identifier columns are replaced by tokens.
     """
@@ -137,7 +136,6 @@ def derived_suite(
             raw = {**raw, "kwargs": {**kwargs, "column_set": list(columns)}}
         elif (
             kwargs.get("column") in dropped
-            or str(kwargs.get("column", "")).removesuffix(CHECKED_DATE_SUFFIX) in dropped
             or dropped & set(kwargs.get("column_list") or [])
         ):
             continue
@@ -245,21 +243,21 @@ def validate_frame(
     suite: gx.ExpectationSuite | None = None,
     parameters: Mapping[str, Any] | None = None,
     keep_types: bool = False,
+    derived_columns: Sequence[str] = (),
 ) -> SuiteResult:
     """Validate the whole frame as one batch against suite `suite_name`.
 
     `label` names the delivery in the results (e.g. the landing file name); it must not be data.
-    `parameters` fill the suite's `$PARAMETER`s (over `default_parameters()`). For a feed's
-    suites the feed's dates are parsed into `<column>__date` columns first
-    (`feeds.spec.with_checked_dates`), for the range checks; those derived columns are added to
-    the suite's agreed column set. Columns are handed to GX as text (the suites check raw
+    `parameters` fill the suite's `$PARAMETER`s (over `default_parameters()`).
+    `derived_columns` are columns the caller added to the delivery's own (a feed's dates parsed
+    for the range checks, `staging.ingest.validate_delivery`); they join the suite's agreed
+    column set. Columns are handed to GX as text (the suites check raw
     strings) unless `keep_types`, for frames of measurements (numbers compared as numbers).
     A frame with missing columns or no rows gives a failed result, never an exception; so does
     any error inside GX, reported by its type alone. Only a broken suite file raises.
     """
     suite = suite if suite is not None else load_suite(suite_name)
-    df = _with_feed_dates(df, suite_name)
-    derived = [c for c in df.columns if c.endswith(CHECKED_DATE_SUFFIX)]
+    derived = list(derived_columns)
     expectations = list(suite.expectations)
     for index, expectation in enumerate(expectations):
         expectation.id = str(uuid.uuid5(_ID_NAMESPACE, f"{suite_name}:{index}"))
@@ -314,13 +312,6 @@ def validate_frame(
         result.warning_failures,
     )
     return result
-
-
-def _with_feed_dates(df: pl.DataFrame, suite_name: str) -> pl.DataFrame:
-    from dagster_project.feeds import FEEDS
-
-    spec = FEEDS.get(suite_name.removesuffix("_pseudonymised"))
-    return with_checked_dates(spec, df) if spec is not None else df
 
 
 def _as_text_pandas(df: pl.DataFrame):

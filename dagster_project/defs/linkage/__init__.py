@@ -1,14 +1,9 @@
-"""Linkage domain: Splink across all feeds → `linkage.person_records`, and, where a synthetic
-ground truth is configured (`VERU_TRUTH_DIR`), its evaluation."""
+"""Linkage domain: Splink across all feeds → `linkage.person_records`, and its evaluation
+against a synthetic ground truth (skipped where none is configured, `VERU_TRUTH_DIR`)."""
 
 import dagster as dg
 
 from dagster_project.defs.linkage.assets import person_records
-from dagster_project.defs.linkage.evaluation import linkage_evaluation
-from dagster_project.settings import Environment
+from dagster_project.defs.linkage.evaluation import linkage_evaluation, quality_targets
 
-_assets = [person_records]
-if Environment.from_env().truth_dir is not None:
-    _assets.append(linkage_evaluation)
-
-defs = dg.Definitions(assets=_assets)
+defs = dg.Definitions(assets=[person_records, linkage_evaluation], asset_checks=[quality_targets])

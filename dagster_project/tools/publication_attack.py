@@ -1,7 +1,7 @@
 """Attack the published aggregates of a warehouse as an outsider would, and say what it got.
 
-    python -m dagster_project.publication.attack --warehouse warehouse/analyst.duckdb
-    python -m dagster_project.publication.attack --warehouse warehouse/veru.duckdb --rebuild
+    python -m dagster_project.tools.publication_attack --warehouse warehouse/analyst.duckdb
+    python -m dagster_project.tools.publication_attack --warehouse warehouse/veru.duckdb --rebuild
 
 The attacker reads every published table (`aggregates.*`: counts, `suppressed`, totals) and the
 public lookups (`reference.lsoa`, the calendar), knows which tables count the same people, and

@@ -22,6 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from dagster_project.feeds import FEEDS
+from dagster_project.feeds.delivery import discover, read_delivery
+from dagster_project.feeds.spec import key_rejects
+from dagster_project.pseudonymise.encode import encode_identity
+from dagster_project.staging.pseudonymised import record_ids
 
 
 @dataclass(frozen=True)
@@ -98,11 +103,6 @@ def encoded_names(landing, key) -> pl.DataFrame:
     This pairs plaintext with tokens on purpose, to score attacks on synthetic data; it is
     for measurement only and nothing it returns is ever written anywhere.
     """
-    from dagster_project.feeds import FEEDS
-    from dagster_project.feeds.delivery import discover, read_delivery
-    from dagster_project.feeds.spec import key_rejects
-    from dagster_project.pseudonymise.encode import encode_identity
-    from dagster_project.pseudonymise.pseudonymised import record_ids
 
     frames = []
     for spec in FEEDS.values():

@@ -1,7 +1,7 @@
-"""`python -m dagster_project.quality.drill`: a fire drill of every broken-feed scenario.
+"""`python -m dagster_project.tools.drill`: a fire drill of every broken-feed scenario.
 
 Builds one healthy synthetic world (four good deliveries per feed, materialised through the
-staging assets and the dashboard), then for each scenario in `quality.scenarios` copies it,
+staging assets and the dashboard), then for each scenario in `tools.break_feeds` copies it,
 breaks one feed in that way, materialises again and prints what the dashboard said: the
 feed's status, the reason in words and the banner, against the status the scenario must
 produce. Nothing here touches the configured warehouse or landing zone; everything lives
@@ -22,10 +22,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
+
 from dagster_project import warehouse
+from dagster_project.defs.ingest.assets import staging_assets
+from dagster_project.defs.quality.assets import dashboard
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
-from dagster_project.quality.scenarios import SCENARIOS, break_feed, late_as_of
+from dagster_project.pseudonymise.keys import write_new_key
+from dagster_project.resources import resources_for
+from dagster_project.settings import Environment
+from dagster_project.synthetic import SyntheticConfig, generate
+from dagster_project.tools.break_feeds import SCENARIOS, break_feed, late_as_of
 
 logger = logging.getLogger(__name__)
 
@@ -41,32 +49,22 @@ FEED_FOR = {
 }  # fmt: skip
 
 
-def materialise(root: Path, as_of: dt.date):
-    """Staging assets (with their checks) and the dashboard, against the files under `root`."""
-    import dagster as dg
-
-    # imported here: the definitions read VERU_* when first imported
-    from dagster_project.defs.ingest.assets import staging_assets
-    from dagster_project.defs.quality.assets import dashboard
-    from dagster_project.resources import (
-        HashKeyResource,
-        LandingZoneResource,
-        LinkageZoneResource,
-        QualityResource,
-        WarehouseResource,
+def drill_environment(root: Path, as_of: dt.date) -> Environment:
+    """Every location of a drill world under `root`."""
+    return Environment(
+        landing_dir=root / "landing", warehouse=root / "veru.duckdb", hash_key_file=root / "key",
+        model_dir=root / "models", linkage_zone=root / "zone.duckdb", reference_dir=root / "reference",
+        analyst_snapshot=root / "analyst.duckdb", restricted_snapshot=root / "analyst_restricted.duckdb",
+        quarantine_dir=root / "quarantine", dashboard_dir=root / "site", as_of=as_of.isoformat(),
+        linkage_reports=root / "linkage_reports",
     )
 
+
+def materialise(root: Path, as_of: dt.date):
+    """Staging assets (with their checks) and the dashboard, against the files under `root`."""
     return dg.materialize(
         [*staging_assets, dashboard],
-        resources={
-            "warehouse_db": WarehouseResource(path=str(root / "veru.duckdb")),
-            "linkage_zone": LinkageZoneResource(path=str(root / "zone.duckdb")),
-            "landing": LandingZoneResource(path=str(root / "landing")),
-            "hash_key": HashKeyResource(key_file=str(root / "key")),
-            "quality": QualityResource(
-                quarantine_dir=str(root / "quarantine"), dashboard_dir=str(root / "site"), as_of=as_of.isoformat()
-            ),
-        },
+        resources=resources_for(drill_environment(root, as_of)),
         instance=dg.DagsterInstance.ephemeral(),
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         raise_on_error=False,
@@ -85,8 +83,6 @@ def last_date(root: Path, feed: str) -> dt.date:
 
 def healthy_world(root: Path, *, people: int = 1200, seed: int = 41) -> dt.date:
     """Generate and materialise a world whose feeds are all healthy; return the date it was judged on."""
-    from dagster_project.pseudonymise.keys import write_new_key
-    from dagster_project.synthetic import SyntheticConfig, generate
 
     generate(SyntheticConfig(landing=root / "landing", truth=root / "truth", reference=root / "reference",
                              people=people, seed=seed, progress=False))  # fmt: skip
@@ -134,7 +130,7 @@ def break_and_run(good: Path, root: Path, name: str) -> DrillResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dagster_project.quality.drill", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m dagster_project.tools.drill", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=Path("bench_output") / "drill")
     parser.add_argument("--people", type=int, default=1200)

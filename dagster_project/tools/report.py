@@ -1,4 +1,4 @@
-"""`python -m dagster_project.report`: what the last pipeline run produced, in figures.
+"""`python -m dagster_project.tools.report`: what the last pipeline run produced, in figures.
 
 Reads the warehouse (read-only), the Dagster instance's record of the latest run (for wall
 time per stage) and, when given, a synthetic ground truth to score the linkage. The
@@ -171,7 +171,7 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dagster_project.report", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m dagster_project.tools.report", description=__doc__)
     parser.add_argument("--truth", type=Path, help="ground_truth.csv written by veru-synth")
     parser.add_argument("--warehouse", type=Path, default=None)
     args = parser.parse_args(argv)

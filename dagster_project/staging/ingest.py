@@ -1,4 +1,4 @@
-"""Landing zone → validated, pseudonymised staging for one feed.
+"""Landing zone → validated, pseudonymised staging frames for one feed.
 
 For each delivery of a feed, oldest first:
 
@@ -8,7 +8,7 @@ For each delivery of a feed, oldest first:
    deliveries pseudonymised by an agency against the same suite without its identifier
    expectations, plus token formats; the latter must also carry the platform's key id and
    encoding version, or they are quarantined (tokens of two keys are never mixed);
-3. a plaintext delivery is pseudonymised (`pseudonymise.pseudonymised`): identifiers
+3. a plaintext delivery is pseudonymised (`staging.pseudonymised`): identifiers
    standardised and encoded, plaintext dropped; rows with a bad key are kept aside with
    their reason and malformed identifiers become missing and are counted;
 4. the pseudonymised delivery is staged: attributes parsed, tokens kept.
@@ -22,9 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 
@@ -39,19 +40,34 @@ from dagster_project.feeds.delivery import (
     discover,
     read_delivery,
 )
-from dagster_project.feeds.spec import PROBLEM_SCHEMA, FeedSpec, check_columns, keep_groups, stage_delivery
+from dagster_project.feeds.spec import (
+    CHECKED_DATE_SUFFIX,
+    PROBLEM_SCHEMA,
+    FeedSpec,
+    check_columns,
+    keep_groups,
+    stage_delivery,
+    with_checked_dates,
+)
 from dagster_project.feeds.verdicts import ACCEPTED, QUARANTINED, RELEASED, Verdict, by_name_and_size
 from dagster_project.feeds.verdicts import frame as frame_of_verdicts
-from dagster_project.pseudonymise import pseudonymised as pseudo
 from dagster_project.pseudonymise.encode import ENCODING_VERSION, TOKEN_SCHEMA
 from dagster_project.pseudonymise.keys import HashKey
+from dagster_project.quality.results import SuiteResult
+from dagster_project.quality.suites import default_parameters, usual_row_range
 from dagster_project.settings import AS_OF_VAR
+from dagster_project.staging import pseudonymised as pseudo
 
 logger = logging.getLogger(__name__)
 
-# Validator: (frame of strings, suite name, label=..., suite=...) -> SuiteResult-like object
-# with `.success` (no blocking failure), `.warning_failures`, `.summary()`, `.to_records()`.
-Validator = Callable[..., object]
+
+class Validator(Protocol):
+    """`quality.suites.validate_frame`, or a stand-in with its signature."""
+
+    def __call__(
+        self, df: pl.DataFrame, suite_name: str, *, label: str, suite: object = None,
+        parameters: Mapping[str, object] | None = None, derived_columns: Sequence[str] = (),
+    ) -> SuiteResult: ...
 
 # Columns that reach the warehouse from every feed, besides the feed's own attributes.
 COMMON_STAGING_COLUMNS = (
@@ -132,40 +148,67 @@ class FeedIngest:
 
 
 class Quarantine(Exception):
-    """This delivery cannot be used; `reason` says why in words."""
+    """This delivery cannot be used; `reason` says why in words, `result` the suite's verdict
+    when the suite refused it."""
 
-    def __init__(self, reason: str, rows_read: int | None = None):
+    def __init__(self, reason: str, rows_read: int | None = None, result: SuiteResult | None = None):
         super().__init__(reason)
-        self.reason, self.rows_read = reason, rows_read
+        self.reason, self.rows_read, self.result = reason, rows_read, result
 
 
-def _validate(
-    spec: FeedSpec, raw: RawDelivery, validator: Validator | None, parameters: dict, validations: list
-):
-    """Run the feed's suite on a delivery (plaintext or agency-pseudonymised); None without a validator."""
-    if validator is None:
-        return None
-    if raw.delivery.pseudonymised:
-        accepted = raw.frame.filter(pl.col("reject_reason").is_null()) if "reject_reason" in raw.frame.columns else raw.frame
-        result = validator(
-            accepted.drop(READER_COLUMNS), f"{spec.name}_pseudonymised",
-            label=raw.delivery.file_name, suite=pseudo.suite(spec), parameters=parameters,
-        )
-    else:
-        result = validator(raw.frame.drop(READER_COLUMNS), spec.name, label=raw.delivery.file_name, parameters=parameters)
-    validations.append(result)
-    return result
+def validation_parameters(today: dt.date, history: Sequence[int] = ()) -> dict:
+    """The suites' parameters for a delivery judged on `today`, after earlier accepted
+    deliveries of `history` rows (oldest first): the platform and the agency command both
+    judge a delivery with these."""
+    low, high = usual_row_range(list(history))
+    return {**default_parameters(today), "min_usual_rows": low, "max_usual_rows": high}
 
 
-def _prepare(spec: FeedSpec, raw: RawDelivery, key: HashKey) -> pl.DataFrame:
-    """The delivery as a pseudonymised frame; raises Quarantine when it cannot be used at all
-    (agreed columns missing; tokens made under another key or encoding version)."""
-    if not raw.delivery.pseudonymised:
-        try:
-            check_columns(spec, raw, list(spec.columns))
-        except DeliveryError as exc:
-            raise Quarantine(exc.problem, raw.rows_read) from None
-        return pseudo.pseudonymise_delivery(spec, raw, key)
+def validate_delivery(
+    spec: FeedSpec, frame: pl.DataFrame, *, label: str, validator: Validator,
+    parameters: Mapping[str, object] | None = None, pseudonymised: bool = False,
+) -> SuiteResult:
+    """Run the feed's suite (or, for a delivery an agency pseudonymised, its token suite) on
+    the delivery's text columns, with the feed's checked dates parsed for the range checks
+    (`feeds.spec.with_checked_dates`)."""
+    frame = frame.drop([c for c in READER_COLUMNS if c in frame.columns])
+    dated = with_checked_dates(spec, frame)
+    derived = [c for c in dated.columns if c.endswith(CHECKED_DATE_SUFFIX) and c not in frame.columns]
+    if pseudonymised:
+        return validator(dated, f"{spec.name}_pseudonymised", label=label, suite=pseudo.suite(spec),
+                         parameters=parameters, derived_columns=derived)
+    return validator(dated, spec.name, label=label, parameters=parameters, derived_columns=derived)
+
+
+def prepare_plaintext(
+    spec: FeedSpec, raw: RawDelivery, key: HashKey, *, validator: Validator | None,
+    parameters: Mapping[str, object] | None = None, accept_failing: bool = False,
+) -> tuple[pl.DataFrame, SuiteResult | None]:
+    """A plaintext delivery checked and pseudonymised: (the pseudonymised frame, the suite's
+    result, None without a validator). The platform's ingest and the agency command
+    (`veru-pseudonymise`) both call this, so they judge a file the same way.
+
+    Raises Quarantine when the suite refuses it (a blocking failure, unless `accept_failing`:
+    a delivery accepted before is served whatever its checks say now) or its agreed columns
+    are missing.
+    """
+    result = None
+    if validator is not None:
+        result = validate_delivery(spec, raw.frame, label=raw.delivery.file_name, validator=validator,
+                                   parameters=parameters)
+        if not result.success and not accept_failing:
+            raise Quarantine(result.summary(), raw.rows_read, result)
+    try:
+        check_columns(spec, raw, list(spec.columns))
+    except DeliveryError as exc:
+        raise Quarantine(exc.problem, raw.rows_read, result) from None
+    return pseudo.pseudonymise_delivery(spec, raw, key), result
+
+
+def _prepare_pseudonymised(spec: FeedSpec, raw: RawDelivery, key: HashKey) -> pl.DataFrame:
+    """A delivery an agency pseudonymised, as a staged-ready frame; raises Quarantine when it
+    cannot be used at all (agreed columns missing; tokens made under another key or encoding
+    version)."""
     try:
         check_columns(spec, raw, pseudo.file_columns(spec))
     except DeliveryError as exc:
@@ -275,11 +318,8 @@ def ingest_feed(
     status is `duplicate`. Each delivery's size is judged against the feed's earlier accepted
     deliveries (`quality.suites.usual_row_range`).
     """
-    from dagster_project.quality.suites import default_parameters, usual_row_range
-
     today = today or dt.date.today()
     verdicts = dict(verdicts or {})
-    base_parameters = default_parameters(today)
     history: list[int] = []  # rows read from each accepted delivery, oldest first
     seen: dict[str, str] = {}  # sha256 -> the delivery file that first brought it this run
     deliveries, unread = discover(landing_dir, spec.name)
@@ -352,14 +392,23 @@ def ingest_feed(
             log.append(_delivery_row(delivery, "held", reason, **counts))
             continue
 
-        low, high = usual_row_range(history)
-        parameters = {**base_parameters, "min_usual_rows": low, "max_usual_rows": high}
+        parameters = validation_parameters(today, history)
         notes = list(raw.notes)
         fails_now = False
+        judge = None if future else validator
         try:
-            # an agency's file is checked for its layout and key before its values
-            prepared = _prepare(spec, raw, key) if delivery.pseudonymised else None
-            result = None if future else _validate(spec, raw, validator, parameters, validations)
+            if delivery.pseudonymised:
+                # an agency's file is checked for its layout and key before its values
+                prepared = _prepare_pseudonymised(spec, raw, key)
+                result = None if judge is None else validate_delivery(
+                    spec, raw.frame.filter(pl.col("reject_reason").is_null()), label=delivery.file_name,
+                    validator=judge, parameters=parameters, pseudonymised=True,
+                )
+            else:
+                prepared, result = prepare_plaintext(spec, raw, key, validator=judge, parameters=parameters,
+                                                     accept_failing=served_before)
+            if result is not None:
+                validations.append(result)
             if future:
                 notes.append(f"dated after {today.isoformat()}, the day deliveries are judged on: "
                              f"served as {earlier.describe()}, not judged again")
@@ -371,8 +420,10 @@ def ingest_feed(
                 else:
                     fails_now = True
                     notes.append(f"{earlier.describe()} and still served, but would now fail: {result.summary()}")
-            parsed = stage_delivery(spec, prepared if prepared is not None else _prepare(spec, raw, key))
+            parsed = stage_delivery(spec, prepared)
         except Quarantine as exc:
+            if exc.result is not None:
+                validations.append(exc.result)
             reason = "; ".join([*raw.notes, exc.reason])  # e.g. "the header looks separated by semicolons" first
             if served_before:
                 reason = f"{earlier.describe()}, but can no longer be used: {reason}"

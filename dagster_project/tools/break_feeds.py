@@ -21,6 +21,8 @@ from pathlib import Path
 
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
+import gzip
+from dagster_project.quality.health import cadences
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +203,6 @@ def _remove_misnamed(path: Path) -> None:
 
 
 def gzip_named_csv(feed: str, data: bytes, _: Path) -> bytes:
-    import gzip
 
     return gzip.compress(data, mtime=0)
 
@@ -253,7 +254,6 @@ def next_date(landing: Path, feed: str, every_days: int) -> tuple[dt.date, Path]
 
 def late_as_of(landing: Path, feed: str) -> dt.date:
     """A date on which the feed is late: its cadence plus grace plus a week after its latest delivery."""
-    from dagster_project.quality.health import cadences
 
     cadence = cadences()[feed]
     deliveries, _ = discover(landing, feed)
@@ -262,7 +262,6 @@ def late_as_of(landing: Path, feed: str) -> dt.date:
 
 def break_feed(landing: Path, feed: str, scenario: str, *, date: dt.date | None = None) -> Path | None:
     """Write the feed's next delivery broken as `scenario`; returns its path (None for `late`)."""
-    from dagster_project.quality.health import cadences
 
     if feed not in FEEDS:
         raise ValueError(f"Unknown feed {feed!r}; feeds are {', '.join(FEEDS)}.")

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import RawDelivery
-from dagster_project.feeds.spec import FeedSpec, age_at, key_rejects
+from dagster_project.feeds.spec import CHECKED_DATE_SUFFIX, FeedSpec, age_at, key_rejects
 from dagster_project.pseudonymise.encode import (
     BLOOM_COLUMNS,
     ENCODING_VERSION,
@@ -33,6 +34,7 @@ from dagster_project.pseudonymise.encode import (
 )
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.pseudonymise.standardise import collect_problems
+from dagster_project.quality.suites import derived_suite
 
 PSEUDO_SUFFIX = ".pseudo.csv"
 LIST_SEPARATOR = "|"
@@ -260,9 +262,6 @@ def suite(spec: FeedSpec):
 
 @lru_cache(maxsize=None)
 def _suite(feed: str):
-    from dagster_project.feeds import FEEDS
-    from dagster_project.quality.suites import derived_suite
-
     spec = FEEDS[feed]
     extra = [
         _expect("expect_column_values_to_not_be_null", "key_id", "blocking", "Every row names the key its tokens were made with."),
@@ -287,7 +286,7 @@ def _suite(feed: str):
     return derived_suite(
         spec.name,
         f"{spec.name}_pseudonymised",
-        drop_columns=spec.identifiers,
+        drop_columns=[*spec.identifiers, *(c + CHECKED_DATE_SUFFIX for c in spec.identifiers)],
         columns=file_columns(spec),
         extra=extra,
     )

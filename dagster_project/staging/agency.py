@@ -8,9 +8,11 @@ and PNC number replaced by keyed tokens. The platform ingests that file from its
 zone exactly as it would the plaintext (same code, same tokens, same linked persons), so
 the agency never has to send a name.
 
-The file is checked first against the feed's Great Expectations suite, as the platform
-would: a delivery failing a blocking expectation (a missing column, a duplicated key) is
-refused with the reasons and no file is written. Rows the platform would reject (bad key,
+The file is checked first against the feed's Great Expectations suite exactly as the
+platform would (`staging.ingest.prepare_plaintext`, with the same parameters: `--as-of`, the
+day the platform judges deliveries on, and `--previous-rows`, the row counts of the feed's
+earlier deliveries): a delivery failing a blocking expectation (a missing column, a
+duplicated key) is refused with the reasons and no file is written. Rows the platform would reject (bad key,
 wrong number of fields) travel in the file with their reason, so nothing is lost. Nothing
 this command prints quotes a value from the file.
 """
@@ -31,11 +33,12 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.feeds import FEEDS
-from dagster_project.feeds.delivery import DELIVERY_NAME, READER_COLUMNS, Delivery, DeliveryError, read_delivery
-from dagster_project.feeds.spec import check_columns
+from dagster_project.feeds.delivery import DELIVERY_NAME, Delivery, DeliveryError, read_delivery
 from dagster_project.pseudonymise.keys import HashKey, MissingKeyError
-from dagster_project.pseudonymise.pseudonymised import PSEUDO_SUFFIX, pseudonymise_delivery, write_pseudonymised
+from dagster_project.quality.suites import validate_frame
 from dagster_project.settings import HASH_KEY_FILE_VAR
+from dagster_project.staging.ingest import Quarantine, prepare_plaintext, validation_parameters
+from dagster_project.staging.pseudonymised import PSEUDO_SUFFIX, write_pseudonymised
 
 logger = logging.getLogger("veru-pseudonymise")
 
@@ -92,9 +95,14 @@ def _delivery(path: Path, feed: str | None, date: str | None) -> Delivery:
 
 def pseudonymise_file(
     path: Path, key: HashKey, output_dir: Path | None = None, *, feed: str | None = None,
-    date: str | None = None, validate: bool = True,
+    date: str | None = None, validate: bool = True, as_of: dt.date | None = None,
+    previous_rows: tuple[int, ...] = (),
 ) -> Pseudonymised:
-    """Pseudonymise one delivery file; raises Refused (with reasons) if it cannot be."""
+    """Pseudonymise one delivery file; raises Refused (with reasons) if it cannot be.
+
+    as_of: the day the delivery is judged on (default today); previous_rows: the row counts
+    of the feed's earlier deliveries, oldest first (the usual-size check), as the platform
+    judges it."""
     start = time.perf_counter()
     delivery = _delivery(Path(path), feed, date)
     spec = FEEDS[delivery.feed]
@@ -102,21 +110,15 @@ def pseudonymise_file(
         raw = read_delivery(delivery)
     except DeliveryError as exc:
         raise Refused(str(exc)) from None
-    warnings = []
-    if validate:
-        from dagster_project.quality.suites import validate_frame
-
-        result = validate_frame(raw.frame.drop(READER_COLUMNS), spec.name, label=delivery.file_name)
-        if not result.success:
-            raise Refused(f"{delivery.file_name} fails the {spec.name} expectations: {result.summary()}")
-        if result.warning_failures:
-            warnings.append(result.summary())
+    parameters = validation_parameters(as_of or dt.date.today(), previous_rows)
     try:
-        check_columns(spec, raw, list(spec.columns))
-    except DeliveryError as exc:
-        raise Refused(str(exc)) from None
-
-    frame = pseudonymise_delivery(spec, raw, key)
+        frame, result = prepare_plaintext(spec, raw, key, validator=validate_frame if validate else None,
+                                          parameters=parameters)
+    except Quarantine as exc:
+        if exc.result is not None and not exc.result.success:
+            raise Refused(f"{delivery.file_name} fails the {spec.name} expectations: {exc.reason}") from None
+        raise Refused(f"{spec.name} delivery {delivery.file_name}: {exc.reason}") from None
+    warnings = [result.summary()] if result is not None and result.warning_failures else []
     target = (Path(output_dir) if output_dir else delivery.path.parent) / (
         f"{spec.name}_{delivery.extract_date.isoformat()}{PSEUDO_SUFFIX}"
     )
@@ -154,6 +156,16 @@ def pseudonymise_files(
         return [f.result() for f in futures]
 
 
+def _row_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError("row counts are whole numbers separated by commas") from None
+    if any(c < 0 for c in counts):
+        raise argparse.ArgumentTypeError("row counts cannot be negative")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="veru-pseudonymise", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -164,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feed", choices=sorted(FEEDS), help="the feed, if the file name does not say")
     parser.add_argument("--date", help="the extract date YYYY-MM-DD, if the file name does not say")
     parser.add_argument("--no-validate", action="store_true", help="skip the expectation suite (not recommended)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
+                        help="judge the delivery as on this day, YYYY-MM-DD (default: today), as the platform does")
+    parser.add_argument("--previous-rows", type=_row_counts, default=(),
+                        help="row counts of the feed's earlier deliveries, oldest first, comma-separated "
+                             "(the usual-size check, as the platform does)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="files encoded at once (default: CPUs)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
@@ -177,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", exc)
         return 2
     failures = 0
-    options = {"feed": args.feed, "date": args.date, "validate": not args.no_validate}
+    options = {"feed": args.feed, "date": args.date, "validate": not args.no_validate, "as_of": args.as_of,
+               "previous_rows": args.previous_rows}
     for outcome in pseudonymise_files(args.files, key, args.output_dir, jobs=args.jobs, **options):
         if isinstance(outcome, str):
             logger.error("%s", outcome)

@@ -38,6 +38,7 @@ from dagster_project.feeds.delivery import DELIVERY_NAME, Delivery, DeliveryErro
 from dagster_project.feeds.spec import check_columns
 from dagster_project.feeds.verdicts import RELEASED, Verdict, frame
 from dagster_project.settings import Environment
+from dagster_project.staging.pseudonymised import file_columns
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,6 @@ def release(
     try:
         raw = read_delivery(delivery, max_bytes=env.max_delivery_bytes)
         if delivery.pseudonymised:
-            from dagster_project.pseudonymise.pseudonymised import file_columns
 
             check_columns(spec, raw, file_columns(spec))
         else:

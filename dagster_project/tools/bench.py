@@ -41,7 +41,7 @@ import polars as pl
 
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
-from dagster_project.feeds.ingest import ingest_feed
+from dagster_project.staging.ingest import ingest_feed
 from dagster_project.linkage.evaluate import pairwise_scores, scores_by_group
 from dagster_project.linkage.run import (
     DEFAULT_THRESHOLD,
@@ -50,10 +50,22 @@ from dagster_project.linkage.run import (
     choose_threshold,
     link_records,
 )
-from dagster_project.pseudonymise.attacks import cluster_attack, encoded_names, frequency_attack
-from dagster_project.pseudonymise.cli import pseudonymise_files
+from dagster_project.tools.pseudonym_attacks import cluster_attack, encoded_names, frequency_attack
+from dagster_project.staging.agency import pseudonymise_files
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.synthetic import SyntheticConfig, generate
+from dagster_project.tools.plaintext_baseline import link_plaintext, plaintext_records
+import dagster as dg
+from dagster_project import warehouse
+from dagster_project.definitions import defs
+from dagster_project.pseudonymise.keys import write_new_key
+from dagster_project.publication.aggregates import PUBLICATIONS, line_violations
+from dagster_project.resources import resources_for
+from dagster_project.settings import Environment
+from dagster_project.synthetic import patterns
+from dagster_project.synthetic.names import forename_lists, surname_lists
+import csv
+import subprocess
 
 logger = logging.getLogger(__name__)
 SECTIONS = ("encoding", "linkage", "compare", "quality", "attack", "cohorts", "delivery")
@@ -171,7 +183,6 @@ def bench_population(args: argparse.Namespace, seed: int, out) -> dict:
 
 
 def bench_quality(args: argparse.Namespace, out) -> None:
-    from dagster_project.linkage.baseline import link_plaintext, plaintext_records
 
     work = args.workdir / f"fresh{args.fresh_seed}"
     out(f"== Fresh population: {args.people:,} people, seed {args.fresh_seed} (not used for tuning) ==\n")
@@ -198,15 +209,7 @@ def bench_quality(args: argparse.Namespace, out) -> None:
 
 
 def bench_cohorts(args: argparse.Namespace, seed: int, out) -> None:
-    import dagster as dg
 
-    from dagster_project import warehouse
-    from dagster_project.definitions import defs
-    from dagster_project.pseudonymise.keys import write_new_key
-    from dagster_project.publication.aggregates import PUBLICATIONS, line_violations
-    from dagster_project.resources import resources_from_environment
-    from dagster_project.settings import Environment
-    from dagster_project.synthetic import patterns
 
     work = args.workdir / f"cohorts{seed}"
     shutil.rmtree(work, ignore_errors=True)  # a fresh key and warehouse each time
@@ -220,7 +223,7 @@ def bench_cohorts(args: argparse.Namespace, seed: int, out) -> None:
     )
     write_new_key(env.hash_key_file)
     start = time.perf_counter()
-    result = dg.materialize(list(defs.assets), resources=resources_from_environment(env),
+    result = dg.materialize([*defs.assets, *defs.asset_checks], resources=resources_for(env),
                             instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     seconds = time.perf_counter() - start
     failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
@@ -270,7 +273,6 @@ def write_big_delivery(path: Path, target_bytes: int) -> int:
     """A police delivery of about `target_bytes`, rows as FEEDS.md describes them (keys unique);
     returns its row count."""
 
-    from dagster_project.synthetic.names import forename_lists, surname_lists
 
     # names from the generator's lists (a name written here would join the platform's own vocabulary,
     # which the plaintext scan of the tests deliberately ignores)
@@ -309,12 +311,12 @@ if mode == "streaming":
     raw = read_delivery(delivery, max_bytes=1 << 40)
     rows = raw.rows_read
 elif mode == "whole-file":
-    from dagster_project.bench import read_whole_file
+    from dagster_project.tools.bench import read_whole_file
     rows = read_whole_file(path)
 else:
-    from dagster_project.bench import KEY
+    from dagster_project.tools.bench import KEY
     from dagster_project.feeds import FEEDS
-    from dagster_project.feeds.ingest import ingest_feed
+    from dagster_project.staging.ingest import ingest_feed
     from dagster_project.quality.suites import validate_frame
     result = ingest_feed(FEEDS["police"], path.parent.parent, KEY, validator=validate_frame,
                          today=dt.date(2025, 1, 12), max_bytes=1 << 40)
@@ -326,7 +328,6 @@ print(rows, time.perf_counter() - start)
 def read_whole_file(path: Path) -> int:
     """The reader before issue 10, as a peer: the whole file in memory, decoded, split into lines,
     parsed by one csv.reader (which stops at the first malformed row), then a frame."""
-    import csv
 
     text = path.read_bytes().decode("utf-8-sig")
     reader = csv.reader(text.splitlines(keepends=True), strict=True)
@@ -339,7 +340,6 @@ def read_whole_file(path: Path) -> int:
 
 def _measured(mode: str, path: Path) -> tuple[int, float, float, float]:
     """Run one measurement in a fresh process: (rows, wall s, CPU s, peak RSS GiB)."""
-    import subprocess
 
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", _MEASURE, mode, str(path)], stdout=subprocess.PIPE, text=True)
@@ -376,7 +376,7 @@ def bench_delivery(args: argparse.Namespace, out) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dagster_project.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m dagster_project.tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000, help="landing records for encoding and linkage")
     parser.add_argument("--people", type=int, default=20_000, help="persons for the model comparison and attacks")
