@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 # thresholds in SWEEP_THRESHOLDS) by the rule in `choose_threshold`: the highest mean F1
 # among thresholds whose precision is at least 0.995 on every seed. `make bench` re-derives
 # it on every run.
-DEFAULT_THRESHOLD = 0.95
+DEFAULT_MATCH_PROBABILITY = 0.95
 PRECISION_FLOOR = 0.995
 SWEEP_THRESHOLDS = (0.5, 0.9, 0.95, 0.99, 0.999, 0.9999)
 # Pairs scored below this probability are not kept at all (they only feed the histogram).
@@ -141,7 +141,7 @@ def link_records(
     *,
     model_dir: Path | None,
     previous: pl.DataFrame | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = DEFAULT_MATCH_PROBABILITY,
     trained_model: Path | None = None,
     seed: int = 42,
     threads: int = 2,

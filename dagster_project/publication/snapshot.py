@@ -23,7 +23,6 @@ publisher left behind (`.<name>.<uuid>.tmp` and its `.wal`).
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import grp
 import logging
@@ -38,6 +37,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from dagster_project.clock import utcnow
 from dagster_project import warehouse
 from dagster_project.publication import anonymise
 from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
@@ -293,7 +293,7 @@ def publish(
 def about(run_id: str, con: duckdb.DuckDBPyConnection) -> dict:
     period = con.sql("SELECT min(event_date), max(event_date), count(DISTINCT person_id) FROM cohorts.events").fetchall()[0]
     return {
-        "published_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        "published_at": utcnow(),
         "run_id": run_id,
         "events_from": period[0],
         "events_to": period[1],

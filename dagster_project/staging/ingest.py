@@ -29,6 +29,7 @@ from typing import Protocol
 
 import polars as pl
 
+from dagster_project.clock import utcnow
 from dagster_project.feeds.delivery import (
     DEFAULT_MAX_BYTES,
     READER_COLUMNS,
@@ -328,7 +329,7 @@ def ingest_feed(
     for item in unread:
         logger.warning("%s: not reading %s: %s", spec.name, item.masked_name, item.problem)
 
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = utcnow()
     new_verdicts: list[Verdict] = []
 
     def decide(delivery: Delivery, raw: RawDelivery | None, verdict: str, reason: str | None) -> None:

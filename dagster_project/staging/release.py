@@ -32,8 +32,9 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.clock import utcnow
 from dagster_project import warehouse
-from dagster_project.feeds.definitions import FEEDS
+from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.feeds.delivery import DELIVERY_NAME, Delivery, DeliveryError, read_delivery
 from dagster_project.feeds.spec import check_columns
 from dagster_project.feeds.verdicts import RELEASED, Verdict, frame
@@ -134,7 +135,7 @@ def release(
     verdict = Verdict(
         feed=feed, sha256=sha256, delivery_file=delivery_file, extract_date=delivery.extract_date,
         size_bytes=path.stat().st_size, verdict=RELEASED, reason=note.strip(),
-        decided_at=now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        decided_at=now or utcnow(),
         decided_by=released_by or getpass.getuser(), run_id=None,
     )
     try:

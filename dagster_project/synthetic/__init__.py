@@ -6,8 +6,8 @@ and which identifier errors were injected) into a truth directory, and a synthet
 the ONS geography lookups into a reference directory. ``veru-synth`` is the command line.
 """
 
-from .config import FEEDS, GenerationSummary, SyntheticConfig
+from .config import FEED_ORDER, GenerationSummary, SyntheticConfig
 from .generator import generate
 from .output import OutputDirectoryError
 
-__all__ = ["FEEDS", "GenerationSummary", "OutputDirectoryError", "SyntheticConfig", "generate"]
+__all__ = ["FEED_ORDER", "GenerationSummary", "OutputDirectoryError", "SyntheticConfig", "generate"]

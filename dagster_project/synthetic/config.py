@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FEEDS: tuple[str, ...] = ("police", "social_care", "health", "yos")
+FEED_ORDER: tuple[str, ...] = ("police", "social_care", "health", "yos")
 
 # Fewer people than this cannot hold every role the scenario needs (couples, exploited
 # children, youth offenders with YOS outcomes) at least once.

@@ -11,7 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import codes
-from .config import FEEDS, GenerationSummary, SyntheticConfig
+from .config import FEED_ORDER, GenerationSummary, SyntheticConfig
 from .deliveries import RESEND_RATE, DeliveryPlan, plan, schedule
 from .feeds import FEED_COLUMNS, KEY_COLUMN, FeedRenderer, FeedTable
 from .geography import COUNCILS, PEOPLE_PER_COUNTY, build_county, write_reference
@@ -84,7 +84,7 @@ def generate(config: SyntheticConfig) -> GenerationSummary:
         # one feed at a time, keeping only what the truth files need (memory at 1M records)
         tables: dict[str, FeedTable] = {}
         plans: dict[str, DeliveryPlan] = {}
-        for feed in FEEDS:
+        for feed in FEED_ORDER:
             table = getattr(renderer, feed)()
             plans[feed] = plan(stream(config.seed, f"deliveries:{feed}"), table, deliveries)
             bar.update()
@@ -101,7 +101,7 @@ def generate(config: SyntheticConfig) -> GenerationSummary:
     finally:
         bar.close()
     summary.seconds = time.perf_counter() - started
-    per_feed = ", ".join(f"{feed} {summary.records[feed]}" for feed in FEEDS)
+    per_feed = ", ".join(f"{feed} {summary.records[feed]}" for feed in FEED_ORDER)
     logger.info(
         "veru-synth: %d records (%s), %d persons, %d deliveries, %.1f s",
         summary.total_records, per_feed, summary.people, len(deliveries), summary.seconds,
@@ -145,7 +145,7 @@ def _write_truth(truth: Path, world: World, county, tables, plans, deliveries, s
     err_rows: list[tuple[str, str, str]] = []
     resent_rows: list[tuple[str, str, str, str, str]] = []
     dates = [d.extract_date.isoformat() for d in deliveries]
-    for feed in FEEDS:
+    for feed in FEED_ORDER:
         t = tables[feed]
         keys = t.keys
         order = np.argsort(keys, kind="stable")

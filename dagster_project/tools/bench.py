@@ -44,7 +44,7 @@ from dagster_project.feeds.delivery import discover
 from dagster_project.staging.ingest import ingest_feed
 from dagster_project.linkage.evaluate import pairwise_scores, scores_by_group
 from dagster_project.linkage.run import (
-    DEFAULT_THRESHOLD,
+    DEFAULT_MATCH_PROBABILITY,
     PRECISION_FLOOR,
     SWEEP_THRESHOLDS,
     choose_threshold,
@@ -99,17 +99,17 @@ def _score(tokens: pl.DataFrame, truth_dir: Path, seed: int, variant: str, out, 
     truth = pl.read_csv(truth_dir / "ground_truth.csv", infer_schema=False)
     persons = pl.read_csv(truth_dir / "persons.csv", infer_schema=False)
     start = time.perf_counter()
-    others = tuple(t for t in SWEEP_THRESHOLDS if t != DEFAULT_THRESHOLD) if sweep else ()
+    others = tuple(t for t in SWEEP_THRESHOLDS if t != DEFAULT_MATCH_PROBABILITY) if sweep else ()
     linked = link_records(tokens, model_dir=None, seed=seed, variant=variant, other_thresholds=others)
     seconds = time.perf_counter() - start
     scores = pairwise_scores(linked.person_records, truth)
     out(f"  {variant} model: {tokens.height:,} records linked in {seconds:.1f} s "
         f"(train {linked.timings.get('train_s', 0):.1f}, predict {linked.timings['predict_s']:.1f}, "
         f"cluster {linked.timings['cluster_s']:.1f}); peak memory {peak_rss_gib():.2f} GiB\n")
-    out(f"    at the platform's threshold {DEFAULT_THRESHOLD}: persons {linked.stats['persons']:,}; "
+    out(f"    at the platform's threshold {DEFAULT_MATCH_PROBABILITY}: persons {linked.stats['persons']:,}; "
         f"pairwise precision {scores.precision:.4f} recall {scores.recall:.4f} F1 {scores.f1:.4f}\n")
     if sweep:
-        curve = {DEFAULT_THRESHOLD: scores, **{t: pairwise_scores(r, truth) for t, r in linked.alternatives.items()}}
+        curve = {DEFAULT_MATCH_PROBABILITY: scores, **{t: pairwise_scores(r, truth) for t, r in linked.alternatives.items()}}
         out("    precision/recall by threshold: " + "; ".join(
             f"{t}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}" for t, s in sorted(curve.items())
         ) + "\n")
@@ -124,7 +124,7 @@ def _score(tokens: pl.DataFrame, truth_dir: Path, seed: int, variant: str, out, 
     out("    recall by ethnic group: " + ", ".join(
         f"{g} {r:.4f}" for g, r in groups.select("group", "recall").iter_rows()
     ) + f" (largest gap below overall: {100 * (scores.recall - groups['recall'].min()):.1f} points)\n")
-    curve = {DEFAULT_THRESHOLD: scores}
+    curve = {DEFAULT_MATCH_PROBABILITY: scores}
     if sweep:
         curve.update({t: pairwise_scores(r, truth) for t, r in linked.alternatives.items()})
     return {t: (s.precision, s.recall) for t, s in curve.items()}
@@ -192,11 +192,11 @@ def bench_quality(args: argparse.Namespace, out) -> None:
     tokens = _tokens(config.landing)
     encode_s = time.perf_counter() - start
     platform_curve = _score(tokens, config.truth, args.fresh_seed, "fuzzy", out)
-    p, r = platform_curve[DEFAULT_THRESHOLD]
+    p, r = platform_curve[DEFAULT_MATCH_PROBABILITY]
     start = time.perf_counter()
     plaintext = plaintext_records(config.landing)
     read_s = time.perf_counter() - start
-    baseline, timings = link_plaintext(plaintext, threshold=DEFAULT_THRESHOLD, seed=args.fresh_seed)
+    baseline, timings = link_plaintext(plaintext, threshold=DEFAULT_MATCH_PROBABILITY, seed=args.fresh_seed)
     base = pairwise_scores(baseline, truth)
     out(f"  plain Splink on plaintext: {plaintext.height:,} records; read + standardise {read_s:.1f} s, "
         f"train {timings['train_s']:.1f} s, predict + cluster {timings['predict_and_cluster_s']:.1f} s\n")
@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         if "compare" in args.sections:
             chosen = choose_threshold(curves)
             out(f"== Threshold: the highest mean F1 among thresholds with precision >= {PRECISION_FLOOR} on "
-                f"every seed ({', '.join(map(str, args.seeds))}): {chosen} (the platform uses {DEFAULT_THRESHOLD})\n")
+                f"every seed ({', '.join(map(str, args.seeds))}): {chosen} (the platform uses {DEFAULT_MATCH_PROBABILITY})\n")
     return 0
 
 

@@ -1,16 +1,16 @@
 """The linkage asset: one Splink model across all four feeds, on tokens only."""
 
 
-import datetime as dt
 
 import dagster as dg
 import polars as pl
 
+from dagster_project.clock import utcnow
 from dagster_project import warehouse
 from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.reports import PER_RECORD_REPORTS
-from dagster_project.linkage.run import DEFAULT_THRESHOLD, link_records
+from dagster_project.linkage.run import DEFAULT_MATCH_PROBABILITY, link_records
 from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
 from dagster_project.quality.suites import validate_frame
 from dagster_project.resources import LinkageZoneResource, ModelStoreResource, WarehouseResource
@@ -19,7 +19,7 @@ PERSON_RECORDS = dg.AssetKey(["linkage", "person_records"])
 
 
 class LinkageConfig(dg.Config):
-    threshold_match_probability: float = DEFAULT_THRESHOLD
+    threshold_match_probability: float = DEFAULT_MATCH_PROBABILITY
     """Pairs at or above this probability are the same person (clustered transitively)."""
     seed: int = 42
     """Seed for the random sampling that estimates u-probabilities."""
@@ -118,7 +118,7 @@ def person_records(
         reports=tokens.height <= config.reports_max_records,
         private_reports_dir=model_store.reports_root,
     )
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = utcnow()
     run_row = pl.DataFrame(
         [{
             "run_id": context.run_id,

@@ -1,10 +1,8 @@
 """The analyst snapshots (default and restricted tiers), published after the cohort tables pass their suites
 and the default tier its k-anonymity check."""
 
-import datetime as dt
 
 import dagster as dg
-import polars as pl
 
 from dagster_project import warehouse
 from dagster_project.defs.cohorts.assets import cohort_assets
@@ -13,20 +11,10 @@ from dagster_project.defs.reference.assets import GEOGRAPHY
 from dagster_project.publication import anonymise, snapshot
 from dagster_project.quality import SuiteResult
 from dagster_project.quality.cohorts import validate_cohorts
+from dagster_project.quality.results import record_validations
 from dagster_project.resources import AnalystSnapshotResource, WarehouseResource
 
 SNAPSHOT = dg.AssetKey(["publication", "analyst_snapshot"])
-
-
-def _record_validations(con, results: list[SuiteResult], run_id: str) -> None:
-    """Append the cohort suites' outcomes to quality.validation_results (feed 'cohorts')."""
-    rows = [{**record, "feed": "cohorts", "run_id": run_id} for r in results for record in r.to_records()]
-    if not rows:
-        return
-    validated_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(validated_at=pl.lit(validated_at))
-    with warehouse.transaction(con):
-        warehouse.append(con, "quality.validation_results", frame)
 
 
 def _verdicts(results: list[SuiteResult]) -> str:
@@ -78,7 +66,8 @@ def analyst_snapshot(
     """Validate the cohorts, then publish both analyst tiers (the old ones stay on any failure)."""
     with warehouse_db.connect() as con:
         results = validate_cohorts(con, label="cohorts")
-        _record_validations(con, results, context.run.run_id)
+        with warehouse.transaction(con):
+            record_validations(con, results, feed="cohorts", run_id=context.run.run_id)
         about = snapshot.about(context.run.run_id, con)
     failed = [r for r in results if not r.success]
     warned = [r for r in results if r.success and r.warning_failures]

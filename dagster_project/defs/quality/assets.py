@@ -1,17 +1,17 @@
 """The quality dashboard: a static site rebuilt after every run from the `quality.*` tables."""
 
-import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
 from dagster_project import warehouse
+from dagster_project.clock import utcnow
 from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.defs.linkage.assets import PERSON_RECORDS
 from dagster_project.feeds import FEEDS
 from dagster_project.quality.dashboard import STATUS_STYLE, build_site
 from dagster_project.quality.health import restate, write_status
+from dagster_project.quality.results import record_validations
 from dagster_project.resources import QualityResource, WarehouseResource
 
 DASHBOARD = dg.AssetKey(["quality", "dashboard"])
@@ -53,15 +53,11 @@ def dashboard(
             if restated:
                 with warehouse.transaction(con):
                     for record in restated:
-                        write_status(con, record, _now())
+                        write_status(con, record, utcnow())
         statuses, linkage = build_site(con, site, as_of=as_of, run_id=context.run_id)
         if linkage is not None:
-            records = [{**r, "feed": "linkage", "run_id": context.run_id} for r in linkage.to_records()]
             with warehouse.transaction(con):
-                warehouse.append(
-                    con, "quality.validation_results",
-                    pl.DataFrame(records, infer_schema_length=None).with_columns(validated_at=pl.lit(_now())),
-                )
+                record_validations(con, [linkage], feed="linkage", run_id=context.run_id)
     summary = ", ".join(f"{feed} {row['status']}" for feed, row in statuses.items())
     if linkage is None:
         check = dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
@@ -96,7 +92,3 @@ def dashboard(
         },
         check_results=[check, feeds_check],
     )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
