@@ -10,7 +10,7 @@ There are two snapshots, replaced together after every pipeline run:
 - the **default tier** (`VERU_ANALYST_SNAPSHOT`, default `warehouse/analyst.duckdb`): the cohort
   tables with home council, sex and age band generalised and event dates published by month,
   quarter or year, so that every person and every event hides among at least five
-  (`SELECT * FROM main.about` gives k; `dagster_project/publication/anonymise.py` the method),
+  (`SELECT * FROM main.about` gives k; `dagster_project/publication/anonymise/` the method),
   every table worked out from the published events alone (a flag the restricted tier takes from
   exact dates, such as `reported_to_police`, says only what the published periods show, and is
   NULL where they cannot tell), the disclosure-controlled aggregates and the reference geography;

@@ -42,7 +42,9 @@ from dagster_project.publication.audit import (
 )
 from dagster_project.publication.disclosure import SuppressedTable, publish, suppress
 
-THRESHOLD = 5
+# Counts from 1 to MIN_PUBLISHED_COUNT - 1 are never published (the disclosure threshold; not
+# to be confused with linkage's match probability, `linkage.run.DEFAULT_MATCH_PROBABILITY`).
+MIN_PUBLISHED_COUNT = 5
 TOTAL = "Total"
 NOT_KNOWN = ("Not known", "Not stated")
 
@@ -148,7 +150,7 @@ def build(con: duckdb.DuckDBPyConnection, publication: Publication) -> pl.DataFr
     return _publish(con, publication, table, frame)
 
 
-def publish_all(con: duckdb.DuckDBPyConnection, *, threshold: int = THRESHOLD) -> Release:
+def publish_all(con: duckdb.DuckDBPyConnection, *, threshold: int = MIN_PUBLISHED_COUNT) -> Release:
     """Count, suppress each table, protect all of them together, audit, and give the frames."""
     true_counts = {p: counts(con, p) for p in PUBLICATIONS}
     suppressed = {p: _suppressed(true_counts[p], p, threshold) for p in PUBLICATIONS}
@@ -182,14 +184,14 @@ def attacker_tables(
         frame = warehouse.read_table(con, name)
         out.append(AuditTable.from_frame(
             p.name, p.population, p.dims, frame,
-            label_column="suppression" if use_labels else None, threshold=THRESHOLD,
+            label_column="suppression" if use_labels else None, threshold=MIN_PUBLISHED_COUNT,
             listed_always=p.listed_always(frame.select(p.dims).iter_rows()),
         ))
     return out
 
 
 def _suppressed(
-    frame: pl.DataFrame, publication: Publication, threshold: int = THRESHOLD
+    frame: pl.DataFrame, publication: Publication, threshold: int = MIN_PUBLISHED_COUNT
 ) -> SuppressedTable | None:
     if frame.is_empty():
         return None
@@ -239,9 +241,9 @@ def line_violations(table: pl.DataFrame, dims: tuple[str, ...], total: str = "To
     """Independent check of a published table: small published cells, and lines (rows or
     columns with their total) holding exactly one suppressed entry."""
     problems = [
-        f"published count {v} below {THRESHOLD}"
+        f"published count {v} below {MIN_PUBLISHED_COUNT}"
         for v in table.filter(pl.col("count").is_not_null()).get_column("count").to_list()
-        if 0 < v < THRESHOLD
+        if 0 < v < MIN_PUBLISHED_COUNT
     ]
     if len(dims) == 1:
         lines = [table]

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.warehouse.is_file():
         print(f"No such file: {args.warehouse}", file=sys.stderr)
         return 2
-    threshold = aggregates.THRESHOLD
+    threshold = aggregates.MIN_PUBLISHED_COUNT
     with warehouse.connect(args.warehouse, read_only=True) as con:
         warehouse.define_macros(con)
         has_cohorts = warehouse.table_exists(con, "cohorts.victims")

@@ -5,7 +5,7 @@ import dagster as dg
 from dagster_project import warehouse
 from dagster_project.defs.cohorts.assets import cohort_key
 from dagster_project.defs.reference.assets import GEOGRAPHY
-from dagster_project.publication.aggregates import PUBLICATIONS, THRESHOLD, line_violations, publish_all
+from dagster_project.publication.aggregates import PUBLICATIONS, MIN_PUBLISHED_COUNT, line_violations, publish_all
 from dagster_project.publication.audit import AuditResult, summary_table
 from dagster_project.resources import WarehouseResource
 
@@ -17,7 +17,7 @@ PROTECTION_INTERVAL = (
     "allows before any number is read (0 for a cell; 1 for the row or margin of a label a table "
     "lists only when it occurs), and 0 for a reader who does not know how labels are listed; "
     "upper end: the largest value the published numbers allow a reader who also takes every "
-    f"hidden non-zero count to be at least 1 (zeros are published); it must be at least {THRESHOLD}"
+    f"hidden non-zero count to be at least 1 (zeros are published); it must be at least {MIN_PUBLISHED_COUNT}"
 )
 
 
@@ -29,23 +29,23 @@ PROTECTION_INTERVAL = (
     description=(
         f"Count tables for publication (`aggregates.*`): victims by council, age band, sex, "
         f"neighbourhood, deprivation decile and ethnic group; victimisations by month, weekday and "
-        f"hour; unreported assaults and exploitation risk by council. Counts below {THRESHOLD} are "
+        f"hour; unreported assaults and exploitation risk by council. Counts below {MIN_PUBLISHED_COUNT} are "
         "hidden, with more cells hidden until a reader holding every published number of every "
         "table, the public lookups and how each table lists its labels cannot tell any of them "
         "from an empty cell beyond what the table's shape says, nor, even taking every hidden count "
-        f"to be non-zero, from a count of {THRESHOLD} or more: audited by linear programming over all "
+        f"to be non-zero, from a count of {MIN_PUBLISHED_COUNT} or more: audited by linear programming over all "
         "tables together. Only whether a count is hidden is published, never why. Missing values are "
         "counted as 'Not known'. Rates per 1,000 residents where residents are known."
     ),
     check_specs=[
         dg.AssetCheckSpec("disclosure_control", asset=AGGREGATES,
-                          description=f"No published cell below {THRESHOLD}; no line with a single suppressed cell."),
+                          description=f"No published cell below {MIN_PUBLISHED_COUNT}; no line with a single suppressed cell."),
         dg.AssetCheckSpec(
             "disclosure_audit", asset=AGGREGATES, blocking=True,
             description=(
                 "Linear-programming audit of every publication together: every hidden count from 1 to "
-                f"{THRESHOLD - 1} has a protection interval from its structural minimum to at least "
-                f"{THRESHOLD} ({PROTECTION_INTERVAL}), and no published count is from 1 to {THRESHOLD - 1}. "
+                f"{MIN_PUBLISHED_COUNT - 1} has a protection interval from its structural minimum to at least "
+                f"{MIN_PUBLISHED_COUNT} ({PROTECTION_INTERVAL}), and no published count is from 1 to {MIN_PUBLISHED_COUNT - 1}. "
                 "Blocking: tables that fail it are not written (the previous ones stay) and nothing "
                 "downstream publishes."
             ),
@@ -98,7 +98,7 @@ def aggregates(context: dg.AssetExecutionContext, warehouse_db: WarehouseResourc
                 description=(
                     f"{figures['primary_cells']} small counts among {figures['hidden_cells']} hidden cells in "
                     f"{len(PUBLICATIONS)} tables audited together; every small count's protection interval "
-                    f"runs from its structural minimum (0, or 1 for a listed label) to at least {THRESHOLD}"
+                    f"runs from its structural minimum (0, or 1 for a listed label) to at least {MIN_PUBLISHED_COUNT}"
                     if result.passed else _audit_failure(result)
                 ),
                 metadata={
