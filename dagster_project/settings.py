@@ -26,6 +26,7 @@ MAX_DELIVERY_BYTES_VAR = "VERU_MAX_DELIVERY_BYTES"  # larger deliveries are refu
 RESTRICTED_SNAPSHOT_VAR = "VERU_RESTRICTED_SNAPSHOT"  # the detailed snapshot for named analysts
 ANALYST_GROUP_VAR = "VERU_ANALYST_GROUP"  # the group that may read the analyst snapshots
 LINKAGE_REPORTS_VAR = "VERU_LINKAGE_REPORTS"  # owner-only folder for model reports holding tokens
+EXPECTATIONS_DIR_VAR = "VERU_EXPECTATIONS_DIR"  # suites other than those shipped in the package
 
 DEFAULT_LANDING_DIR = "landing"
 DEFAULT_WAREHOUSE = "warehouse/veru.duckdb"
@@ -62,6 +63,7 @@ class Environment:
     # the key file VERU_HASH_KEY_FILE named when this was read from the environment; while
     # hash_key_file is that file, resources name it through EnvVar (never shown as plain config)
     hash_key_file_from_env: Path | None = None
+    expectations_dir: Path | None = None  # None: the suites shipped in the package
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Environment":
@@ -84,6 +86,7 @@ class Environment:
             analyst_group=env.get(ANALYST_GROUP_VAR) or "",
             linkage_reports=Path(env.get(LINKAGE_REPORTS_VAR) or DEFAULT_LINKAGE_REPORTS),
             hash_key_file_from_env=Path(key_file) if key_file else None,
+            expectations_dir=Path(env[EXPECTATIONS_DIR_VAR]) if env.get(EXPECTATIONS_DIR_VAR) else None,
         )
 
 

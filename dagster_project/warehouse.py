@@ -2,7 +2,7 @@
 
 Every write is atomic: tables are replaced inside one transaction, so a reader never sees a
 half-written table and a failed step leaves the previous version in place. SQL that defines
-warehouse tables lives in `.sql` files under the repository's `warehouse/` directory.
+warehouse tables lives in `.sql` files in the package's `sql/` folder (`load_sql`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from importlib import resources
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,27 +20,24 @@ import polars as pl
 
 logger = logging.getLogger(__name__)
 
-SQL_DIR_VAR = "VERU_SQL_DIR"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 def sql_dir() -> Path:
-    """The repository's `warehouse/` directory of SQL files (override with VERU_SQL_DIR)."""
-    override = os.environ.get(SQL_DIR_VAR)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent / "warehouse"
+    """The package's `sql/` folder: the SQL that defines warehouse tables, shipped with the
+    package (an installed wheel finds it as an editable checkout does)."""
+    return Path(str(resources.files("dagster_project") / "sql"))
 
 
 def load_sql(relative: str) -> str:
     path = sql_dir() / relative
     if not path.is_file():
-        raise FileNotFoundError(f"SQL file {str(path)!r} does not exist (looked in {sql_dir()}).")
+        raise FileNotFoundError(f"SQL file {relative!r} does not exist in the package (looked in {sql_dir()}).")
     return path.read_text(encoding="utf-8")
 
 
 def define_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the shared SQL macros (`warehouse/macros.sql`, e.g. `age_band`) for this connection."""
+    """Define the shared SQL macros (`sql/macros.sql`, e.g. `age_band`) for this connection."""
     run(con, load_sql("macros.sql"))
 
 

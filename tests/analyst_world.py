@@ -1,5 +1,5 @@
 """Tiny warehouses for the analyst-tier tests: staged records of a few persons, linked by hand,
-turned into the cohort tables by the real SQL (`warehouse/cohorts/*.sql`)."""
+turned into the cohort tables by the real SQL (`sql/cohorts/*.sql`)."""
 
 from __future__ import annotations
 

@@ -104,7 +104,7 @@ def _words(text: str) -> set[str]:
 def platform_vocabulary() -> set[str]:
     """Every word in the platform's own source, suites, SQL and documentation."""
     words: set[str] = set()
-    for pattern in ("dagster_project/**/*.py", "expectations/*.json", "warehouse/**/*.sql", "*.md"):
+    for pattern in ("dagster_project/**/*.py", "dagster_project/expectations/*.json", "dagster_project/sql/**/*.sql", "*.md"):
         for path in REPO.glob(pattern):
             if "synthetic" in path.parts:  # the generator's name lists are the identifiers
                 continue

@@ -4,7 +4,7 @@
 The world: a county of two councils and four neighbourhoods (`LSOAS`), victims with a home,
 sex, age and ethnic group, victimisations with a date and hour, A&E assault attendances with a
 home and police-record status, and an exploitation cohort, written as the cohort tables the
-aggregate SQL reads (`warehouse/aggregates/*.sql`).
+aggregate SQL reads (`sql/aggregates/*.sql`).
 
 The attacker (`outsider_intervals`) does not link the published tables pairwise as the audit
 does: it sets up one unknown per cell of the joint table of each population (victims:

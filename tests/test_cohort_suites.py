@@ -1,6 +1,6 @@
 """The cohort table suites and the cross-table reconciliations (dagster_project.quality.cohorts).
 
-The cohort tables under test are built by the real SQL in warehouse/cohorts/ from a handful of
+The cohort tables under test are built by the real SQL in sql/cohorts/ from a handful of
 hand-written staged records for six people, so the suites are checked against tables shaped
 exactly as the pipeline shapes them. Each failure test breaks one thing and checks that the
 check meant to notice it does.

@@ -1,6 +1,6 @@
 """Aggregates for publication: counts from the cohort tables, protected together before they are kept.
 
-Each table's counts come from `warehouse/aggregates/<name>.sql` (dimension columns and a
+Each table's counts come from `sql/aggregates/<name>.sql` (dimension columns and a
 `count`), its denominators (where residents are known) from `denominators_<...>.sql`. Every
 table is suppressed on its own first (`disclosure.suppress`), then all of them together
 (`audit.protect_together`) until no reader holding every published number, the public lookups
@@ -58,7 +58,7 @@ EXPLOITATION_RISK = "exploitation_risk"  # persons in cohorts.exploitation_risk
 # A&E assault attendance is a victimisation.
 POPULATION_BOUNDS = ((VICTIMS, VICTIMISATIONS), (ASSAULT_ATTENDANCES, VICTIMISATIONS))
 
-# Public lookups (SQL under warehouse/aggregates/): label combinations that occur together.
+# Public lookups (SQL under sql/aggregates/): label combinations that occur together.
 LOOKUPS = ("lookup_geography.sql", "lookup_event_date.sql")
 
 
@@ -68,7 +68,7 @@ class Publication:
     dims: tuple[str, ...]
     unit: str
     population: str
-    denominators: str | None = None  # SQL file under warehouse/aggregates/, keyed by some dims
+    denominators: str | None = None  # SQL file under sql/aggregates/, keyed by some dims
     # Dims whose labels come from a reference list, each listed even with a count of 0 (its
     # 'Not known' only when it occurs); every other dim is grouped by: a label is listed only
     # when some row has it. The audit's readers know this (module docstring).

@@ -18,11 +18,11 @@ import json
 import logging
 import math
 import numbers
-import os
 import re
 import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from dagster_project.quality import formats
+from dagster_project.settings import EXPECTATIONS_DIR_VAR, Environment
 from dagster_project.quality.gx_runtime import VALIDATION_LOCK, exception_type_name, gx_runtime
 from dagster_project.quality.results import (
     BLOCKING,
@@ -49,8 +50,7 @@ logger = logging.getLogger(__name__)
 FEED_SUITE_NAMES: tuple[str, ...] = ("police", "social_care", "health", "yos")
 SUITE_NAMES: tuple[str, ...] = (*FEED_SUITE_NAMES, "person_records")
 
-EXPECTATIONS_DIR_ENV = "VERU_EXPECTATIONS_DIR"
-_DEFAULT_EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
+_PACKAGED_EXPECTATIONS = "expectations"  # the suites shipped in the package
 _SUITE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _GX_SEVERITY = {BLOCKING: "critical", "warning": "warning"}
 
@@ -73,9 +73,10 @@ class SuiteConfigError(ValueError):
 
 
 def expectations_dir() -> Path:
-    """The directory holding the suites: `VERU_EXPECTATIONS_DIR`, else the repository's `expectations/`."""
-    override = os.environ.get(EXPECTATIONS_DIR_ENV)
-    return Path(override) if override else _DEFAULT_EXPECTATIONS_DIR
+    """The directory holding the suites: `VERU_EXPECTATIONS_DIR` (`settings.Environment`), else
+    the suites shipped in the package (`dagster_project/expectations/`)."""
+    override = Environment.from_env().expectations_dir
+    return override if override is not None else Path(str(resources.files("dagster_project") / _PACKAGED_EXPECTATIONS))
 
 
 def suite_path(name: str) -> Path:
@@ -98,7 +99,7 @@ def load_suite(name: str) -> gx.ExpectationSuite:
     except FileNotFoundError:
         raise SuiteConfigError(
             f"Expectation suite {name!r} not found: {path} does not exist "
-            f"(the directory can be set with {EXPECTATIONS_DIR_ENV})."
+            f"(the directory can be set with {EXPECTATIONS_DIR_VAR})."
         ) from None
     except OSError as exc:
         raise SuiteConfigError(f"Expectation suite file {path} cannot be read: {exc}") from exc

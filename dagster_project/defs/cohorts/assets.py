@@ -1,4 +1,4 @@
-"""Cohort tables, each built in SQL (`warehouse/cohorts/<name>.sql`) from the staged attributes
+"""Cohort tables, each built in SQL (`sql/cohorts/<name>.sql`) from the staged attributes
 and the linked person ids. Their columns are documented in the SQL files' headers, which
 become the assets' column schemas in Dagster."""
 

@@ -81,7 +81,7 @@ class Figure:
 
 
 def figure_sqls(spec: FigureSpec) -> str:
-    """The query measuring one figure (`warehouse/analyst/measure_groups.sql` filled in)."""
+    """The query measuring one figure (`sql/analyst/measure_groups.sql` filled in)."""
     for column in spec.columns:
         if not column.isidentifier():
             raise ValueError(f"Not a column name in figure {spec.name}: {column!r}")

@@ -1,6 +1,6 @@
 """Building the default tier (`build_default_tier`) on a connection to the full-detail warehouse.
 
-What the default tier does (SQL in `warehouse/analyst/`, composed here):
+What the default tier does (SQL in `sql/analyst/`, composed here):
 
 1. Persons are generalised along one hierarchy, each group taken as a whole (local recoding):
    home council, sex, age band → sex and age band → nothing. A person is published at the
@@ -17,13 +17,13 @@ What the default tier does (SQL in `warehouse/analyst/`, composed here):
    persons. Where the group left at the month or the last level is below `k`, persons it
    lacks are brought down to it from a finer group that keeps `k` without them, or else a
    whole finer group (padding). Because of step 1, the last level always reaches `k`.
-3. The events table is written from those two results (`warehouse/analyst/tables/events.sql`):
+3. The events table is written from those two results (`sql/analyst/tables/events.sql`):
    what each source record says (feed, role, category, flags, counts), its published period,
    and the person's published area, sex and age band, with person and event ids drawn afresh
    in random order (the warehouse's ids follow the records' order, hence their dates). Exact
    ages, event places, hours, weekdays, ethnicity and occurrence ids are dropped.
 4. Every other table is derived from the published events alone (`published_spans.sql`, then
-   `warehouse/analyst/tables/<table>.sql`), so a person's area, sex and age band are the same
+   `sql/analyst/tables/<table>.sql`), so a person's area, sex and age band are the same
    wherever they appear and no column says more than the published events: months are given
    where the published periods pin them, orders and gaps where the periods show them, and
    flags the restricted tier works out from exact dates, ages or windows in days (reported to
@@ -161,7 +161,7 @@ def write_default_tables(con: duckdb.DuckDBPyConnection) -> None:
     if failed:
         raise AnonymisationError(
             "Could not derive the default tier's " + ", ".join(f"{t} ({e})" for t, e in failed.items())
-            + " from its events (warehouse/analyst/tables/<table>.sql)."
+            + " from its events (sql/analyst/tables/<table>.sql)."
         )
 
 

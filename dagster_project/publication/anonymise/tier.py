@@ -1,6 +1,6 @@
 """What the default tier is made of: k, the levels persons and events are generalised along, its
 tables, and the columns its events may hold (`EVENT_COLUMNS`) and no table of it may
-(`DETAIL_COLUMNS`). `_run_file` runs one of its SQL files (`warehouse/analyst/<name>.sql`)."""
+(`DETAIL_COLUMNS`). `_run_file` runs one of its SQL files (`sql/analyst/<name>.sql`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ PADDED_PERSON_LEVELS: frozenset[int] = frozenset()
 PADDED_EVENT_LEVELS = frozenset({1, 4})
 
 # The person-level tables of the default tier, in the order they are built; each is
-# `warehouse/analyst/tables/<name>.sql` and is published as `cohorts.<name>`.
+# `sql/analyst/tables/<name>.sql` and is published as `cohorts.<name>`.
 DEFAULT_TABLES: tuple[str, ...] = (
     "events",
     "persons",

@@ -1,4 +1,4 @@
--- Macros of the default analyst tier (warehouse/analyst/*.sql), defined for the connection that builds or measures it.
+-- Macros of the default analyst tier (sql/analyst/*.sql), defined for the connection that builds or measures it.
 
 -- event_kind(feed, role): what an attacker may know an event was: a police victim, suspect, offender or other (witness) record, an A&E attendance, a social care referral or a YOS outcome.
 CREATE OR REPLACE TEMP MACRO event_kind(feed, role) AS CASE
