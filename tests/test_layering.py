@@ -87,3 +87,31 @@ def test_no_source_file_is_over_500_lines_unless_the_reason_is_written_down():
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
     }
     assert set(long) <= set(LONG_FILES), long
+
+
+def _environment_reads(path: Path) -> list[str]:
+    """Reads of the process environment (os.environ / os.getenv), as file:line."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb") and \
+                isinstance(node.value, ast.Name) and node.value.id == "os":
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_only_settings_reads_the_environment():
+    reads = [hit for path in sorted(PACKAGE.rglob("*.py")) for hit in _environment_reads(path)]
+    # gx_runtime *sets* GX_ANALYTICS_ENABLED before Great Expectations is imported (it reads nothing)
+    allowed = {"dagster_project/settings.py", "dagster_project/quality/gx_runtime.py"}
+    assert [hit for hit in reads if hit.split(":")[0] not in allowed] == []
+
+
+def test_every_veru_variable_the_code_names_is_in_the_readme_table():
+    import re
+
+    named = set()
+    for path in PACKAGE.rglob("*.py"):
+        named |= set(re.findall(r'"(VERU_[A-Z_]+)"', path.read_text(encoding="utf-8")))
+    table = set(re.findall(r"^\| `(VERU_[A-Z_]+)` \|", (ROOT / "README.md").read_text(encoding="utf-8"), re.M))
+    assert named and named == table, (named - table, table - named)

@@ -28,7 +28,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from dagster_project.settings import HASH_KEY_FILE_VAR
+from dagster_project.settings import HASH_KEY_FILE_VAR, Environment
 
 logger = logging.getLogger(__name__)
 
@@ -168,8 +168,8 @@ class HashKey:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "HashKey":
-        env = os.environ if environ is None else environ
-        path = env.get(HASH_KEY_FILE_VAR)
+        """The key named by `VERU_HASH_KEY_FILE` (`settings.Environment`)."""
+        path = Environment.from_env(environ).hash_key_file
         if not path:
             raise MissingKeyError(
                 f"No pseudonymisation key: {HASH_KEY_FILE_VAR} is not set. The pipeline "
