@@ -23,7 +23,7 @@ from dagster_project.quality import (
 from dagster_project.quality import suites as suites_module
 from dagster_project.quality import validate_frame as validate_any_frame
 from dagster_project.quality.gx_runtime import exception_type_name, gx_runtime
-from dagster_project.staging.ingest import validate_delivery
+from dagster_project.staging.prepare import validate_delivery
 
 
 def validate_frame(df: pl.DataFrame, suite_name: str, **kwargs) -> SuiteResult:

@@ -37,7 +37,7 @@ from dagster_project.feeds.delivery import DELIVERY_NAME, Delivery, DeliveryErro
 from dagster_project.pseudonymise.keys import HashKey, MissingKeyError
 from dagster_project.quality.suites import validate_frame
 from dagster_project.settings import HASH_KEY_FILE_VAR
-from dagster_project.staging.ingest import Quarantine, prepare_plaintext, validation_parameters
+from dagster_project.staging.prepare import Quarantine, prepare_plaintext, validation_parameters
 from dagster_project.staging.pseudonymised import PSEUDO_SUFFIX, write_pseudonymised
 
 logger = logging.getLogger("veru-pseudonymise")

@@ -22,17 +22,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import polars as pl
 
 from dagster_project.clock import utcnow
 from dagster_project.feeds.delivery import (
     DEFAULT_MAX_BYTES,
-    READER_COLUMNS,
     REJECT_SCHEMA,
     Delivery,
     DeliveryError,
@@ -41,34 +39,24 @@ from dagster_project.feeds.delivery import (
     discover,
     read_delivery,
 )
-from dagster_project.feeds.spec import (
-    CHECKED_DATE_SUFFIX,
-    PROBLEM_SCHEMA,
-    FeedSpec,
-    check_columns,
-    keep_groups,
-    stage_delivery,
-    with_checked_dates,
-)
+from dagster_project.feeds.spec import PROBLEM_SCHEMA, FeedSpec, keep_groups, stage_delivery
 from dagster_project.feeds.verdicts import ACCEPTED, QUARANTINED, RELEASED, Verdict, by_name_and_size
 from dagster_project.feeds.verdicts import frame as frame_of_verdicts
-from dagster_project.pseudonymise.encode import ENCODING_VERSION, TOKEN_SCHEMA
+from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
 from dagster_project.pseudonymise.keys import HashKey
-from dagster_project.quality.results import SuiteResult
-from dagster_project.quality.suites import default_parameters, usual_row_range
 from dagster_project.settings import AS_OF_VAR
 from dagster_project.staging import pseudonymised as pseudo
+from dagster_project.staging.prepare import (
+    Quarantine,
+    Validator,
+    prepare_plaintext,
+    prepare_pseudonymised,
+    validate_delivery,
+    validation_parameters,
+)
 
 logger = logging.getLogger(__name__)
 
-
-class Validator(Protocol):
-    """`quality.suites.validate_frame`, or a stand-in with its signature."""
-
-    def __call__(
-        self, df: pl.DataFrame, suite_name: str, *, label: str, suite: object = None,
-        parameters: Mapping[str, object] | None = None, derived_columns: Sequence[str] = (),
-    ) -> SuiteResult: ...
 
 # Columns that reach the warehouse from every feed, besides the feed's own attributes.
 COMMON_STAGING_COLUMNS = (
@@ -146,94 +134,6 @@ class FeedIngest:
     @property
     def quarantined(self) -> pl.DataFrame:
         return self.deliveries.filter(pl.col("status") == "quarantined")
-
-
-class Quarantine(Exception):
-    """This delivery cannot be used; `reason` says why in words, `result` the suite's verdict
-    when the suite refused it."""
-
-    def __init__(self, reason: str, rows_read: int | None = None, result: SuiteResult | None = None):
-        super().__init__(reason)
-        self.reason, self.rows_read, self.result = reason, rows_read, result
-
-
-def validation_parameters(today: dt.date, history: Sequence[int] = ()) -> dict:
-    """The suites' parameters for a delivery judged on `today`, after earlier accepted
-    deliveries of `history` rows (oldest first): the platform and the agency command both
-    judge a delivery with these."""
-    low, high = usual_row_range(list(history))
-    return {**default_parameters(today), "min_usual_rows": low, "max_usual_rows": high}
-
-
-def validate_delivery(
-    spec: FeedSpec, frame: pl.DataFrame, *, label: str, validator: Validator,
-    parameters: Mapping[str, object] | None = None, pseudonymised: bool = False,
-) -> SuiteResult:
-    """Run the feed's suite (or, for a delivery an agency pseudonymised, its token suite) on
-    the delivery's text columns, with the feed's checked dates parsed for the range checks
-    (`feeds.spec.with_checked_dates`)."""
-    frame = frame.drop([c for c in READER_COLUMNS if c in frame.columns])
-    dated = with_checked_dates(spec, frame)
-    derived = [c for c in dated.columns if c.endswith(CHECKED_DATE_SUFFIX) and c not in frame.columns]
-    if pseudonymised:
-        return validator(dated, f"{spec.name}_pseudonymised", label=label, suite=pseudo.suite(spec),
-                         parameters=parameters, derived_columns=derived)
-    return validator(dated, spec.name, label=label, parameters=parameters, derived_columns=derived)
-
-
-def prepare_plaintext(
-    spec: FeedSpec, raw: RawDelivery, key: HashKey, *, validator: Validator | None,
-    parameters: Mapping[str, object] | None = None, accept_failing: bool = False,
-) -> tuple[pl.DataFrame, SuiteResult | None]:
-    """A plaintext delivery checked and pseudonymised: (the pseudonymised frame, the suite's
-    result, None without a validator). The platform's ingest and the agency command
-    (`veru-pseudonymise`) both call this, so they judge a file the same way.
-
-    Raises Quarantine when the suite refuses it (a blocking failure, unless `accept_failing`:
-    a delivery accepted before is served whatever its checks say now) or its agreed columns
-    are missing.
-    """
-    result = None
-    if validator is not None:
-        result = validate_delivery(spec, raw.frame, label=raw.delivery.file_name, validator=validator,
-                                   parameters=parameters)
-        if not result.success and not accept_failing:
-            raise Quarantine(result.summary(), raw.rows_read, result)
-    try:
-        check_columns(spec, raw, list(spec.columns))
-    except DeliveryError as exc:
-        raise Quarantine(exc.problem, raw.rows_read, result) from None
-    return pseudo.pseudonymise_delivery(spec, raw, key), result
-
-
-def _prepare_pseudonymised(spec: FeedSpec, raw: RawDelivery, key: HashKey) -> pl.DataFrame:
-    """A delivery an agency pseudonymised, as a staged-ready frame; raises Quarantine when it
-    cannot be used at all (agreed columns missing; tokens made under another key or encoding
-    version)."""
-    try:
-        check_columns(spec, raw, pseudo.file_columns(spec))
-    except DeliveryError as exc:
-        raise Quarantine(f"not a pseudonymised {spec.name} delivery: {exc.problem}", raw.rows_read) from None
-    accepted = raw.frame.filter(pl.col("reject_reason").is_null())
-    for column, expected, what in (
-        ("key_id", key.key_id, "key id"),
-        ("encoding_version", ENCODING_VERSION, "encoding version"),
-    ):
-        found = sorted(v for v in accepted.get_column(column).unique().to_list() if v is not None)
-        if found and found != [expected]:
-            raise Quarantine(
-                f"made with {what} {', '.join(found)}, but the platform's current {what} is {expected}: "
-                "the agency must re-run veru-pseudonymise with the current key and version",
-                raw.rows_read,
-            )
-    frame = pseudo.from_text(spec, raw.frame)
-    if raw.rejects.height:  # lines of the pseudonymised file itself that could not be read
-        unreadable = raw.rejects.select(
-            "row_number", "line_number",
-            pl.format("in the pseudonymised file: {}", "reason").alias("reject_reason"),
-        )
-        frame = pl.concat([frame, unreadable], how="diagonal_relaxed").select(frame.columns).cast(frame.schema)
-    return frame
 
 
 def _delivery_row(d: Delivery, status: str, reason: str | None, **counts) -> dict:
@@ -400,7 +300,7 @@ def ingest_feed(
         try:
             if delivery.pseudonymised:
                 # an agency's file is checked for its layout and key before its values
-                prepared = _prepare_pseudonymised(spec, raw, key)
+                prepared = prepare_pseudonymised(spec, raw, key)
                 result = None if judge is None else validate_delivery(
                     spec, raw.frame.filter(pl.col("reject_reason").is_null()), label=delivery.file_name,
                     validator=judge, parameters=parameters, pseudonymised=True,
