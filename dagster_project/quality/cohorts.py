@@ -6,7 +6,7 @@ suites are written for that form: booleans read `true`/`false`, dates `yyyy-mm-d
 compare correctly as text) and numbers plain decimals (checked with regexes, never compared).
 
 What a single table cannot show is checked on comparison frames, each built by one SQL query
-(`warehouse/quality/cohorts_reconciliation/<check>.sql`) and validated with
+(`sql/quality/cohorts_reconciliation/<check>.sql`) and validated with
 `expectations/cohorts_reconciliation.json`. Every frame has the columns `key` (a person_id or
 event_id), `expected` and `actual`: the two sides of a full outer join, so a key present on
 one side only has a null on the other. Values are compared as text, several at a time as a
