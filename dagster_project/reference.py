@@ -24,7 +24,13 @@ from dagster_project.pseudonymise.encode import Encoder
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.pseudonymise.standardise import standardise_postcode
 
-AGE_BANDS = ("0-9", "10-14", "15-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+# The population file's age bands: (first age above the band, label); the last band is open.
+# `sql/macros.sql`'s age_band macro states the same bands in SQL (tests/test_age_bands.py).
+AGE_BAND_LIMITS: tuple[tuple[int | None, str], ...] = (
+    (10, "0-9"), (15, "10-14"), (18, "15-17"), (25, "18-24"), (35, "25-34"),
+    (45, "35-44"), (55, "45-54"), (65, "55-64"), (None, "65+"),
+)  # fmt: skip
+AGE_BANDS: tuple[str, ...] = tuple(label for _, label in AGE_BAND_LIMITS)
 
 FILES = {
     "lsoa_lookup.csv": {"lsoa21cd": pl.String, "lsoa21nm": pl.String, "lad22cd": pl.String, "lad22nm": pl.String,
@@ -66,15 +72,14 @@ def postcode_tokens(postcodes: pl.DataFrame, key: HashKey) -> pl.DataFrame:
 
 
 def age_band(age: pl.Expr) -> pl.Expr:
-    """The population file's age bands for an age in years."""
-    return (
-        pl.when(age < 10).then(pl.lit("0-9"))
-        .when(age < 15).then(pl.lit("10-14"))
-        .when(age < 18).then(pl.lit("15-17"))
-        .when(age < 25).then(pl.lit("18-24"))
-        .when(age < 35).then(pl.lit("25-34"))
-        .when(age < 45).then(pl.lit("35-44"))
-        .when(age < 55).then(pl.lit("45-54"))
-        .when(age < 65).then(pl.lit("55-64"))
-        .when(age.is_not_null()).then(pl.lit("65+"))
-    )  # fmt: skip
+    """The population file's age bands for an age in years (null stays null)."""
+    (first_limit, first_label), *rest = AGE_BAND_LIMITS
+    expr = pl.when(age < first_limit).then(pl.lit(first_label))
+    for limit, label in rest:
+        expr = expr.when(age < limit if limit is not None else age.is_not_null()).then(pl.lit(label))
+    return expr
+
+
+def age_band_of(age: int) -> str:
+    """The age band of an age in years."""
+    return next(label for limit, label in AGE_BAND_LIMITS if limit is None or age < limit)

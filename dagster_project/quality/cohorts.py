@@ -32,6 +32,7 @@ import duckdb
 import polars as pl
 
 from dagster_project import warehouse
+from dagster_project.cohort_tables import COHORT_TABLES
 from dagster_project.quality.results import BLOCKING, ExpectationOutcome, SuiteResult
 from dagster_project.quality.suites import load_suite, validate_frame
 
@@ -40,18 +41,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-COHORT_TABLES: tuple[str, ...] = (
-    "events",
-    "persons",
-    "person_summary",
-    "victims",
-    "offenders",
-    "victim_offender_overlap",
-    "repeat_victims",
-    "domestic_abuse",
-    "exploitation_risk",
-    "unreported_assaults",
-)
 RECONCILIATION_SUITE = "cohorts_reconciliation"
 COMPARISON_COLUMNS: tuple[str, ...] = ("key", "expected", "actual")
 RECONCILIATION_SQL_DIR = "quality/cohorts_reconciliation"
@@ -101,6 +90,7 @@ def reconciliation_sqls() -> dict[str, str]:
 
 def reconciliation_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     """Every comparison frame of `reconciliation_sqls`, read from the warehouse on `con`."""
+    warehouse.define_macros(con)  # the victimisation and offending rules
     return {name: con.sql(sql).pl() for name, sql in reconciliation_sqls().items()}
 
 
@@ -119,6 +109,7 @@ def validate_cohorts(
     chosen = set(tables)
     for table in chosen:
         cohort_suite_name(table)  # validates the name
+    warehouse.define_macros(con)  # the comparisons use the victimisation and offending rules
     results = [
         _validate_sql(con, cohort_table_sql(table), cohort_suite_name(table), f"{label}: cohorts.{table}")
         for table in COHORT_TABLES

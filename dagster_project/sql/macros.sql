@@ -14,3 +14,12 @@ CREATE OR REPLACE TEMP MACRO age_band(age) AS CASE
     WHEN age < 65 THEN '55-64'
     ELSE '65+'
 END;
+
+-- victimisation(feed, role): a record of someone harmed: a police VICTIM record or an A&E
+-- assault attendance (every health record is one). The victims, repeat victims, overlap and
+-- victimisation tables, their reconciliation and the analyst tier all use this one rule.
+CREATE OR REPLACE TEMP MACRO victimisation(feed, role) AS (feed = 'police' AND role = 'VICTIM') OR feed = 'health';
+
+-- offending(feed, role): a record of someone offending or suspected of it: a police SUSPECT or
+-- OFFENDER record, or a YOS outcome (every YOS record is one).
+CREATE OR REPLACE TEMP MACRO offending(feed, role) AS (feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos';

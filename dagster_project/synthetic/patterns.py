@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.reference import AGE_BANDS
+from dagster_project.reference import age_band_of
 
 # Home Office "violence against the person" and "sexual offences" groups, as the police feed
 # names them (FEEDS.md).
@@ -27,7 +27,6 @@ VIOLENCE_OR_SEXUAL = frozenset({
     "Homicide", "Violence with injury", "Violence without injury", "Stalking and harassment",
     "Rape", "Other sexual offences",
 })  # fmt: skip
-_BAND_UPPER = (10, 15, 18, 25, 35, 45, 55, 65)
 SUMMER, WINTER = (5, 6, 7, 8), (11, 12, 1, 2)
 
 
@@ -56,11 +55,7 @@ class Patterns:
         return summer / winter if winter else float("inf")
 
 
-def age_band(age: int) -> str:
-    for upper, label in zip(_BAND_UPPER, AGE_BANDS, strict=False):
-        if age < upper:
-            return label
-    return AGE_BANDS[-1]
+age_band = age_band_of  # the population file's bands (reference.AGE_BAND_LIMITS)
 
 
 def latest_rows(landing: Path, feed: str, key: str) -> list[dict[str, str]]:

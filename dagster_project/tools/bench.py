@@ -39,6 +39,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project.cohort_tables import COHORT_TABLES
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
 from dagster_project.staging.ingest import ingest_feed
@@ -235,9 +236,8 @@ def bench_cohorts(args: argparse.Namespace, seed: int, out) -> None:
     with warehouse.connect(env.warehouse, read_only=True) as con:
         cohort = patterns.found(con)
         flagged, held = patterns.flagged_children_found(con, config.truth)
-        sizes = {t: con.sql(f"SELECT count(*) FROM cohorts.{t}").fetchall()[0][0] for t in (
-            "persons", "victims", "offenders", "victim_offender_overlap", "repeat_victims", "domestic_abuse",
-            "exploitation_risk", "unreported_assaults")}
+        sizes = {t: con.sql(f"SELECT count(*) FROM cohorts.{t}").fetchall()[0][0] for t in COHORT_TABLES
+                 if t not in ("events", "person_summary")}
     out("  cohort sizes: " + ", ".join(f"{t} {n:,}" for t, n in sizes.items()) + "\n")
     out(f"  {'pattern':<48} {'truth':>10} {'cohorts':>10}\n")
     rows = [

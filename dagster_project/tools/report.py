@@ -15,19 +15,13 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project import warehouse
+from dagster_project.cohort_tables import REPORTED
 from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.evaluate import PairwiseScores, pairwise_scores
 from dagster_project.settings import Environment
 
 logger = logging.getLogger(__name__)
-COHORT_SIZES = {
-    "victims": "victims (police victim records, A&E assault attendances)",
-    "offenders": "offenders and suspects (police, YOS)",
-    "victim_offender_overlap": "both victim and offender",
-    "repeat_victims": "repeat victims (3+ in 12 months)",
-    "domestic_abuse": "in domestic-abuse offences",
-    "exploitation_risk": "under 25 at risk of exploitation",
-}
+COHORT_SIZES = REPORTED
 
 
 def warehouse_figures(path: Path) -> dict:

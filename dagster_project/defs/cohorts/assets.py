@@ -7,6 +7,8 @@ import re
 import dagster as dg
 
 from dagster_project import warehouse
+from dagster_project.cohort_tables import COHORT_TABLES_IN_ORDER, LINKAGE, CohortTable
+from dagster_project.cohort_tables import GEOGRAPHY as GEOGRAPHY_INPUT
 from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.defs.linkage.assets import PERSON_RECORDS
 from dagster_project.defs.reference.assets import GEOGRAPHY
@@ -51,7 +53,7 @@ def build_cohort_asset(name: str, deps: list[dg.AssetKey], config_class: type | 
         return dg.MaterializeResult(
             metadata={
                 "rows": dg.MetadataValue.int(rows),
-                "sql": dg.MetadataValue.path(f"warehouse/{sql_file}"),
+                "sql": dg.MetadataValue.path(str(warehouse.sql_dir() / sql_file)),
                 "dagster/column_schema": dg.TableSchema(
                     columns=[dg.TableColumn(c, description=d) for c, d in column_descriptions(sql).items()]
                 ),
@@ -80,16 +82,19 @@ def build_cohort_asset(name: str, deps: list[dg.AssetKey], config_class: type | 
     return _asset
 
 
+def _inputs(table: CohortTable) -> list[dg.AssetKey]:
+    """The asset keys a cohort table is built from (`cohort_tables`)."""
+    keys: list[dg.AssetKey] = []
+    for name in table.inputs:
+        if name == LINKAGE:
+            keys += [PERSON_RECORDS, *(staging_key(f) for f in FEED_NAMES)]
+        elif name == GEOGRAPHY_INPUT:
+            keys.append(GEOGRAPHY)
+        else:
+            keys.append(cohort_key(name))
+    return keys
+
+
 EVENTS = cohort_key("events")
-cohort_assets = [
-    build_cohort_asset("person_summary", [PERSON_RECORDS, *(staging_key(f) for f in FEED_NAMES)]),
-    build_cohort_asset("events", [PERSON_RECORDS, *(staging_key(f) for f in FEED_NAMES)]),
-    build_cohort_asset("persons", [EVENTS, GEOGRAPHY]),
-    build_cohort_asset("victims", [EVENTS]),
-    build_cohort_asset("offenders", [EVENTS]),
-    build_cohort_asset("victim_offender_overlap", [cohort_key("victims"), cohort_key("offenders")]),
-    build_cohort_asset("repeat_victims", [EVENTS]),
-    build_cohort_asset("domestic_abuse", [EVENTS]),
-    build_cohort_asset("exploitation_risk", [EVENTS]),
-    build_cohort_asset("unreported_assaults", [EVENTS], UnreportedAssaultsConfig),
-]
+CONFIG = {"unreported_assaults": UnreportedAssaultsConfig}
+cohort_assets = [build_cohort_asset(t.name, _inputs(t), CONFIG.get(t.name)) for t in COHORT_TABLES_IN_ORDER]

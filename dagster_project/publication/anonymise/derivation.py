@@ -25,6 +25,7 @@ from dagster_project.publication.anonymise.tier import (
     PUBLISHED_SPANS,
     TABLE_KEYS,
     _run_file,
+    define_tier_macros,
 )
 
 
@@ -113,7 +114,7 @@ def derivation_problems(path: Path) -> list[Underivable]:
             if "main.about" in tables else []
         warehouse.run(con, "DETACH published")
 
-        _run_file(con, "macros")
+        define_tier_macros(con)
         period_rows, group_persons = _run_file(con, "check_events")[0]
         if period_rows:
             problems.append(Underivable("cohorts.events", "event_period", int(period_rows),

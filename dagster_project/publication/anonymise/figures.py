@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import warehouse
-from dagster_project.publication.anonymise.tier import K, _run_file
+from dagster_project.publication.anonymise.tier import K, _run_file, define_tier_macros
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def is_default_tier(con: duckdb.DuckDBPyConnection) -> bool:
 def measure(con: duckdb.DuckDBPyConnection, k: int = K) -> list[Figure]:
     """Every figure of FIGURES on the snapshot open on `con` (default tier or full detail)."""
     warehouse.run(con, f"SET VARIABLE anon_k = {int(k)}")
-    _run_file(con, "macros")
+    define_tier_macros(con)
     _run_file(con, "measure_default" if is_default_tier(con) else "measure_detail")
     figures = []
     for spec in FIGURES:

@@ -49,6 +49,7 @@ from dagster_project.publication.anonymise.tier import (
     PUBLISHED_SPANS,
     K,
     _run_file,
+    define_tier_macros,
 )
 
 logger = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ def build_default_tier(con: duckdb.DuckDBPyConnection, k: int = K) -> Recoding:
     if k < 2:
         raise ValueError(f"k must be at least 2 for k-anonymity; supplied value {k}.")
     warehouse.run(con, f"SET VARIABLE anon_k = {int(k)}")
-    _run_file(con, "macros")
+    define_tier_macros(con)
     _run_file(con, "person_units")
     _run_file(con, "recode_groups")
     passes = _recode(con, len(PERSON_LEVELS), PADDED_PERSON_LEVELS)

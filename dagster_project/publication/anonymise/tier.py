@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import duckdb
 
+from dagster_project.cohort_tables import COHORT_TABLES
 from dagster_project import warehouse
 
 K = 5
@@ -21,18 +22,7 @@ PADDED_EVENT_LEVELS = frozenset({1, 4})
 
 # The person-level tables of the default tier, in the order they are built; each is
 # `sql/analyst/tables/<name>.sql` and is published as `cohorts.<name>`.
-DEFAULT_TABLES: tuple[str, ...] = (
-    "events",
-    "persons",
-    "person_summary",
-    "victims",
-    "offenders",
-    "victim_offender_overlap",
-    "repeat_victims",
-    "domestic_abuse",
-    "exploitation_risk",
-    "unreported_assaults",
-)
+DEFAULT_TABLES: tuple[str, ...] = COHORT_TABLES
 # Every table but the events is derived from the published events alone (published_spans.sql).
 DERIVED_TABLES: tuple[str, ...] = DEFAULT_TABLES[1:]
 PUBLISHED_SPANS = "published_spans"
@@ -68,3 +58,10 @@ DETAIL_COLUMNS = frozenset({
 
 def _run_file(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
     return warehouse.run(con, warehouse.load_sql(f"analyst/{name}.sql"))
+
+
+def define_tier_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The shared macros (`sql/macros.sql`: the victimisation and offending rules, age bands)
+    and the default tier's own (`sql/analyst/macros.sql`), for this connection."""
+    warehouse.define_macros(con)
+    _run_file(con, "macros")

@@ -3,5 +3,5 @@ SELECT coalesce(isodow(event_date)::VARCHAR || '-' || dayname(event_date), 'Not 
        coalesce(lpad(event_hour::VARCHAR, 2, '0'), 'Not known') AS hour,
        count(*) AS count
 FROM cohorts.events
-WHERE (feed = 'police' AND role = 'VICTIM') OR feed = 'health'
+WHERE victimisation(feed, role)
 GROUP BY ALL

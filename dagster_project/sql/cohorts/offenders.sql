@@ -25,6 +25,6 @@ SELECT
     arg_min(age_at_event, strftime(event_date, '%Y%m%d') || lpad(event_id::VARCHAR, 12, '0'))
         FILTER (WHERE age_at_event IS NOT NULL) AS age_at_first
 FROM cohorts.events
-WHERE (feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos'
+WHERE offending(feed, role)
 GROUP BY person_id
 ORDER BY person_id;

@@ -10,7 +10,7 @@ CREATE OR REPLACE TABLE cohorts.repeat_victims AS
 WITH victimisation AS (
     SELECT person_id, event_date, domestic_abuse
     FROM cohorts.events
-    WHERE (feed = 'police' AND role = 'VICTIM') OR feed = 'health'
+    WHERE victimisation(feed, role)
 ),
 windows AS (
     SELECT

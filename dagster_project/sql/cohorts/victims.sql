@@ -33,6 +33,6 @@ SELECT
     arg_min(age_at_event, strftime(event_date, '%Y%m%d') || lpad(event_id::VARCHAR, 12, '0'))
         FILTER (WHERE age_at_event IS NOT NULL) AS age_at_first
 FROM cohorts.events
-WHERE (feed = 'police' AND role = 'VICTIM') OR feed = 'health'
+WHERE victimisation(feed, role)
 GROUP BY person_id
 ORDER BY person_id;

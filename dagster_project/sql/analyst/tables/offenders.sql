@@ -22,6 +22,6 @@ SELECT
     first_month(period_start, period_end) AS first_offending_month,
     last_month(period_start, period_end) AS last_offending_month
 FROM published_spans
-WHERE (feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos'
+WHERE offending(feed, role)
 GROUP BY person_id
 ORDER BY person_id;

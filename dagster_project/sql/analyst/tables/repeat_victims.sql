@@ -16,7 +16,7 @@ CREATE OR REPLACE TEMP TABLE default_repeat_victims AS
 WITH victimisation AS (
     SELECT person_id, period_start, period_end, domestic_abuse
     FROM published_spans
-    WHERE (feed = 'police' AND role = 'VICTIM') OR feed = 'health'
+    WHERE victimisation(feed, role)
 ),
 windows AS (
     SELECT w.person_id, w.window_start, count(*) AS placed

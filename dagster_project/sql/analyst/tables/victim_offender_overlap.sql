@@ -16,7 +16,7 @@ CREATE OR REPLACE TEMP TABLE default_victim_offender_overlap AS
 WITH spans AS (
     SELECT
         person_id,
-        (feed = 'police' AND role = 'VICTIM') OR feed = 'health' AS victimisation,
+        victimisation(feed, role) AS victimisation,
         count(*) AS events,
         CASE WHEN count(*) = count(period_start) THEN min(period_start) END AS earliest_from,
         CASE WHEN count(*) = count(period_start) THEN min(period_end) END AS earliest_to,

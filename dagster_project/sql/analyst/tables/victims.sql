@@ -24,6 +24,6 @@ SELECT
     first_month(period_start, period_end) AS first_victimisation_month,
     last_month(period_start, period_end) AS last_victimisation_month
 FROM published_spans
-WHERE (feed = 'police' AND role = 'VICTIM') OR feed = 'health'
+WHERE victimisation(feed, role)
 GROUP BY person_id
 ORDER BY person_id;

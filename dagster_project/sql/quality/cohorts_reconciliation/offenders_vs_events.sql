@@ -24,7 +24,7 @@ WITH expected AS (
             )::VARCHAR
         }::VARCHAR AS value
     FROM cohorts.events
-    WHERE (feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos'
+    WHERE offending(feed, role)
     GROUP BY person_id
 ),
 actual AS (  -- what cohorts.offenders holds

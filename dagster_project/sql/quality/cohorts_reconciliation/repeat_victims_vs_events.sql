@@ -11,7 +11,7 @@ WITH expected AS (
     WITH victimisation AS (
         SELECT event_id, person_id, event_date, domestic_abuse
         FROM cohorts.events
-        WHERE ((feed = 'police' AND role = 'VICTIM') OR feed = 'health')
+        WHERE victimisation(feed, role)
     ),
     windows AS (
         SELECT a.person_id, a.event_date, count(*) AS in_window

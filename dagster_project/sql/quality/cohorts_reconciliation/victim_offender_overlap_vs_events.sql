@@ -10,11 +10,11 @@ WITH expected AS (
     WITH per_person AS (
         SELECT
             person_id,
-            count(*) FILTER (WHERE ((feed = 'police' AND role = 'VICTIM') OR feed = 'health')) AS victimisations,
-            count(*) FILTER (WHERE ((feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos')) AS offending,
-            min(event_date) FILTER (WHERE ((feed = 'police' AND role = 'VICTIM') OR feed = 'health')) AS first_victimisation,
+            count(*) FILTER (WHERE victimisation(feed, role)) AS victimisations,
+            count(*) FILTER (WHERE offending(feed, role)) AS offending,
+            min(event_date) FILTER (WHERE victimisation(feed, role)) AS first_victimisation,
             min(event_date) FILTER (
-                WHERE ((feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos')
+                WHERE offending(feed, role)
             ) AS first_offending
         FROM cohorts.events
         GROUP BY person_id

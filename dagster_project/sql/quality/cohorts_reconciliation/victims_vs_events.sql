@@ -23,7 +23,7 @@ WITH expected AS (
             'last_victimisation': max(event_date)::VARCHAR
         }::VARCHAR AS value
     FROM cohorts.events
-    WHERE (feed = 'police' AND role = 'VICTIM') OR feed = 'health'
+    WHERE victimisation(feed, role)
     GROUP BY person_id
 ),
 actual AS (  -- what cohorts.victims holds
