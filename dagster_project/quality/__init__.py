@@ -1,7 +1,10 @@
-"""Data-quality suites (Great Expectations 1.x) for the four feeds and the linkage output.
+"""Data quality: Great Expectations 1.x suites (`expectations/*.json` in the package) run on
+Polars frames (`validate_frame`, giving a privacy-safe `SuiteResult`: counts and suite-defined
+names only), feed health, the cohort checks and the quality dashboard.
 
-The suites live in `expectations/*.json`; `validate_frame` checks a Polars frame against one
-and returns a privacy-safe `SuiteResult` (counts and suite-defined names only).
+Quality observes what the layers below produce: it may import `feeds` and the base modules,
+never staging, linkage, publication, the Dagster layer or the tools; callers hand it the
+frames and parameters it judges (`make lint`).
 """
 
 from dagster_project.quality.results import ExpectationOutcome, SuiteResult
