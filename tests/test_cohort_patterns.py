@@ -12,6 +12,7 @@ import pytest
 from conftest import materialise_everything
 from dagster_project import warehouse
 from dagster_project.pseudonymise.keys import write_new_key
+from dagster_project.reference import AGE_BANDS
 from dagster_project.synthetic import SyntheticConfig, generate
 from dagster_project.synthetic import patterns
 
@@ -38,7 +39,7 @@ def test_victims_peak_between_15_and_34(world):
     assert truth.peak_age_band in ("18-24", "25-34")
     assert cohorts.peak_age_band in ("18-24", "25-34")
     assert cohorts.age_share(("15-17", "18-24", "25-34")) > 0.5
-    for band in patterns.AGE_BANDS:  # the cohort's age profile matches the truth's, band by band
+    for band in AGE_BANDS:  # the cohort's age profile matches the truth's, band by band
         assert abs(cohorts.age_share((band,)) - truth.age_share((band,))) < 0.03, band
 
 
