@@ -25,7 +25,7 @@ from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.pseudonymise.standardise import standardise_postcode
 
 # The population file's age bands: (first age above the band, label); the last band is open.
-# `sql/macros.sql`'s age_band macro states the same bands in SQL (tests/test_age_bands.py).
+# `sql/macros.sql`'s age_band macro states the same bands in SQL (tests/test_shared_rules.py).
 AGE_BAND_LIMITS: tuple[tuple[int | None, str], ...] = (
     (10, "0-9"), (15, "10-14"), (18, "15-17"), (25, "18-24"), (35, "25-34"),
     (45, "35-44"), (55, "45-54"), (65, "55-64"), (None, "65+"),

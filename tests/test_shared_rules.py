@@ -1,5 +1,6 @@
-"""The population file's age bands, stated once in Python (`reference.AGE_BAND_LIMITS`) and
-once in SQL (`sql/macros.sql`), agree for every age, and null stays null."""
+"""Rules stated in two places agree: the population file's age bands, in Python
+(`reference.AGE_BAND_LIMITS`) and in SQL (`sql/macros.sql`), for every age (null stays null);
+the cohort registry and the reconciliation SQL that lists the cohort tables by hand."""
 
 import duckdb
 import polars as pl
@@ -26,3 +27,15 @@ def test_a_missing_age_has_no_band():
     warehouse.define_macros(con)
     assert con.sql("SELECT age_band(NULL::INTEGER)").fetchall() == [(None,)]
     assert pl.DataFrame({"age": [None]}, schema={"age": pl.Int64}).select(age_band(pl.col("age"))).item() is None
+
+
+def test_every_cohort_table_of_the_registry_is_checked_against_the_persons_table():
+    """`persons_exist.sql` names the cohort tables by hand: it must name every one of the
+    registry (`cohort_tables`) but persons itself."""
+    import re
+
+    from dagster_project.cohort_tables import COHORT_TABLES
+
+    sql = warehouse.load_sql("quality/cohorts_reconciliation/persons_exist.sql")
+    named = set(re.findall(r"FROM cohorts\.(\w+)\b", sql)) - {"persons"}
+    assert named == set(COHORT_TABLES) - {"persons"}
