@@ -22,8 +22,8 @@ VARIANTS = ("fuzzy", "exact")
 
 def dice_sql(column: str) -> str:
     """Dice similarity of two Bloom-filter BLOBs, in DuckDB SQL."""
-    l, r = f"{column}_l::BIT", f"{column}_r::BIT"
-    return f"(2.0 * bit_count({l} & {r}) / nullif(bit_count({l}) + bit_count({r}), 0))"
+    left, right = f"{column}_l::BIT", f"{column}_r::BIT"
+    return f"(2.0 * bit_count({left} & {right}) / nullif(bit_count({left}) + bit_count({right}), 0))"
 
 
 def _comparison(name: str, description: str, levels: list, fuzzy_levels: list, fuzzy: bool):

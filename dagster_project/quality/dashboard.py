@@ -144,13 +144,13 @@ def _lines(series: dict[str, list[tuple[str, float | None]]], *, width: int = 26
              f'<text x="{left - 3}" y="10" font-size="9" text-anchor="end">{top:g}%</text>',
              f'<text x="{left - 3}" y="{height}" font-size="9" text-anchor="end">0%</text>']
     legend = []
-    for colour, (column, points) in zip(palette, sorted(series.items())):
+    for colour, (column, points) in zip(palette, sorted(series.items()), strict=False):  # a colour per line; spare colours unused
         present = [(label, v) for label, v in points if v is not None]
         coords = [(xs[x], height - (height - 6) * (v / top)) for x, v in present]
         if coords:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-            for (x, y), (label, v) in zip(coords, present):
+            for (x, y), (label, v) in zip(coords, present, strict=True):
                 parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{_e(column)} '
                              f"{_e(label)}: {v:.1f}% missing</title></circle>")
         # the value at the feed's latest delivery; a dash when that delivery lacked the column

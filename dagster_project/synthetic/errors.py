@@ -95,7 +95,7 @@ class PersonNameFacts:
         self.sur_variant = translit_origin & _lookup(pop.surname, variants)
         self.has_nick = _lookup(pop.forename, nick)
         self.compound = np.array([len(surname_parts(s)) > 1 for s in pop.surname])
-        self.accented = np.array([has_diacritics(f) or has_diacritics(s) or has_diacritics(m) for f, s, m in zip(pop.forename, pop.surname, pop.middle)])
+        self.accented = np.array([has_diacritics(f) or has_diacritics(s) or has_diacritics(m) for f, s, m in zip(pop.forename, pop.surname, pop.middle, strict=True)])
         self.prefix = np.array([f in PREFIX_FORENAMES for f in pop.forename]) & (pop.middle != "")
         self.chinese = pop.origin == ORIGINS.index("chinese")
 
@@ -106,7 +106,7 @@ def _lookup(values: np.ndarray, table: dict) -> np.ndarray:
 
 
 def _choose(options_of: dict[str, tuple[str, ...]], values: np.ndarray, u: np.ndarray) -> np.ndarray:
-    return np.array([options_of[v][int(x * len(options_of[v]))] for v, x in zip(values, u)], dtype=object)
+    return np.array([options_of[v][int(x * len(options_of[v]))] for v, x in zip(values, u, strict=True)], dtype=object)
 
 
 def render_identity(
@@ -151,11 +151,11 @@ def render_identity(
 
     m = np.flatnonzero(facts.compound[person] & (u() < rate("surname_part_only", feed)))
     pick_last = rng.random(m.size) < 0.6
-    surname[m] = [surname_parts(s)[-1] if last else surname_parts(s)[0] for s, last in zip(surname[m], pick_last)]
+    surname[m] = [surname_parts(s)[-1] if last else surname_parts(s)[0] for s, last in zip(surname[m], pick_last, strict=True)]
     ident.log(m, "surname_part_only")
 
     m = np.flatnonzero(facts.accented[person] & (u() < rate("diacritics_dropped", feed)))
-    changed = np.array([has_diacritics(f) or has_diacritics(s) or has_diacritics(md) for f, s, md in zip(forename[m], surname[m], middle[m])], dtype=bool)
+    changed = np.array([has_diacritics(f) or has_diacritics(s) or has_diacritics(md) for f, s, md in zip(forename[m], surname[m], middle[m], strict=True)], dtype=bool)
     m = m[changed]
     forename[m] = [strip_diacritics(x) for x in forename[m]]
     surname[m] = [strip_diacritics(x) for x in surname[m]]
@@ -166,9 +166,9 @@ def render_identity(
         m = np.flatnonzero(u() < rate(col, feed))
         draws = rng.random((m.size, 4))
         old = arr[m]
-        new = [typo(s, d) for s, d in zip(old, draws)]
+        new = [typo(s, d) for s, d in zip(old, draws, strict=True)]
         arr[m] = new
-        changed = np.array([a != b for a, b in zip(new, old)], dtype=bool)
+        changed = np.array([a != b for a, b in zip(new, old, strict=True)], dtype=bool)
         ident.log(m[changed], col)
 
     newborn = (day - pop.dob[person] < 60) & (u() < rate("forename_placeholder", feed))
@@ -234,7 +234,7 @@ def render_identity(
         missing = u() < rate("nhs_missing", feed)
         mistyped = np.flatnonzero(~missing & (u() < rate("nhs_mistyped", feed)))
         draws = rng.random((mistyped.size, 3))
-        nhs[mistyped] = [_mistype_digits(s, dr) for s, dr in zip(nhs[mistyped], draws)]
+        nhs[mistyped] = [_mistype_digits(s, dr) for s, dr in zip(nhs[mistyped], draws, strict=True)]
         nhs[missing] = ""
         ident.nhs = nhs
         ident.log(missing, "nhs_missing")

@@ -74,13 +74,13 @@ class DayFormat:
         if fmt not in self._cache:
             y, m, d = self.y, self.m, self.d
             if fmt == "iso":
-                out = [f"{a:04d}-{b:02d}-{c:02d}" for a, b, c in zip(y, m, d)]
+                out = [f"{a:04d}-{b:02d}-{c:02d}" for a, b, c in zip(y, m, d, strict=True)]
             elif fmt == "dmy/":
-                out = [f"{c:02d}/{b:02d}/{a:04d}" for a, b, c in zip(y, m, d)]
+                out = [f"{c:02d}/{b:02d}/{a:04d}" for a, b, c in zip(y, m, d, strict=True)]
             elif fmt == "ymd":
-                out = [f"{a:04d}{b:02d}{c:02d}" for a, b, c in zip(y, m, d)]
+                out = [f"{a:04d}{b:02d}{c:02d}" for a, b, c in zip(y, m, d, strict=True)]
             elif fmt == "dMy":
-                out = [f"{c:02d}-{MONTH_ABBR[b - 1]}-{a % 100:02d}" for a, b, c in zip(y, m, d)]
+                out = [f"{c:02d}-{MONTH_ABBR[b - 1]}-{a % 100:02d}" for a, b, c in zip(y, m, d, strict=True)]
             else:
                 raise ValueError(f"unknown date format {fmt!r}")
             self._cache[fmt] = np.array(out, dtype=object)
@@ -129,7 +129,7 @@ class FeedRenderer:
     def _postcodes(self, rng, ident, style: str) -> np.ndarray:
         pc = self.county.postcode[ident.postcode_index].astype(object)
         typo_idx = np.flatnonzero(ident.postcode_typo)
-        pc[typo_idx] = [mistype_postcode(p, u) for p, u in zip(pc[typo_idx], rng.random((typo_idx.size, 2)))]
+        pc[typo_idx] = [mistype_postcode(p, u) for p, u in zip(pc[typo_idx], rng.random((typo_idx.size, 2)), strict=True)]
         n = pc.size
         if style == "police":  # spacing and case vary
             kind = rng.choice(5, size=n, p=[0.72, 0.12, 0.08, 0.03, 0.05])
@@ -186,7 +186,7 @@ class FeedRenderer:
         for y in np.unique(occ_year):
             m = occ_order[occ_year[occ_order] == y]
             ref_num[m] = _sequence_ids(rng, m.size, 1_000, 9_000, 25)
-        refs = np.array([f"43/{r:06d}/{y % 100:02d}" for r, y in zip(ref_num, occ_year)], dtype=object)
+        refs = np.array([f"43/{r:06d}/{y % 100:02d}" for r, y in zip(ref_num, occ_year, strict=True)], dtype=object)
         offence_code = np.empty(occ.minute.size, dtype=object)
         for g, options in codes.OFFENCE_CODES.items():
             m = np.flatnonzero(occ.group == g)
@@ -203,7 +203,7 @@ class FeedRenderer:
         has_pnc = (pnc_year > 0) & ~ident.pnc_missing
         pnc = np.full(n, "", dtype=object)
         idx = np.flatnonzero(has_pnc)
-        pnc[idx] = [pnc_police_format(y, s, c) for y, s, c in zip(pnc_year[idx], pnc_serial[idx], pnc_letter[idx])]
+        pnc[idx] = [pnc_police_format(y, s, c) for y, s, c in zip(pnc_year[idx], pnc_serial[idx], pnc_letter[idx], strict=True)]
         minute = occ.minute[occ_i]
         data = {
             "nominal_link_id": _join("NL", _zero_pad(_sequence_ids(rng, n, 100_000_000, 150_000_000, 3), 9)),
@@ -316,12 +316,12 @@ class FeedRenderer:
         n = person.size
         ident = render_identity(rng, "yos", pop, self.facts, person, day)
         given = self._forenames_field(rng, ident, 0.6)
-        full_name = np.array([f"{s.upper()}, {g}" for s, g in zip(ident.surname, given)], dtype=object)
+        full_name = np.array([f"{s.upper()}, {g}" for s, g in zip(ident.surname, given, strict=True)], dtype=object)
         eth = self._ethnicity(rng, "yos", person)
         pnc_year, pnc_serial, pnc_letter = pop.pnc_year[person], pop.pnc_serial[person], pop.pnc_letter[person]
         pnc = np.full(n, "", dtype=object)
         idx = np.flatnonzero((pnc_year > 0) & ~ident.pnc_missing)
-        pnc[idx] = [pnc_yos_format(y, s, c) for y, s, c in zip(pnc_year[idx], pnc_serial[idx], pnc_letter[idx])]
+        pnc[idx] = [pnc_yos_format(y, s, c) for y, s, c in zip(pnc_year[idx], pnc_serial[idx], pnc_letter[idx], strict=True)]
         sex = np.where(ident.sex == 2, pop.male[person].astype(np.int64), ident.sex)
         data = {
             "yos_outcome_id": _join("YOS", _zero_pad(_sequence_ids(rng, n, 10_000_000, 20_000_000, 9), 8)),

@@ -124,10 +124,10 @@ def _write_landing(landing: Path, table: FeedTable, p: DeliveryPlan, deliveries,
         use_earlier = resent[first_here]
         rows: list[tuple[str, ...]] = []
         plain = first_here[~use_earlier]
-        rows.extend(zip(*(col[plain] for col in final_cols)))
+        rows.extend(zip(*(col[plain] for col in final_cols), strict=True))
         old = first_here[use_earlier]
-        rows.extend(zip(*(col[old] for col in earlier_cols)))
-        rows.extend(zip(*(col[again_here] for col in final_cols)))
+        rows.extend(zip(*(col[old] for col in earlier_cols), strict=True))
+        rows.extend(zip(*(col[again_here] for col in final_cols), strict=True))
         key_pos = columns.index(KEY_COLUMN[feed])
         rows.sort(key=lambda r: r[key_pos])
         path = landing / feed / f"{feed}_{d.extract_date.isoformat()}.csv"
@@ -149,7 +149,7 @@ def _write_truth(truth: Path, world: World, county, tables, plans, deliveries, s
         t = tables[feed]
         keys = t.keys
         order = np.argsort(keys, kind="stable")
-        gt_rows.extend(zip([feed] * t.size, keys[order].tolist(), pid[t.person[order]].tolist()))
+        gt_rows.extend(zip([feed] * t.size, keys[order].tolist(), pid[t.person[order]].tolist(), strict=True))
         feed_errors = []
         for idx, name in t.errors:
             feed_errors.extend((str(k), name) for k in keys[idx])
@@ -186,7 +186,7 @@ def _write_truth(truth: Path, world: World, county, tables, plans, deliveries, s
             council_names[county.lsoa_council[pop.lsoa]].tolist(),
             county.lsoa_code[pop.lsoa].tolist(),
             np.array(COHORTS)[pop.cohort].tolist(),
-            *[f.tolist() for f in flags],
+            *[f.tolist() for f in flags], strict=False,
         )
     )
     write_csv(path, header, rows)

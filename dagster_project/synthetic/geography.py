@@ -199,7 +199,7 @@ def build_county(scale: float) -> County:
         for count in per_lsoa:
             jitter = profile * rng.lognormal(0.0, 0.08, size=profile.size)
             bands = _integer_split(int(count), jitter)
-            males = np.array([rng.binomial(b, p) for b, p in zip(bands, _MALE_SHARE)])
+            males = np.array([rng.binomial(b, p) for b, p in zip(bands, _MALE_SHARE, strict=True)])
             residents.append(np.stack([bands - males, males]))
     lsoa_district = np.array(districts)
     # Postcodes: 20 to 40 per LSOA, sectors shared by neighbouring LSOAs of one district.
@@ -255,7 +255,7 @@ def write_reference(county: County, directory: Path) -> list[Path]:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["pcds", "lsoa21cd"])
         codes = county.lsoa_code[county.postcode_lsoa]
-        w.writerows(zip(county.postcode.tolist(), codes.tolist()))
+        w.writerows(zip(county.postcode.tolist(), codes.tolist(), strict=True))
     population_path = directory / "lsoa_population.csv"
     with population_path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")

@@ -352,4 +352,4 @@ def assign_pnc(
 
 
 def feminise_shared_surnames(pop_surname: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    return np.array([feminine_surname(s, ORIGINS[o]) for s, o in zip(pop_surname, origin)], dtype=object)
+    return np.array([feminine_surname(s, ORIGINS[o]) for s, o in zip(pop_surname, origin, strict=True)], dtype=object)

@@ -333,8 +333,8 @@ def read_whole_file(path: Path) -> int:
     reader = csv.reader(text.splitlines(keepends=True), strict=True)
     header = next(reader)
     rows = [row for row in reader if len(row) == len(header)]
-    columns = list(zip(*rows)) if rows else [() for _ in header]
-    frame = pl.DataFrame([pl.Series(name, col, dtype=pl.String) for name, col in zip(header, columns)])
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    frame = pl.DataFrame([pl.Series(name, col, dtype=pl.String) for name, col in zip(header, columns, strict=True)])
     return frame.height
 
 

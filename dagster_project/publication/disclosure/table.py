@@ -185,7 +185,7 @@ def _to_frame(grid: _Grid, status: np.ndarray, *, count: str, total_label: str) 
 
     hidden = [bool(status[p] != _PUBLISHED) for p in positions]
     columns: dict[str, list] = {d: [k[n] for k in keys] for n, d in enumerate(grid.dims)}
-    columns[count] = [None if h else int(grid.values[p]) for p, h in zip(positions, hidden)]
+    columns[count] = [None if h else int(grid.values[p]) for p, h in zip(positions, hidden, strict=True)]
     columns["suppressed"] = hidden
     columns["is_total"] = [total_label in k for k in keys]
     schema = {

@@ -147,10 +147,10 @@ class PersonsMixin(BuilderState):
         extra_couple, extra_day = couple[extra_mask], occ_day[extra_mask]
         order = np.argsort(fam, kind="stable")
         kid_by_couple = {}
-        for kid, c in zip(kids[order], fam[order]):
+        for kid, c in zip(kids[order], fam[order], strict=True):
             kid_by_couple.setdefault(int(c), []).append(int(kid))
         e_person, e_day = [], []
-        for c, d in zip(extra_couple, extra_day):
+        for c, d in zip(extra_couple, extra_day, strict=True):
             for kid in kid_by_couple.get(int(c), ()):
                 e_person.append(kid)
                 e_day.append(int(d) + 1 + int(rng.integers(0, 10)))
