@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import builtins
 import logging
-import os
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-import great_expectations as gx  # noqa: E402  (the environment must be set first)
-from great_expectations import exceptions as gx_exceptions  # noqa: E402
-from great_expectations.data_context.types.base import (  # noqa: E402
+import great_expectations as gx  # analytics off: dagster_project/__init__.py
+from great_expectations import exceptions as gx_exceptions
+from great_expectations.data_context.types.base import (
     DataContextConfig,
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,

@@ -26,11 +26,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import great_expectations as gx
 import numpy as np
 import polars as pl
+from great_expectations.expectations.expectation_configuration import (
+    ExpectationConfiguration,
+)
 
 from dagster_project.quality import formats
-from dagster_project.settings import EXPECTATIONS_DIR_VAR, Environment
 from dagster_project.quality.gx_runtime import VALIDATION_LOCK, exception_type_name, gx_runtime
 from dagster_project.quality.results import (
     BLOCKING,
@@ -39,11 +42,7 @@ from dagster_project.quality.results import (
     ExpectationOutcome,
     SuiteResult,
 )
-
-import great_expectations as gx  # noqa: E402,I001  (imported after gx_runtime set the environment)
-from great_expectations.expectations.expectation_configuration import (  # noqa: E402
-    ExpectationConfiguration,
-)
+from dagster_project.settings import EXPECTATIONS_DIR_VAR, Environment
 
 logger = logging.getLogger(__name__)
 

@@ -128,7 +128,8 @@ def render_identity(
         dob_missing=np.zeros(n, dtype=bool), sex=pop.male[person].astype(np.int64), postcode_index=np.empty(0, dtype=np.int64),
         nhs=np.empty(n, dtype=object), pnc_missing=np.zeros(n, dtype=bool), swapped=np.zeros(n, dtype=bool),
     )
-    u = lambda: rng.random(n)  # noqa: E731
+    def u() -> np.ndarray:
+        return rng.random(n)
 
     # --- names --------------------------------------------------------------------------------
     m = facts.prefix[person] & (u() < rate("middle_name_as_forename", feed))

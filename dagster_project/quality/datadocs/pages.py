@@ -8,11 +8,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from dagster_project.quality import gx_runtime  # noqa: F401,I001  (sets GX's environment before GX is imported)
-
-from great_expectations.core import ExpectationSuiteValidationResult  # noqa: E402
-from great_expectations.render.renderer import ValidationResultsPageRenderer  # noqa: E402
-from great_expectations.render.view import DefaultJinjaPageView  # noqa: E402
+from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.render.renderer import ValidationResultsPageRenderer
+from great_expectations.render.view import DefaultJinjaPageView
 
 from dagster_project.quality.datadocs.assets import (
     PAGE_CSS,

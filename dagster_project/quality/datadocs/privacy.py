@@ -8,12 +8,12 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from dagster_project.quality.gx_runtime import exception_type_name
-
-from great_expectations.core import (  # noqa: E402,I001  (imported after gx_runtime set the environment)
+from great_expectations.core import (
     ExpectationSuiteValidationResult,
     ExpectationValidationResult,
 )
+
+from dagster_project.quality.gx_runtime import exception_type_name
 
 # Result keys that are counts or rates of the whole column, never values from it.
 _COUNT_KEYS = (

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dagster_project.quality import gx_runtime  # noqa: F401,I001  (sets GX's environment before GX is imported)
-
-from great_expectations.render.components import RenderedStringTemplateContent  # noqa: E402
-from great_expectations.render.renderer.content_block import (  # noqa: E402
+from great_expectations.render.components import RenderedStringTemplateContent
+from great_expectations.render.renderer.content_block import (
     ValidationResultsTableContentBlockRenderer,
 )
 

@@ -137,7 +137,9 @@ class AgenciesMixin(BuilderState):
         return clash
 
     def _assemble_referrals(self) -> Referrals:
-        cat = lambda k: np.concatenate([c[k] for c in self._referrals])  # noqa: E731
+        def cat(k: str) -> np.ndarray:
+            return np.concatenate([c[k] for c in self._referrals])
+
         person, day = cat("person"), cat("day")
         council = self.county.lsoa_council[self.pop.lsoa_at(person, day)]
         return Referrals(person, day, council, cat("source"), cat("need"), cat("cse"), cat("cce"), cat("missing"), cat("cpp"), cat("lac"))

@@ -176,7 +176,9 @@ class PoliceMixin(BuilderState):
     def _assemble_police(self) -> tuple[Occurrences, PoliceNominals]:
         rng = self.rng("police_assemble")
         pop, county = self.pop, self.county
-        cat = lambda k: np.concatenate([c[k] for c in self._occ])  # noqa: E731
+        def cat(k: str) -> np.ndarray:
+            return np.concatenate([c[k] for c in self._occ])
+
         minute, group, domestic, nte = cat("minute"), cat("group"), cat("domestic"), cat("nte")
         person = np.concatenate([x[0] for x in self._nominals])
         occ = np.concatenate([x[1] for x in self._nominals])
