@@ -1,4 +1,7 @@
-"""Shared fixtures: small fixed data, temporary paths, a throwaway key."""
+"""Shared fixtures: small fixed data, temporary paths, a throwaway key, and one materialised world.
+
+Helpers that are not fixtures live in helpers.py (`from helpers import ...`).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,15 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import SharedWorld, build_shared_world, copy_golden, fingerprint
 
 from dagster_project.pseudonymise.keys import HashKey
+
+
+def _clear_veru_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in list(os.environ):
+        if var.startswith("VERU_"):
+            monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture
@@ -28,42 +38,42 @@ def landing(tmp_path: Path) -> Path:
     return root
 
 
-def write_delivery(landing: Path, feed: str, date: str, text: str, *, bom: bool = False) -> Path:
-    path = landing / feed / f"{feed}_{date}.csv"
-    data = text.lstrip("\n").encode("utf-8")
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
-    return path
+@pytest.fixture
+def golden_landing(landing: Path) -> Path:
+    """A temporary landing zone holding the golden delivery of every feed (tests/golden/)."""
+    copy_golden(landing)
+    return landing
 
 
 @pytest.fixture(autouse=True)
 def _no_ambient_env(monkeypatch):
     """Tests never see the developer's own environment variables."""
-    for var in list(os.environ):
-        if var.startswith("VERU_"):
-            monkeypatch.delenv(var, raising=False)
+    _clear_veru_environment(monkeypatch)
 
 
-def materialise_everything(
-    *, warehouse: Path, zone: Path, landing: Path, key_file: Path, models: Path, reference: Path | None = None,
-    analyst: Path | None = None, quarantine: Path | None = None, dashboard: Path | None = None,
-    as_of: str = "2025-01-12", truth: Path | None = None,
-):
-    """Materialise every asset (with their checks) in-process against these paths."""
-    import dagster as dg
+@pytest.fixture(scope="session")
+def shared_world(tmp_path_factory) -> SharedWorld:
+    """One synthetic world (helpers.SHARED_PEOPLE people), every asset and check materialised once
+    per session, for every test that only reads a whole world: end to end, cohort patterns, the
+    agency's tool against the plaintext run, the linkage charts in a browser.
 
-    from dagster_project.definitions import defs
-    from dagster_project.resources import resources_for
-    from dagster_project.settings import Environment
+    Read it, never write to it: a test that changes a world copies the files it changes into its
+    own tmp_path (`SharedWorld.copy_files`) or builds its own. `_shared_world_untouched` fails
+    the test that wrote to it."""
+    with pytest.MonkeyPatch.context() as monkeypatch:  # built before any test's own environment
+        _clear_veru_environment(monkeypatch)
+        return build_shared_world(tmp_path_factory.mktemp("shared_world"))
 
-    snapshot = Path(analyst or Path(warehouse).with_name("analyst.duckdb"))
-    env = Environment(
-        landing_dir=Path(landing), warehouse=Path(warehouse), hash_key_file=Path(key_file), model_dir=Path(models),
-        linkage_zone=Path(zone), reference_dir=Path(reference or Path(landing).parent / "reference"),
-        analyst_snapshot=snapshot, restricted_snapshot=snapshot.with_name("analyst_restricted.duckdb"),
-        truth_dir=truth, quarantine_dir=Path(quarantine or Path(warehouse).with_name("quarantine")),
-        dashboard_dir=Path(dashboard or Path(warehouse).with_name("quality_site")), as_of=as_of,
-        linkage_reports=Path(zone).with_name("linkage_reports"),
-    )
-    return dg.materialize(
-        [*defs.assets, *defs.asset_checks], resources=resources_for(env), instance=dg.DagsterInstance.ephemeral()
-    )
+
+@pytest.fixture(autouse=True)
+def _shared_world_untouched(request):
+    """After each test that used the shared world: not one of its files was added, removed or changed."""
+    if "shared_world" not in request.fixturenames:
+        yield
+        return
+    world: SharedWorld = request.getfixturevalue("shared_world")
+    before = fingerprint(world.root)
+    yield
+    after = fingerprint(world.root)
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert changed == [], f"{request.node.nodeid} wrote to the shared world: {changed[:10]}"

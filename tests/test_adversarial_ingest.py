@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import write_delivery
+from helpers import write_delivery
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import Delivery, DeliveryError, discover, read_delivery

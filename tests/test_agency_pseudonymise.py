@@ -13,7 +13,7 @@ from dagster_project.staging.ingest import ingest_feed
 from dagster_project.staging.agency import Refused, main, pseudonymise_file
 from dagster_project.pseudonymise.keys import HashKey, write_new_key
 from dagster_project.synthetic import SyntheticConfig, generate
-from conftest import materialise_everything
+from helpers import materialise_everything
 
 pytestmark = pytest.mark.slow
 
@@ -59,8 +59,8 @@ def materialise(root: Path, landing: Path, key_file: Path) -> dg.ExecuteInProces
     )
 
 
-def person_records(root: Path) -> pl.DataFrame:
-    with warehouse.connect(root / "veru.duckdb", read_only=True) as con:
+def person_records(db: Path) -> pl.DataFrame:
+    with warehouse.connect(db, read_only=True) as con:
         return warehouse.read_table(con, "linkage.person_records").sort("source_feed", "record_key")
 
 
@@ -83,13 +83,13 @@ def test_agency_output_stages_exactly_like_the_plaintext(plaintext, tmp_path, ke
 
 
 @pytest.mark.parametrize("pseudonymised_feeds", [tuple(FEEDS), ("police", "health")], ids=["all", "mixed"])
-def test_agency_output_gives_the_same_linked_persons(plaintext, tmp_path, pseudonymised_feeds):
-    key_file = tmp_path / "key"
-    key = write_new_key(key_file)
-    assert materialise(tmp_path / "plain", plaintext, key_file).success
-    landing = pseudonymised_copy(plaintext, tmp_path / "landing", key, pseudonymised_feeds)
-    assert materialise(tmp_path / "pseudo", landing, key_file).success
-    assert person_records(tmp_path / "plain").equals(person_records(tmp_path / "pseudo"))
+def test_agency_output_gives_the_same_linked_persons(shared_world, tmp_path, pseudonymised_feeds):
+    """The plaintext run is the session's shared world; the same deliveries, pseudonymised at the
+    agency under the same key, are materialised here and must link into the same persons."""
+    assert shared_world.result.success
+    landing = pseudonymised_copy(shared_world.landing, tmp_path / "landing", shared_world.key, pseudonymised_feeds)
+    assert materialise(tmp_path / "pseudo", landing, shared_world.key_file).success
+    assert person_records(shared_world.warehouse).equals(person_records(tmp_path / "pseudo" / "veru.duckdb"))
 
 
 def test_key_rotation_re_encodes_from_landing_and_never_mixes_tokens(plaintext, tmp_path):
@@ -98,7 +98,7 @@ def test_key_rotation_re_encodes_from_landing_and_never_mixes_tokens(plaintext, 
     landing = pseudonymised_copy(plaintext, tmp_path / "landing", old, feeds=("yos",))
     root = tmp_path / "run"
     assert materialise(root, landing, old_file).success
-    before = person_records(root)
+    before = person_records(root / "veru.duckdb")
 
     # Rotate: the platform switches to the new key. Plaintext deliveries are re-encoded
     # from the landing zone; YOS's deliveries, made with the old key, are refused.
@@ -120,7 +120,7 @@ def test_key_rotation_re_encodes_from_landing_and_never_mixes_tokens(plaintext, 
         path.unlink()
     pseudonymised_copy(plaintext, landing, new, feeds=("yos",))
     assert materialise(root, landing, new_file).success
-    after = person_records(root)
+    after = person_records(root / "veru.duckdb")
     assert after.height == before.height
     kept = before.join(after, on=["source_feed", "record_key"], suffix="_after")
     assert (kept["person_id"] == kept["person_id_after"]).mean() >= 0.99

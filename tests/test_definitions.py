@@ -4,7 +4,7 @@ import json
 
 import dagster as dg
 
-from conftest import write_delivery
+from helpers import copy_golden
 from dagster_project.resources import LandingZoneResource
 
 
@@ -36,7 +36,7 @@ def test_sensor_processes_each_delivery_file_once(landing):
     first, cursor = _evaluate(sensor, landing, None)
     assert isinstance(first, dg.SkipReason)
 
-    write_delivery(landing, "police", "2024-01-01", "nominal_link_id\nNL000000001\n")
+    copy_golden(landing, ("police",))  # police/police_2024-01-01.csv
     run, cursor = _evaluate(sensor, landing, cursor)
     assert isinstance(run, dg.RunRequest)
     assert "police/police_2024-01-01.csv" in json.loads(cursor)
@@ -44,7 +44,7 @@ def test_sensor_processes_each_delivery_file_once(landing):
     again, cursor = _evaluate(sensor, landing, cursor)
     assert isinstance(again, dg.SkipReason)
 
-    write_delivery(landing, "health", "2024-01-01", "attendance_id\nED0000000001\n")
+    copy_golden(landing, ("health",))
     second, cursor = _evaluate(sensor, landing, cursor)
     assert isinstance(second, dg.RunRequest)
     assert second.run_key != run.run_key
@@ -54,7 +54,7 @@ def test_a_run_without_a_key_fails_with_a_clear_message_and_writes_nothing(landi
     from dagster_project.defs.ingest.assets import staging_assets
     from dagster_project.resources import HashKeyResource, LinkageZoneResource, QualityResource, WarehouseResource
 
-    write_delivery(landing, "yos", "2024-01-01", "yos_outcome_id\nYOS00000001\n")
+    copy_golden(landing, ("yos",))
     db = tmp_path / "w.duckdb"
     result = dg.materialize(
         staging_assets,

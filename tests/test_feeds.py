@@ -4,45 +4,28 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from helpers import golden_text, write_delivery
 
-from conftest import write_delivery
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import Delivery, DeliveryError, read_delivery
-from dagster_project.staging.ingest import ingest_feed
 from dagster_project.pseudonymise.standardise import pnc_check_letter
+from dagster_project.staging.ingest import ingest_feed
 
-PNC_LETTER = pnc_check_letter(7, 123456)
-
-POLICE_HEADER = (
-    "nominal_link_id,occurrence_ref,role,surname,forenames,dob,sex,ethnicity,postcode,pnc_id,"
-    "offence_code,offence_group,occurrence_datetime,location_lsoa,domestic_abuse,knife_or_sharp,"
-    "drugs_or_alcohol\n"
-)
-POLICE_ROWS = (
-    "NL000000001,43/000123/23,VICTIM,SMITH,Jane Anne,03/04/1995,F,W1,lu1 3ab,,008/01,Violence with injury,2023-06-03 23:10,E01015123,Y,N,Y\n"
-    f"NL000000002,43/000123/23,SUSPECT,JONES,Robert,,M,NS,LU1 3AB,07/123456{PNC_LETTER},008/01,Violence with injury,2023-06-03 23:10,E01015123,Y,N,Y\n"
-)
-SOCIAL_CARE = """
-referral_id,child_id,local_authority,first_name,last_name,dob,gender,ethnicity,nhs_number,postcode,referral_date,referral_source,primary_need,cse_concern,cce_concern,missing_episodes,child_protection_plan,looked_after
-LUT-R0000001,C123,Luton,Mo,Khan,2007-01-03,Male,APKN,943 476 5919,LU2 7XY,2023-05-01,Police,N1,N,Y,2,N,N
-BED-R0000002,C9,Bedford,Amy,Lee,2010-02-28,Female,CHNE,9434765918,MK40 1AA,2023-05-02,School,N2,Y,N,0,Y,N
-"""
-HEALTH = """
-attendance_id,site,nhs_number,forename,surname,date_of_birth,sex,ethnic_category,postcode,arrival_datetime,assault_location_type,weapon,admitted
-ED0000000001,Bedford,9434765919,Jayne,Smith,19950403,2,A,LU1 3AB,2023-06-04T01:12:00,Home,None,N
-ED0000000002,Luton and Dunstable,,Tom,Ng,20000101,1,R,,2023-06-05T02:00:00,Street,Knife or blade,Y
-ED0000000003,Bedford,,Sam,Ray,20000101,9,Z,,2023-06-05T02:00:00,Street,None,N
-"""
-YOS = f"""
-yos_outcome_id,service,full_name,dob,gender,ethnicity,pnc_number,postcode,outcome_date,outcome_type,offence_type,first_time_entrant,exploitation_concern
-YOS00000001,Luton,"KHAN, Mohammed Ali",03-Jan-07,Male,APKN,2007/0123456{PNC_LETTER},LU2 7XY,01/09/2023,Referral Order,Robbery,Y,Y
-YOS00000002,Bedfordshire,"O'NEIL-SMITH, Kate",15-Mar-99,Female,WBRI,,MK41 2BB,02/09/2023,Youth Caution,Other,N,N
-"""
+# The golden deliveries (tests/golden/): a few rows per feed, in the FEEDS.md formats.
+POLICE_HEADER, POLICE_ROWS = golden_text("police").split("\n", 1)
+POLICE_HEADER += "\n"
+HEALTH = golden_text("health")
+YOS = golden_text("yos")
 
 
-def test_police_parser_reads_roles_flags_and_unifies_pnc(landing, key):
-    write_delivery(landing, "police", "2024-01-01", POLICE_HEADER + POLICE_ROWS)
-    result = ingest_feed(FEEDS["police"], landing, key)
+def test_the_golden_police_and_yos_deliveries_carry_one_pnc_number_with_its_check_letter():
+    """The PNC id is typed by hand in the golden files: it must be the number the tests think it is."""
+    letter = pnc_check_letter(7, 123456)
+    assert f",07/123456{letter}," in POLICE_ROWS and f",2007/0123456{letter}," in YOS
+
+
+def test_police_parser_reads_roles_flags_and_unifies_pnc(golden_landing, key):
+    result = ingest_feed(FEEDS["police"], golden_landing, key)
     s = result.staging.sort("record_key")
     assert s["role"].to_list() == ["VICTIM", "SUSPECT"]
     assert s["domestic_abuse"].to_list() == [True, True]
@@ -52,9 +35,8 @@ def test_police_parser_reads_roles_flags_and_unifies_pnc(landing, key):
     assert result.tokens.sort("record_key")["pnc_tok"].null_count() == 1
 
 
-def test_social_care_parser_accepts_spaced_nhs_numbers_and_counts_invalid_ones(landing, key):
-    write_delivery(landing, "social_care", "2024-01-01", SOCIAL_CARE)
-    result = ingest_feed(FEEDS["social_care"], landing, key)
+def test_social_care_parser_accepts_spaced_nhs_numbers_and_counts_invalid_ones(golden_landing, key):
+    result = ingest_feed(FEEDS["social_care"], golden_landing, key)
     tokens = result.tokens.sort("record_key")
     assert tokens["nhs_tok"].null_count() == 1  # the mod-11 failure
     assert result.problems.select("record_key", "field", "problem").rows() == [
@@ -78,20 +60,15 @@ def test_health_parser_maps_ecds_sex_codes_and_reads_a_bom(landing, key):
     assert s["age_at_event"].to_list() == [28, 23, 23]
 
 
-def test_yos_parser_splits_full_name_and_resolves_two_digit_years(landing, key):
-    write_delivery(landing, "yos", "2024-01-01", YOS)
-    result = ingest_feed(FEEDS["yos"], landing, key)
+def test_yos_parser_splits_full_name_and_resolves_two_digit_years(golden_landing, key):
+    result = ingest_feed(FEEDS["yos"], golden_landing, key)
     s = result.staging.sort("record_key")
     assert s["age_at_event"].to_list() == [16, 24]  # born 2007 and 1999
     assert result.problems.is_empty()
 
 
-def test_same_person_gets_the_same_tokens_across_feeds(landing, key):
-    write_delivery(landing, "police", "2024-01-01", POLICE_HEADER + POLICE_ROWS)
-    write_delivery(landing, "health", "2024-01-01", HEALTH)
-    write_delivery(landing, "social_care", "2024-01-01", SOCIAL_CARE)
-    write_delivery(landing, "yos", "2024-01-01", YOS)
-    t = {feed: ingest_feed(FEEDS[feed], landing, key).tokens.sort("record_key") for feed in FEEDS}
+def test_same_person_gets_the_same_tokens_across_feeds(golden_landing, key):
+    t = {feed: ingest_feed(FEEDS[feed], golden_landing, key).tokens.sort("record_key") for feed in FEEDS}
     # Jane Smith (police) and Jayne Smith (A&E): same dob and postcode, same surname token.
     assert t["police"]["dob_tok"][0] == t["health"]["dob_tok"][0]
     assert t["police"]["sn_tok"][0] == t["health"]["sn_tok"][0]
@@ -179,13 +156,12 @@ def test_error_messages_never_quote_the_data(landing):
     assert "police_2024-01-01.csv" in str(err.value)
 
 
-def test_files_not_named_as_deliveries_are_recorded_masked_and_not_read(landing, key):
-    write_delivery(landing, "police", "2024-01-01", POLICE_HEADER + POLICE_ROWS)
-    (landing / "police" / "notes.txt").write_text("hello")
-    result = ingest_feed(FEEDS["police"], landing, key)
+def test_files_not_named_as_deliveries_are_recorded_masked_and_not_read(golden_landing, key):
+    (golden_landing / "police" / "notes.txt").write_text("hello")
+    result = ingest_feed(FEEDS["police"], golden_landing, key)
     unread = result.deliveries.filter(pl.col("status") == "unrecognised_name")
     assert unread["delivery_file"].to_list() == ["*********"]
-    assert result.staging.height == 2 and (landing / "police" / "notes.txt").exists()
+    assert result.staging.height == 2 and (golden_landing / "police" / "notes.txt").exists()
 
 
 def test_a_feed_with_no_deliveries_gives_typed_empty_tables(landing, key):

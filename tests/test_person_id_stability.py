@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import materialise_everything
+from helpers import materialise_everything
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.pseudonymise.keys import write_new_key

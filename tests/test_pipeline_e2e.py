@@ -1,6 +1,8 @@
 """End to end: synthetic feeds in tmp_path → every asset materialised → linked, scored, clean.
 
-One module-scoped materialisation (about a minute) serves every assertion here.
+The session's shared world (conftest.py `shared_world`, built by helpers.build_shared_world:
+4,000 people, seed 11, one police victim's event date blanked) serves every assertion here. A
+test that writes (a publication, an evaluation) does it on copies of the files in its tmp_path.
 """
 
 from pathlib import Path
@@ -12,67 +14,24 @@ import pytest
 from dagster_project import warehouse
 from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.evaluate import pairwise_scores
-from dagster_project.pseudonymise.keys import write_new_key
 from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
-from dagster_project.synthetic import SyntheticConfig, generate
-from conftest import materialise_everything
 from plaintext_scan import collect_identifiers, scan_warehouse
 
 pytestmark = pytest.mark.slow
 
-PEOPLE = 1000
-# Floor for pairwise F1 at 1,000 people. Measured with this model on seeds 1, 2, 3, 4, 5
-# and 11: F1 0.984 to 0.996 (precision 0.994-1.000, recall 0.968-0.996). The floor sits
-# below the worst seed with room for noise, and far above what exact matching on whole
-# identifiers gives, so a real degradation of standardisation or linkage fails it.
+# Floor for pairwise F1. Measured with this model at 1,000 people on seeds 1, 2, 3, 4, 5 and 11:
+# F1 0.984 to 0.996 (precision 0.994-1.000, recall 0.968-0.996); at 4,000 people, the shared
+# world's size, on seeds 1, 2, 3, 11 and 31: F1 0.9915 to 0.9947 (precision 0.996-0.999, recall
+# 0.984-0.992). The floor sits below the worst seed at either size with room for noise, and far
+# above what exact matching on whole identifiers gives, so a real degradation of
+# standardisation or linkage fails it.
 F1_FLOOR = 0.95
 
 
-def blank_one_event_date(landing: Path) -> None:
-    """Issue 10, finding 4: one victimisation with an empty event date in an otherwise healthy
-    delivery (an A&E attendance with no arrival_datetime, there) once failed the publication and
-    the run. The e2e world carries one: a police victim record delivered only once (a re-sent
-    record would keep its earlier date, as blanks never erase), in the largest police delivery
-    (one blank stays within the 2% the suite tolerates, so the feed stays healthy)."""
-    files = sorted((landing / "police").glob("police_*.csv"))
-    texts = {path: path.read_bytes().decode("utf-8") for path in files}
-    keys: dict[str, int] = {}
-    for text in texts.values():
-        for line in text.split("\n")[1:]:
-            if line.strip():
-                keys[line.split(",")[0]] = keys.get(line.split(",")[0], 0) + 1
-    path = max(files, key=lambda p: texts[p].count("\n"))
-    lines = texts[path].split("\n")
-    header = lines[0].lstrip("\ufeff").rstrip("\r").split(",")
-    column, role = header.index("occurrence_datetime"), header.index("role")
-    index = next(i for i, line in enumerate(lines[1:], 1)
-                 if line.strip() and keys[line.split(",")[0]] == 1 and len(line.split(",")) == len(header)
-                 and line.split(",")[role] == "VICTIM")
-    fields = lines[index].split(",")
-    fields[column] = ""
-    lines[index] = ",".join(fields)
-    path.write_bytes("\n".join(lines).encode("utf-8"))
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root: Path = tmp_path_factory.mktemp("e2e")
-    generate(
-        SyntheticConfig(
-            landing=root / "landing", truth=root / "truth", reference=root / "reference",
-            people=PEOPLE, seed=11, progress=False,
-        )
-    )
-    write_new_key(root / "secrets" / "test.key")
-    blank_one_event_date(root / "landing")
-    result = materialise_everything(
-        warehouse=root / "warehouse" / "veru.duckdb",
-        zone=root / "warehouse" / "linkage_zone.duckdb",
-        landing=root / "landing",
-        key_file=root / "secrets" / "test.key",
-        models=root / "models",
-    )
-    return root, result
+@pytest.fixture
+def run(shared_world):
+    """(root, result) of the shared world, as this module has always read it: root / "warehouse" / ..."""
+    return shared_world.root, shared_world.result
 
 
 def test_every_asset_materialises_and_every_check_passes(run):
@@ -201,15 +160,16 @@ def test_notebooks_run_top_to_bottom_on_the_warehouse(run, notebook, monkeypatch
     assert errors == []
 
 
-def test_the_evaluation_asset_scores_the_linkage_by_feed_pair_and_group(run):
+def test_the_evaluation_asset_scores_the_linkage_by_feed_pair_and_group(run, shared_world, tmp_path):
     from dagster_project.defs.linkage.evaluation import linkage_evaluation, quality_targets
     from dagster_project.resources import GroundTruthResource, WarehouseResource
 
     root, _ = run
+    db = shared_world.copy_files(tmp_path, "veru.duckdb") / "veru.duckdb"  # the evaluation writes its tables
     result = dg.materialize(
         [linkage_evaluation, quality_targets],
         resources={
-            "warehouse_db": WarehouseResource(path=str(root / "warehouse" / "veru.duckdb")),
+            "warehouse_db": WarehouseResource(path=str(db)),
             "ground_truth": GroundTruthResource(path=str(root / "truth")),
         },
     )
@@ -217,7 +177,7 @@ def test_the_evaluation_asset_scores_the_linkage_by_feed_pair_and_group(run):
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["pairwise_f1"].value >= F1_FLOOR
     assert 0 < metadata["cluster_precision"].value <= 1
-    with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
+    with warehouse.connect(db, read_only=True) as con:
         scopes = dict(con.sql("SELECT scope, count(*) FROM linkage.evaluation GROUP BY scope").fetchall())
     assert scopes["overall"] == 2 and scopes["ethnic_group"] >= 4 and scopes["feed_pair"] >= 6
     (check,) = result.get_asset_check_evaluations()
@@ -277,19 +237,20 @@ def _latest_run_id(path) -> str:
     return out.stdout.strip()
 
 
-def test_an_analyst_reading_the_snapshot_neither_blocks_nor_sees_a_half_published_one(run):
+def test_an_analyst_reading_the_snapshot_neither_blocks_nor_sees_a_half_published_one(shared_world, tmp_path):
     import subprocess
     import sys
 
     from dagster_project.defs.publication.snapshot_assets import analyst_snapshot
     from dagster_project.resources import AnalystSnapshotResource, WarehouseResource
 
-    root, _ = run
-    snap = root / "warehouse" / "analyst.duckdb"
+    # a publication rewrites both tiers and records its suites in the warehouse: on copies
+    copied = shared_world.copy_files(tmp_path / "warehouse", "veru.duckdb", "analyst.duckdb", "analyst_restricted.duckdb")
+    snap = copied / "analyst.duckdb"
     first = _latest_run_id(snap)
     reader = subprocess.Popen([sys.executable, "-c", READER, str(snap), "8"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
-    resources = {"warehouse_db": WarehouseResource(path=str(root / "warehouse" / "veru.duckdb")),
+    resources = {"warehouse_db": WarehouseResource(path=str(copied / "veru.duckdb")),
                  "analyst": AnalystSnapshotResource(
                      path=str(snap), restricted_path=str(snap.with_name("analyst_restricted.duckdb")))}
     for _ in range(2):  # two publications while the analyst reads

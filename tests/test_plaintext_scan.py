@@ -4,16 +4,12 @@ import datetime as dt
 
 import duckdb
 import polars as pl
-
-from conftest import write_delivery
+from helpers import copy_golden
 from plaintext_scan import collect_identifiers, scan_warehouse
-from test_feeds import HEALTH, SOCIAL_CARE, YOS
 
 
 def test_scanner_finds_planted_identifiers_and_ignores_tokens(landing, tmp_path):
-    write_delivery(landing, "health", "2024-01-01", HEALTH)
-    write_delivery(landing, "social_care", "2024-01-01", SOCIAL_CARE)
-    write_delivery(landing, "yos", "2024-01-01", YOS)
+    copy_golden(landing, ("health", "social_care", "yos"))
     ids = collect_identifiers(landing)
     assert {"JAYNE", "KHAN"} <= ids.names
     assert dt.date(1995, 4, 3) in ids.dobs

@@ -1,33 +1,27 @@
 """The linkage charts and dashboards render in a browser with no network (the aggregate charts
-from beside the model, the per-record dashboards from the owner-only reports folder)."""
+from beside the model, the per-record dashboards from the owner-only reports folder).
+
+The pages are the ones the linkage asset wrote in the session's shared world (conftest.py
+`shared_world`), found through the paths it records in its metadata; Chromium only reads them."""
 
 from pathlib import Path
 
-import polars as pl
 import pytest
-
 from browser import not_blank, open_offline
-from dagster_project.feeds import FEEDS
-from dagster_project.staging.ingest import ingest_feed
-from dagster_project.linkage.run import link_records
-from dagster_project.synthetic import SyntheticConfig, generate
 
 pytestmark = pytest.mark.slow
 
 PAGES = ("match_weights", "m_u_parameters", "match_weight_histogram", "blocking_rules", "comparison_viewer", "cluster_studio")
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, Path]:
-    from dagster_project.pseudonymise.keys import HashKey
-
-    root = tmp_path_factory.mktemp("reports")
-    config = SyntheticConfig(landing=root / "l", truth=root / "t", reference=root / "r", people=800, seed=5, progress=False)
-    generate(config)
-    key = HashKey(bytes(range(32)))
-    tokens = pl.concat([ingest_feed(spec, config.landing, key).tokens for spec in FEEDS.values()], how="vertical_relaxed")
-    reports = link_records(tokens, model_dir=root / "models", reports=True, private_reports_dir=root / "private").reports
-    assert {reports[p].parent.parent for p in ("comparison_viewer", "cluster_studio")} == {root / "private"}
+@pytest.fixture
+def reports(shared_world) -> dict[str, Path]:
+    (linked,) = [e for e in shared_world.result.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "linkage/person_records"]
+    metadata = linked.materialization.metadata
+    reports = {page: Path(metadata[f"chart_{page}"].value) for page in PAGES}
+    private = shared_world.linkage_reports.resolve()
+    assert {reports[p].parent.parent for p in ("comparison_viewer", "cluster_studio")} == {private}
     return reports
 
 
