@@ -232,7 +232,7 @@ def test_all_publications_together_pass_the_audit_with_nulls_everywhere(world):
 
 def test_the_aggregates_asset_publishes_a_warehouse_full_of_nulls_and_its_audit_check_passes(world, capsys):
     from dagster_project.defs.publication.aggregate_assets import aggregates as aggregates_asset
-    from dagster_project.publication import attack
+    from dagster_project.tools import publication_attack as attack
     from dagster_project.resources import WarehouseResource
 
     path, _ = world
