@@ -45,6 +45,8 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project.tables import REJECT_COLUMNS
+
 DELIVERY_NAME = re.compile(
     r"^(?P<feed>[a-z_]+)_(?P<date>\d{4}-\d{2}-\d{2})(?P<pseudo>\.pseudo)?\.csv(?P<gz>\.gz)?$"
 )
@@ -239,12 +241,9 @@ class RawDelivery:
         return self.frame.height + self.rejects.height
 
 
-REJECT_SCHEMA = {"row_number": pl.Int64, "line_number": pl.Int64, "reason": pl.String}
-
-
 def _rejects_frame(rows: array, lines: array, codes: array, reasons: dict[str, int]) -> pl.DataFrame:
     if not rows:
-        return pl.DataFrame(schema=REJECT_SCHEMA)
+        return pl.DataFrame(schema=REJECT_COLUMNS)
     texts = pl.Series("reason", list(reasons), dtype=pl.String)
     return pl.DataFrame({
         "row_number": pl.Series(rows, dtype=pl.Int64),
