@@ -105,7 +105,9 @@ class Table:
         and every column that differs from the declaration (order aside)."""
         problems = differences(self.schema, frame.schema)
         if problems:
-            raise SchemaMismatchError(f"Cannot write {self.name}: {'; '.join(problems)} . Its columns are declared in {WHERE}.")
+            raise SchemaMismatchError(
+                f"Cannot write {self.name}: {'; '.join(problems)}. Its columns are declared in {WHERE}."
+            )
         return frame.select(self.column_names)
 
 
@@ -141,7 +143,8 @@ STAGING_COLUMNS: dict[str, pl.DataType] = {
 def staging(feed: str, attributes: Mapping[str, pl.DataType]) -> Table:
     """`staging.<feed>`: the common columns, then the feed's parsed attributes (target → type)
     in the spec's order; an attribute named like a common column is that column."""
-    return Table.of(f"staging.{feed}", {**STAGING_COLUMNS, **{a: t for a, t in attributes.items() if a not in STAGING_COLUMNS}})
+    own = {a: t for a, t in attributes.items() if a not in STAGING_COLUMNS}
+    return Table.of(f"staging.{feed}", {**STAGING_COLUMNS, **own})
 
 
 # ---------------------------------------------------------------------------------------
@@ -329,10 +332,17 @@ PERSON_LINEAGE = Table.of(
 # Pairs at or above the threshold: record ids, so in the linkage zone only.
 LINKS = Table.of(
     "linkage.links",
-    {"record_id_l": pl.String(), "record_id_r": pl.String(), "match_weight": pl.Float64(), "match_probability": pl.Float64()},
+    {
+        "record_id_l": pl.String(),
+        "record_id_r": pl.String(),
+        "match_weight": pl.Float64(),
+        "match_probability": pl.Float64(),
+    },
     zone=LINKAGE_ZONE,
 )
-MATCH_WEIGHT_HISTOGRAM = Table.of("linkage.match_weight_histogram", {"match_weight_bin": pl.Float64(), "pairs": pl.Int64()})
+MATCH_WEIGHT_HISTOGRAM = Table.of(
+    "linkage.match_weight_histogram", {"match_weight_bin": pl.Float64(), "pairs": pl.Int64()}
+)
 BLOCKING_ANALYSIS = Table.of(
     "linkage.blocking_analysis",
     {

@@ -317,7 +317,8 @@ def _landing_section(current: pl.DataFrame) -> str:
     if current.is_empty():
         return ""
     waiting = current.filter(
-        pl.col("status").is_in(["unrecognised_name", "refused", "held", "not_served"]) | pl.col("fails_now").fill_null(False)
+        pl.col("status").is_in(["unrecognised_name", "refused", "held", "not_served"])
+        | pl.col("fails_now").fill_null(False)
     )
     if waiting.is_empty():
         return ""

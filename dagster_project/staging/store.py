@@ -68,7 +68,8 @@ def assess_feed(con: duckdb.DuckDBPyConnection, spec: FeedSpec, run_id: str, as_
         return con.sql(sql, params=[spec.name]).pl()
 
     deliveries = rows("SELECT * FROM quality.deliveries WHERE feed = ?")
-    quarantine = warehouse.read_declared(con, tables.QUARANTINE).filter(pl.col("feed") == spec.name).sort("quarantined_at")
+    quarantine = warehouse.read_declared(con, tables.QUARANTINE).filter(pl.col("feed") == spec.name)
+    quarantine = quarantine.sort("quarantined_at")
     validations = con.sql(
         "SELECT * FROM quality.validation_results WHERE feed = ? AND run_id = ?", params=[spec.name, run_id]
     ).pl() if warehouse.table_exists(con, "quality.validation_results") else tables.VALIDATION_RESULTS.empty()

@@ -90,7 +90,9 @@ def _column_steps(con: duckdb.DuckDBPyConnection, table: Table, plan: Plan) -> N
     for column, dtype in warehouse.declared_sql_types(table).items():
         target = f"ALTER TABLE {name}"
         if column not in found:
-            plan.steps.append(Step(name, f"added column {column} ({dtype})", f"{target} ADD COLUMN {warehouse.quoted(column)} {dtype}"))
+            plan.steps.append(Step(
+                name, f"added column {column} ({dtype})", f"{target} ADD COLUMN {warehouse.quoted(column)} {dtype}"
+            ))
             default = table.default(column)
             if default is not None:
                 plan.steps.append(Step(
@@ -121,7 +123,8 @@ def plan_file(con: duckdb.DuckDBPyConnection, path: Path, zone: str) -> Plan:
     plan = Plan(path, zone)
     if zone == WAREHOUSE:
         for table in warehouse.misplaced(con, zone, declared):
-            plan.steps.append(Step(table.name, f"dropped: it belongs in the {table.zone} only", f"DROP TABLE {table.name}"))
+            does = f"dropped: it belongs in the {table.zone} only"
+            plan.steps.append(Step(table.name, does, f"DROP TABLE {table.name}"))
     for table in declared:
         if table.zone == zone and warehouse.table_exists(con, table.name):
             _column_steps(con, table, plan)
