@@ -89,7 +89,7 @@ class Table:
         rows = list(rows)
         extra = sorted({key for row in rows for key in row} - set(self.schema))
         if extra:
-            raise SchemaMismatchError(f"Cannot build {self.name}: {', '.join(extra)} not declared in {WHERE}.")
+            raise SchemaMismatchError(f"Cannot build {self.name}: column(s) {', '.join(extra)} not declared in {WHERE}.")
         series = []
         for column, dtype in self.columns:
             try:

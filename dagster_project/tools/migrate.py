@@ -11,8 +11,8 @@ declaration, naming this command. For each declared table in the file it:
 - adds a column an older release did not write, with its declared type, and sets it in the
   rows already there to the default declared beside it (left NULL, "not known", where none is);
 - gives a column an older release made from nothing but nulls (type NULL) its declared type, and
-  widens numbers where the declaration is wider (INTEGER to BIGINT, BIGINT to DOUBLE): no value
-  changes;
+  widens numbers where the declaration is wider (INTEGER to BIGINT; whole numbers to DOUBLE,
+  exact up to 2^53, far beyond any count the platform keeps);
 - in the warehouse, drops the tokens and pairwise links an older release wrote there (they
   belong in the owner-only linkage zone, whose copies every run rewrites).
 
@@ -38,7 +38,7 @@ from dagster_project.tables import LINKAGE_ZONE, WAREHOUSE, Table
 
 logger = logging.getLogger(__name__)
 
-# Conversions that change no value: a type, and the wider types it may become.
+# Conversions that lose nothing the platform stores: a type, and the wider types it may become.
 _WIDER = {
     "NULL": None,  # a column of nothing but nulls takes any type
     "TINYINT": ("SMALLINT", "INTEGER", "BIGINT", "DOUBLE"),
