@@ -3,22 +3,27 @@
 Every write is atomic: tables are replaced inside one transaction, so a reader never sees a
 half-written table and a failed step leaves the previous version in place. SQL that defines
 warehouse tables lives in `.sql` files in the package's `sql/` folder (`load_sql`).
+
+Tables in the staging, quality, linkage and tokens schemas are written through their
+declarations (`tables`): created from them, a frame that differs refused, and a table in the
+file that differs (made by an older release) refused with the command that migrates it.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
-from importlib import resources
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-logger = logging.getLogger(__name__)
+from dagster_project import tables
+from dagster_project.tables import SchemaMismatchError, Table
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -105,15 +110,12 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     run(con, "COMMIT")
 
 
-def drop_tables(con: duckdb.DuckDBPyConnection, names: list[str], why: str) -> None:
-    for name in names:
-        if table_exists(con, name):
-            logger.warning("Dropping %s from %s: %s", name, con.sql("SELECT current_database()").fetchall()[0][0], why)
-            run(con, f"DROP TABLE {_checked(name)}")
+class SchemaDriftError(SchemaMismatchError):
+    """A table in the file has other columns than its declaration: an older release made it."""
 
 
-class SchemaMismatchError(RuntimeError):
-    """A frame cannot be written into an existing table without losing data."""
+MIGRATE = "python -m dagster_project.tools.migrate"
+MIGRATE_OPTION = {tables.WAREHOUSE: "--warehouse", tables.LINKAGE_ZONE: "--linkage-zone"}
 
 
 @contextmanager
@@ -134,68 +136,122 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, name: str) -> None:
         run(con, f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
 
-_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
+@cache
+def declared_sql_types(table: Table) -> dict[str, str]:
+    """Each declared column's DuckDB type: the type DuckDB gives a frame of the declared types."""
+    con = duckdb.connect()
+    try:
+        with _registered(con, table.empty()) as alias:
+            return {column: dtype for column, dtype, *_ in con.sql(f"DESCRIBE {alias}").fetchall()}
+    finally:
+        con.close()
 
 
-def _evolve(con: duckdb.DuckDBPyConnection, name: str, alias: str) -> None:
-    """Add to table `name` the columns `alias` has and it lacks (the platform grew a column).
+def table_columns(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+    """The columns of table `name` in the file, with their DuckDB types (`NULL` for a column an
+    older release created from nothing but nulls)."""
+    return {column: dtype.strip('"') for column, dtype, *_ in con.sql(f"DESCRIBE {_checked(name)}").fetchall()}
 
-    A column only ever null so far takes the new type, and whole numbers widen to DOUBLE; any
-    other type change is refused: converting it could lose data silently.
+
+def database_path(con: duckdb.DuckDBPyConnection) -> str:
+    rows = run(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    return rows[0][0] or ":memory:"
+
+
+def drift(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]:
+    """How `table` in the file differs from its declaration, a phrase per column (none when the
+    table matches or does not exist yet)."""
+    if not table_exists(con, table.name):
+        return []
+    return tables.differences(declared_sql_types(table), table_columns(con, table.name))
+
+
+def check_drift(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Refuse a table whose columns in the file differ from its declaration, naming the table,
+    each column and what to do (never altered here: `tools.migrate` does it, once, reporting)."""
+    problems = drift(con, table)
+    if problems:
+        path = database_path(con)
+        raise SchemaDriftError(
+            f"{table.name} in {path} differs from its declaration: {'; '.join(problems)}. An older release "
+            f"made it: run `{MIGRATE} {MIGRATE_OPTION[table.zone]} {path}` to bring the file to the declared "
+            f"columns ({tables.WHERE})."
+        )
+
+
+def misplaced(con: duckdb.DuckDBPyConnection, zone: str, candidates: Iterable[Table]) -> list[Table]:
+    """The tables of `candidates` declared for another file than this one (of `zone`) that it
+    holds: an older release wrote tokens and pairwise links into the warehouse."""
+    return [t for t in candidates if t.zone != zone and table_exists(con, t.name)]
+
+
+def refuse_misplaced(con: duckdb.DuckDBPyConnection, zone: str, candidates: Iterable[Table]) -> None:
+    """Refuse a file that holds a table that belongs in the other file (never dropped here:
+    `tools.migrate` does it, once, reporting)."""
+    found = misplaced(con, zone, candidates)
+    if found:
+        path = database_path(con)
+        raise SchemaDriftError(
+            f"{path} holds {', '.join(t.name for t in found)}, which belong in the {found[0].zone} only (an "
+            f"older release wrote them here): run `{MIGRATE} {MIGRATE_OPTION[zone]} {path}`, which drops them."
+        )
+
+
+def read_declared(con: duckdb.DuckDBPyConnection, table: Table) -> pl.DataFrame:
+    """The rows of a declared table, its columns in declared order (none yet: an empty frame of
+    the declared columns); a table that differs from its declaration is refused."""
+    if not table_exists(con, table.name):
+        return table.empty()
+    check_drift(con, table)
+    return con.sql(f"SELECT {', '.join(quoted(c) for c in table.column_names)} FROM {_checked(table.name)}").pl()
+
+
+def quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: Table | str, frame: pl.DataFrame) -> None:
+    """Replace the table with `frame` (call inside `transaction` to group several).
+
+    A declared table (`tables`) is made from its declaration and `frame` must match it. A name
+    is for a table outside the declared schemas (reference, aggregates): it takes the frame's
+    columns as they are.
     """
-    existing = {c: t.strip('"') for c, t, *_ in con.sql(f"DESCRIBE {name}").fetchall()}
-    incoming = {c: t.strip('"') for c, t, *_ in con.sql(f"DESCRIBE SELECT * FROM {alias}").fetchall()}
-    for column, dtype in incoming.items():
-        if column not in existing:
-            logger.info("Adding column %s (%s) to %s", column, dtype, name)
-            run(con, f'ALTER TABLE {name} ADD COLUMN "{column}" {dtype if dtype != "NULL" else "VARCHAR"}')
-        elif dtype == "NULL" or existing[column] == dtype:
-            continue
-        elif existing[column] == "NULL" or (existing[column] in _INTEGERS and dtype == "DOUBLE"):
-            # a column only ever null so far gets its type; whole numbers widen to DOUBLE losslessly
-            logger.info("Changing column %s of %s from %s to %s", column, name, existing[column], dtype)
-            run(con, f'ALTER TABLE {name} ALTER COLUMN "{column}" TYPE {dtype}')
-        else:
-            raise SchemaMismatchError(
-                f"Cannot write {name}: column {column} is {existing[column]} in the warehouse but "
-                f"{dtype} in the new data. Migrate or drop the table deliberately."
-            )
-
-
-def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    """Replace `name` with `frame` (call inside `transaction` to group several)."""
-    name = _checked(name)
+    if isinstance(table, str):
+        name = _checked(table)
+        if name.rpartition(".")[0] in tables.DECLARED_SCHEMAS:
+            raise SchemaMismatchError(f"Cannot write {name}: its tables are declared; declare it in {tables.WHERE}.")
+    else:
+        name, frame = _checked(table.name), table.check(frame)
     _ensure_schema(con, name)
     with _registered(con, frame) as alias:
         run(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {alias}")
 
 
+def _insert(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, where: tuple[str, str] | None) -> None:
+    name, frame = _checked(table.name), table.check(frame)
+    _ensure_schema(con, name)
+    with _registered(con, frame) as alias:
+        if not table_exists(con, name):
+            run(con, f"CREATE TABLE {name} AS SELECT * FROM {alias}")
+            return
+        check_drift(con, table)
+        if where is not None:
+            run(con, f"DELETE FROM {name} WHERE {quoted(where[0])} = ?", [where[1]])
+        run(con, f"INSERT INTO {name} BY NAME SELECT * FROM {alias}")
+
+
 def replace_partition(
-    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, column: str, value: str
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, column: str, value: str
 ) -> None:
-    """Replace the rows of `name` where `column = value` with `frame` (creating the table).
-
-    Used for shared quality tables that hold one slice per feed. Call inside a transaction.
-    """
-    name = _checked(name)
-    _checked(column)
-    _ensure_schema(con, name)
-    with _registered(con, frame) as alias:
-        if table_exists(con, name):
-            _evolve(con, name, alias)
-            run(con, f"DELETE FROM {name} WHERE {column} = ?", [value])
-            run(con, f"INSERT INTO {name} BY NAME SELECT * FROM {alias}")
-        else:
-            run(con, f"CREATE TABLE {name} AS SELECT * FROM {alias}")
+    """Replace the rows of `table` where `column = value` with `frame` (creating the table from
+    its declaration). Used for shared quality tables that hold one slice per feed. Call inside a
+    transaction."""
+    if column not in table.schema:
+        raise SchemaMismatchError(f"Cannot replace a slice of {table.name} by {column}: not a declared column.")
+    _insert(con, table, frame, (column, value))
 
 
-def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    """Append rows to a history table (creating it from the frame's schema the first time)."""
-    name = _checked(name)
-    _ensure_schema(con, name)
-    with _registered(con, frame) as alias:
-        if table_exists(con, name):
-            _evolve(con, name, alias)
-            run(con, f"INSERT INTO {name} BY NAME SELECT * FROM {alias}")
-        else:
-            run(con, f"CREATE TABLE {name} AS SELECT * FROM {alias}")
+def append(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> None:
+    """Append rows to a history table (creating it from its declaration the first time)."""
+    _insert(con, table, frame, None)

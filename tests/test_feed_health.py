@@ -15,11 +15,11 @@ def deliveries(*rows: tuple) -> pl.DataFrame:
     return pl.DataFrame(
         [
             {"delivery_file": f, "extract_date": d, "status": s, "reason": r, "rows_read": n,
-             "size_bytes": n * 100, "rows_rejected": 0}
+             "size_bytes": n * 100, "rows_rejected": 0, "fails_now": False}
             for f, d, s, r, n in rows
         ],
         schema={"delivery_file": pl.String, "extract_date": pl.Date, "status": pl.String, "reason": pl.String,
-                "rows_read": pl.Int64, "size_bytes": pl.Int64, "rows_rejected": pl.Int64},
+                "rows_read": pl.Int64, "size_bytes": pl.Int64, "rows_rejected": pl.Int64, "fails_now": pl.Boolean},
     )  # fmt: skip
 
 

@@ -2,13 +2,15 @@
 
 Each kind turns a raw string column into a typed target column plus `<target>_problem`
 (null when fine or missing; a short word when the value broke the feed's format, in which
-case the value becomes missing and the problem is counted).
+case the value becomes missing and the problem is counted). A kind's `dtype` is its target
+column's type, in the feed's staging table too (`FeedSpec.staging_table`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import polars as pl
 
@@ -22,6 +24,7 @@ class Code:
     """A coded value. `mapping` gives raw code → stored value (identity for a plain set)."""
 
     mapping: Mapping[str, str | None]
+    dtype: ClassVar[pl.DataType] = pl.String()
 
     @classmethod
     def of(cls, *values: str) -> "Code":
@@ -41,6 +44,8 @@ class Code:
 class Flag:
     """`Y`/`N` → boolean."""
 
+    dtype: ClassVar[pl.DataType] = pl.Boolean()
+
     def apply(self, df: pl.DataFrame, source: str, target: str) -> pl.DataFrame:
         raw = pl.col(source).str.strip_chars().str.to_uppercase()
         return df.with_columns(
@@ -55,11 +60,13 @@ class Flag:
 class Count:
     """A non-negative integer."""
 
+    dtype: ClassVar[pl.DataType] = pl.Int32()
+
     def apply(self, df: pl.DataFrame, source: str, target: str) -> pl.DataFrame:
         raw = pl.col(source).str.strip_chars()
         ok = raw.str.contains(r"^[0-9]{1,6}$")
         return df.with_columns(
-            pl.when(ok).then(raw.cast(pl.Int32, strict=False)).alias(target),
+            pl.when(ok).then(raw.cast(self.dtype, strict=False)).alias(target),
             pl.when(_present(source) & ~ok.fill_null(False)).then(pl.lit("not_a_count")).alias(
                 f"{target}_problem"
             ),
@@ -72,6 +79,7 @@ class Pattern:
 
     regex: str
     upper: bool = False
+    dtype: ClassVar[pl.DataType] = pl.String()
 
     def apply(self, df: pl.DataFrame, source: str, target: str) -> pl.DataFrame:
         raw = pl.col(source).str.strip_chars()
@@ -92,13 +100,14 @@ class Timestamp:
 
     fmt: str
     date_only: bool = False
+    dtype: ClassVar[pl.DataType] = pl.Datetime("us")
 
     def apply(self, df: pl.DataFrame, source: str, target: str) -> pl.DataFrame:
         raw = pl.col(source).str.strip_chars()
         if self.date_only:
-            parsed = raw.str.strptime(pl.Date, self.fmt, strict=False).cast(pl.Datetime("us"))
+            parsed = raw.str.strptime(pl.Date, self.fmt, strict=False).cast(self.dtype)
         else:
-            parsed = raw.str.strptime(pl.Datetime("us"), self.fmt, strict=False)
+            parsed = raw.str.strptime(self.dtype, self.fmt, strict=False)
         return df.with_columns(
             parsed.alias(target),
             pl.when(_present(source) & parsed.is_null()).then(pl.lit("unparseable")).alias(

@@ -38,6 +38,7 @@ from pathlib import Path
 import polars as pl
 
 from dagster_project.feeds.landing import DELIVERY_NAME, Delivery, UnrecognisedFile, discover, mask_name
+from dagster_project.tables import REJECT_COLUMNS
 
 __all__ = [
     "BATCH_ROWS",
@@ -46,7 +47,6 @@ __all__ = [
     "DELIVERY_NAME",
     "MAX_LINE_BYTES",
     "READER_COLUMNS",
-    "REJECT_SCHEMA",
     "TOO_LONG",
     "Delivery",
     "DeliveryError",
@@ -112,12 +112,9 @@ class RawDelivery:
         return self.frame.height + self.rejects.height
 
 
-REJECT_SCHEMA = {"row_number": pl.Int64, "line_number": pl.Int64, "reason": pl.String}
-
-
 def _rejects_frame(rows: array, lines: array, codes: array, reasons: dict[str, int]) -> pl.DataFrame:
     if not rows:
-        return pl.DataFrame(schema=REJECT_SCHEMA)
+        return pl.DataFrame(schema=REJECT_COLUMNS)
     texts = pl.Series("reason", list(reasons), dtype=pl.String)
     return pl.DataFrame({
         "row_number": pl.Series(rows, dtype=pl.Int64),

@@ -7,16 +7,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dagster_project import tables
 from dagster_project.feeds.columns import Attribute, with_ethnic_group
-from dagster_project.feeds.delivery import REJECT_SCHEMA, DeliveryError, RawDelivery
+from dagster_project.feeds.delivery import DeliveryError, RawDelivery
 from dagster_project.pseudonymise.standardise import collect_problems
-
-PROBLEM_SCHEMA = {
-    "row_number": pl.Int64,
-    "record_key": pl.String,
-    "field": pl.String,
-    "problem": pl.String,
-}
+from dagster_project.tables import PROBLEM_COLUMNS, REJECT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -42,6 +37,11 @@ class FeedSpec:
     @property
     def attribute_targets(self) -> list[str]:
         return [a.target for a in self.attributes]
+
+    @property
+    def staging_table(self) -> tables.Table:
+        """`staging.<feed>`: the columns every feed stages, then this feed's attributes."""
+        return tables.staging(self.name, {a.target: a.kind.dtype for a in self.attributes})
 
 
 @dataclass
@@ -132,7 +132,7 @@ def key_rejects(df: pl.DataFrame, spec: FeedSpec) -> tuple[pl.DataFrame, pl.Data
     bad = checked.filter(pl.col("__reason").is_not_null())
     good = checked.filter(pl.col("__reason").is_null()).drop("__reason")
     line = pl.col("line_number") if "line_number" in bad.columns else pl.lit(None, dtype=pl.Int64).alias("line_number")
-    rejects = bad.select("row_number", line, pl.col("__reason").alias("reason")).cast(REJECT_SCHEMA)
+    rejects = bad.select("row_number", line, pl.col("__reason").alias("reason")).cast(REJECT_COLUMNS)
     return good, rejects
 
 
@@ -176,6 +176,6 @@ def stage_delivery(spec: FeedSpec, pseudo: pl.DataFrame) -> ParsedDelivery:
     )
     problems = pl.concat(
         [collect_problems(df, ["row_number", "record_key"]), identifier_problems], how="vertical_relaxed"
-    ).cast(PROBLEM_SCHEMA).sort("row_number", "field")
+    ).cast(PROBLEM_COLUMNS).sort("row_number", "field")
     df = df.drop([c for c in df.columns if c.endswith("_problem")] + ["identifier_problems", "reject_reason"])
-    return ParsedDelivery(records=df, rejects=rejects.cast(REJECT_SCHEMA), problems=problems)
+    return ParsedDelivery(records=df, rejects=rejects.cast(REJECT_COLUMNS), problems=problems)

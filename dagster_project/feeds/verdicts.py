@@ -24,28 +24,19 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dagster_project.tables import DELIVERY_VERDICTS
+
 ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
 RELEASED = "released"
 VERDICTS = (ACCEPTED, QUARANTINED, RELEASED)
 SERVED = (ACCEPTED, RELEASED)  # verdicts whose delivery is served whatever a later run says
 
-VERDICT_SCHEMA = {
-    "feed": pl.String,
-    "sha256": pl.String,
-    "delivery_file": pl.String,
-    "extract_date": pl.Date,
-    "size_bytes": pl.Int64,
-    "verdict": pl.String,
-    "reason": pl.String,
-    "decided_at": pl.Datetime("us"),
-    "decided_by": pl.String,  # "pipeline" or the person who released it
-    "run_id": pl.String,
-}
-
 
 @dataclass(frozen=True)
 class Verdict:
+    """One row of `quality.delivery_verdicts` (its columns, in order)."""
+
     feed: str
     sha256: str
     delivery_file: str
@@ -69,7 +60,7 @@ class Verdict:
         return f"{self.verdict} on {when}"
 
     def to_record(self) -> dict:
-        return {name: getattr(self, name) for name in VERDICT_SCHEMA}
+        return {name: getattr(self, name) for name in DELIVERY_VERDICTS.column_names}
 
 
 def current(ledger: pl.DataFrame) -> dict[str, Verdict]:
@@ -78,13 +69,13 @@ def current(ledger: pl.DataFrame) -> dict[str, Verdict]:
         return {}
     newest = ledger.sort("decided_at").unique("sha256", keep="last")
     return {
-        row["sha256"]: Verdict(**{name: row.get(name) for name in VERDICT_SCHEMA})
+        row["sha256"]: Verdict(**{name: row[name] for name in DELIVERY_VERDICTS.column_names})
         for row in newest.iter_rows(named=True)
     }
 
 
 def frame(verdicts: list[Verdict]) -> pl.DataFrame:
-    return pl.DataFrame([v.to_record() for v in verdicts], schema=VERDICT_SCHEMA, orient="row")
+    return DELIVERY_VERDICTS.from_rows(v.to_record() for v in verdicts)
 
 
 def by_name_and_size(verdicts: Mapping[str, Verdict], name: str, size: int | None) -> Verdict | None:

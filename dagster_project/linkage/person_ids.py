@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from dagster_project.tables import LINEAGE_COLUMNS
+
 PERSON_ID_PREFIX = "P"
 PERSON_ID_DIGITS = 9
-
-LINEAGE_SCHEMA = {
-    "event": pl.String,  # "merge" (one new person from several old) or "split" (one old into several new)
-    "person_id": pl.String,  # the person the event is about (new id for merge, old id for split)
-    "related_person_ids": pl.List(pl.String),
-    "records": pl.Int64,
-}
 
 
 def _format(numbers: pl.Expr) -> pl.Expr:
@@ -94,4 +89,4 @@ def _lineage(assigned: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
         .rename({"person_id_old": "person_id"})
         .with_columns(event=pl.lit("split"))
     )
-    return pl.concat([merges, splits], how="diagonal").select(list(LINEAGE_SCHEMA)).cast(LINEAGE_SCHEMA)
+    return pl.concat([merges, splits], how="diagonal").select(list(LINEAGE_COLUMNS)).cast(LINEAGE_COLUMNS)

@@ -44,6 +44,7 @@ import pyarrow as pa
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.pseudonymise.name_variants import forename_groups, surname_groups
 from dagster_project.pseudonymise.standardise import map_unique
+from dagster_project.tables import TOKEN_COLUMNS
 
 ENCODING_VERSION = "2"
 TOKEN_BYTES = 12
@@ -52,33 +53,13 @@ BLOOM_HASHES = 8
 # A bit flips when a noise byte is below this: probability 5/256 ≈ 2%.
 BLOOM_NOISE_THRESHOLD = 5
 
-STRING_TOKEN_COLUMNS = (
-    "fn_tok",
-    "mn_tok",
-    "sn_tok",
-    "fn_ph",
-    "sn_ph",
-    "dob_tok",
-    "dob_swap_tok",
-    "dob_y_tok",
-    "dob_m_tok",
-    "dob_d_tok",
-    "pc_tok",
-    "pc_sector_tok",
-    "pc_district_tok",
-    "nhs_tok",
-    "pnc_tok",
-    "local_id_tok",
-)
-BLOOM_COLUMNS = ("fn_bf", "sn_bf")
-LIST_TOKEN_COLUMNS = ("sn_part_toks", "fn_nv_toks", "sn_nv_toks", "dob_band_toks")
 YEAR_BAND_WIDTH = 5
 YEAR_BAND_OFFSETS = (0, 2)
-TOKEN_SCHEMA: dict[str, pl.DataType] = {
-    **{c: pl.String() for c in STRING_TOKEN_COLUMNS},
-    **{c: pl.Binary() for c in BLOOM_COLUMNS},
-    **{c: pl.List(pl.String()) for c in LIST_TOKEN_COLUMNS},
-}
+# The output columns and their types: the tokens table's, declared in `tables`.
+TOKEN_SCHEMA: dict[str, pl.DataType] = TOKEN_COLUMNS
+STRING_TOKEN_COLUMNS = tuple(c for c, t in TOKEN_SCHEMA.items() if t == pl.String())
+BLOOM_COLUMNS = tuple(c for c, t in TOKEN_SCHEMA.items() if t == pl.Binary())
+LIST_TOKEN_COLUMNS = tuple(c for c, t in TOKEN_SCHEMA.items() if isinstance(t, pl.List))
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 

@@ -18,10 +18,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dagster_project import warehouse
+from dagster_project import tables, warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.quality.datadocs import render_index_page, write_page
-from dagster_project.quality.health import STATUS_SCHEMA
 from dagster_project.quality.suites import validate_frame
 
 logger = logging.getLogger(__name__)
@@ -65,10 +64,6 @@ def _num(value) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
     return f"{value:,}"
-
-
-def _read(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
-    return warehouse.read_table(con, name) if warehouse.table_exists(con, name) else pl.DataFrame()
 
 
 def linkage_measurements(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
@@ -227,12 +222,12 @@ def build_site(
     con: duckdb.DuckDBPyConnection, site: Path, *, as_of: dt.date, run_id: str
 ) -> tuple[dict[str, dict], object | None]:
     """Write the dashboard under `site`; return each feed's status row and the linkage suite result."""
-    statuses = {r["feed"]: r for r in _read(con, "quality.feed_status").iter_rows(named=True)}
-    history = _read(con, "quality.delivery_history")
-    quarantine = _read(con, "quality.quarantine")
-    validations = _read(con, "quality.validation_results")
-    current = _read(con, "quality.deliveries")
-    verdicts = _read(con, "quality.delivery_verdicts")
+    statuses = {r["feed"]: r for r in warehouse.read_declared(con, tables.FEED_STATUS).iter_rows(named=True)}
+    history = warehouse.read_declared(con, tables.DELIVERY_HISTORY)
+    quarantine = warehouse.read_declared(con, tables.QUARANTINE)
+    validations = warehouse.read_declared(con, tables.VALIDATION_RESULTS)
+    current = warehouse.read_declared(con, tables.DELIVERIES)
+    verdicts = warehouse.read_declared(con, tables.DELIVERY_VERDICTS)
     if not history.is_empty():  # each delivery as last seen (files never read have no date: not drawn)
         history = history.filter(pl.col("extract_date").is_not_null())
         history = history.sort("checked_at").unique(["feed", "delivery_file", "sha256"], keep="last")
@@ -250,7 +245,7 @@ def build_site(
     for feed in FEEDS:
         status = statuses.get(feed)
         if status is None:
-            status = dict.fromkeys(STATUS_SCHEMA) | {
+            status = dict.fromkeys(tables.FEED_STATUS.column_names) | {
                 "feed": feed, "status": "late", "reason": "never materialised: no status recorded yet"
             }
             statuses[feed] = status
@@ -319,11 +314,11 @@ def _landing_section(current: pl.DataFrame) -> str:
     """Files in the landing zone that are not loaded as they arrived: names off the pattern and
     refused files (not read), deliveries dated after the judging day (held), accepted history
     that would fail today's checks (still served) or can no longer be used."""
-    if current.is_empty() or "status" not in current.columns:
+    if current.is_empty():
         return ""
-    fails_now = pl.col("fails_now").fill_null(False) if "fails_now" in current.columns else pl.lit(False)
     waiting = current.filter(
-        pl.col("status").is_in(["unrecognised_name", "refused", "held", "not_served"]) | fails_now
+        pl.col("status").is_in(["unrecognised_name", "refused", "held", "not_served"])
+        | pl.col("fails_now").fill_null(False)
     )
     if waiting.is_empty():
         return ""

@@ -28,6 +28,7 @@ import polars as pl
 from dagster_project import warehouse
 from dagster_project.quality.suites import expectations_dir, validate_frame
 from dagster_project.settings import AS_OF_VAR
+from dagster_project.tables import FEED_STATUS, FEED_STATUS_HISTORY
 
 logger = logging.getLogger(__name__)
 
@@ -93,21 +94,15 @@ class FeedHealth:
         }
 
 
-STATUS_SCHEMA = {
-    "feed": pl.String, "status": pl.String, "reason": pl.String, "latest_delivery": pl.String,
-    "latest_extract_date": pl.Date, "latest_status": pl.String, "latest_rows": pl.Int64,
-    "latest_size_bytes": pl.Int64, "usual_rows": pl.Float64, "days_since_delivery": pl.Int64,
-    "cadence_days": pl.Int64, "max_days": pl.Int64, "records_served": pl.Int64,
-    "last_good_delivery": pl.String, "as_of": pl.Date, "run_id": pl.String,
-}  # fmt: skip
+STATUS_SCHEMA = FEED_STATUS.schema  # a `quality.feed_status` row's columns (`FeedHealth.to_record`)
 
 
 def write_status(con, record: dict, checked_at: dt.datetime) -> None:
     """Put one `quality.feed_status` row in place (the feed's current status) and keep it in
     `quality.feed_status_history`. Call inside the caller's `warehouse.transaction`."""
-    frame = pl.DataFrame([record], schema=STATUS_SCHEMA, orient="row")
-    warehouse.replace_partition(con, "quality.feed_status", frame, "feed", record["feed"])
-    warehouse.append(con, "quality.feed_status_history", frame.with_columns(checked_at=pl.lit(checked_at)))
+    frame = FEED_STATUS.from_rows([record])
+    warehouse.replace_partition(con, FEED_STATUS, frame, "feed", record["feed"])
+    warehouse.append(con, FEED_STATUS_HISTORY, frame.with_columns(checked_at=pl.lit(checked_at)))
 
 
 def cadences() -> dict[str, Cadence]:
@@ -136,8 +131,6 @@ def assess(
     every earlier quarantine (`quality.quarantine` rows of the feed), this run's validation
     outcomes of the feed and its rejected rows. Returns the health and the freshness suite's
     result (None when the feed has no cadence configured)."""
-    if "fails_now" not in deliveries.columns:  # quality tables of warehouses from before verdicts
-        deliveries = deliveries.with_columns(fails_now=pl.lit(False))
     unread = deliveries.filter(pl.col("status").is_in(UNREAD_STATUSES))
     held = deliveries.filter(pl.col("status") == "held")
     unserved = deliveries.filter(pl.col("status") == "not_served")
@@ -273,7 +266,7 @@ def _finish(health: FeedHealth, statuses: list[str]) -> FeedHealth:
 
 def _warnings(validations: pl.DataFrame, delivery_file: str) -> list[str]:
     """The failed expectations' phrases for one delivery (this run's outcomes)."""
-    if validations.is_empty() or "problem" not in validations.columns:
+    if validations.is_empty():
         return []
     failed = validations.filter(
         (pl.col("label") == delivery_file) & ~pl.col("success") & pl.col("problem").is_not_null()

@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import polars as pl
-
 from dagster_project import warehouse
 from dagster_project.clock import utcnow
+from dagster_project.tables import VALIDATION_RESULTS
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -246,9 +245,13 @@ def record_validations(con, results: Iterable[SuiteResult], *, feed: str, run_id
     """Append `results` to `quality.validation_results`, each expectation a row tagged with
     `feed` (a feed name, or 'cohorts', 'linkage', ...), the run and the time. Call inside a
     transaction to group it with other writes. Returns the rows written."""
-    rows = [{**record, "feed": feed, "run_id": run_id} for result in results for record in result.to_records()]
+    now = utcnow()
+    rows = [
+        {**record, "feed": feed, "run_id": run_id, "validated_at": now}
+        for result in results
+        for record in result.to_records()
+    ]
     if not rows:
         return 0
-    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(validated_at=pl.lit(utcnow()))
-    warehouse.append(con, "quality.validation_results", frame)
-    return frame.height
+    warehouse.append(con, VALIDATION_RESULTS, VALIDATION_RESULTS.from_rows(rows))
+    return len(rows)

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import polars as pl
 
+from dagster_project import tables
 from dagster_project.clock import utcnow
 from dagster_project.feeds.delivery import (
     DEFAULT_MAX_BYTES,
-    REJECT_SCHEMA,
     Delivery,
     DeliveryError,
     RawDelivery,
@@ -39,10 +39,9 @@ from dagster_project.feeds.delivery import (
     discover,
     read_delivery,
 )
-from dagster_project.feeds.spec import PROBLEM_SCHEMA, FeedSpec, keep_groups, stage_delivery
+from dagster_project.feeds.spec import FeedSpec, keep_groups, stage_delivery
 from dagster_project.feeds.verdicts import ACCEPTED, QUARANTINED, RELEASED, Verdict, by_name_and_size
 from dagster_project.feeds.verdicts import frame as frame_of_verdicts
-from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.settings import AS_OF_VAR
 from dagster_project.staging import pseudonymised as pseudo
@@ -58,36 +57,8 @@ from dagster_project.staging.prepare import (
 logger = logging.getLogger(__name__)
 
 
-# Columns that reach the warehouse from every feed, besides the feed's own attributes.
-COMMON_STAGING_COLUMNS = (
-    "record_key",
-    "source_feed",
-    "delivery_file",
-    "extract_date",
-    "row_number",
-    "event_date",
-    "age_at_event",
-    "ethnic_group",
-    "home_lsoa",
-)
-TOKEN_META_COLUMNS = ("source_feed", "record_key", "key_id", "encoding_version", "sex")
-
-DELIVERY_SCHEMA = {
-    "feed": pl.String,
-    "delivery_file": pl.String,
-    "extract_date": pl.Date,
-    "pseudonymised_at_source": pl.Boolean,
-    "sha256": pl.String,
-    "size_bytes": pl.Int64,
-    "lines": pl.Int64,
-    "blank_lines": pl.Int64,
-    "rows_read": pl.Int64,
-    "rows_rejected": pl.Int64,
-    "rows_accepted": pl.Int64,
-    "status": pl.String,
-    "reason": pl.String,
-    "fails_now": pl.Boolean,  # served because accepted earlier, but failing a blocking check now
-}
+# What reaches the warehouse and the linkage zone is declared in `tables`: `staging.<feed>`
+# (FeedSpec.staging_table), `tokens.<feed>`, `quality.rejects_<feed>`, `quality.deliveries`.
 # Statuses of `quality.deliveries` rows: accepted (staged); quarantined (moved to the quarantine
 # area); duplicate (byte-identical to another delivery; moved there too); held (dated after the
 # judging day; left in the landing zone, not judged); not_served (accepted earlier but unusable
@@ -428,18 +399,17 @@ def _finish(
     )
     kept = records.select("record_key", "delivery_file", "row_number")
     problems = pl.concat(
-        [tag(pl.DataFrame(schema=PROBLEM_SCHEMA), None), *(tag(p.problems, d) for d, p in staged)]
+        [tag(pl.DataFrame(schema=tables.PROBLEM_COLUMNS), None), *(tag(p.problems, d) for d, p in staged)]
     ).join(kept, on=["record_key", "delivery_file", "row_number"], how="semi")
-    rejects = pl.concat([tag(pl.DataFrame(schema=REJECT_SCHEMA), None), *(tag(p.rejects, d) for d, p in staged)])
+    rejects = pl.concat([tag(pl.DataFrame(schema=tables.REJECT_COLUMNS), None), *(tag(p.rejects, d) for d, p in staged)])
     feed = pl.lit(spec.name).alias("feed")
-    staging_columns = list(dict.fromkeys([*COMMON_STAGING_COLUMNS, *spec.attribute_targets]))
     return FeedIngest(
         feed=spec.name,
         key_id=key.key_id,
-        staging=records.select(staging_columns),
-        tokens=records.select(*TOKEN_META_COLUMNS, *TOKEN_SCHEMA),
-        rejects=rejects.select(feed, "delivery_file", "row_number", "line_number", "reason"),
-        problems=problems.select(feed, "delivery_file", "row_number", "record_key", "field", "problem"),
-        deliveries=pl.DataFrame(log, schema=DELIVERY_SCHEMA, orient="row"),
+        staging=records.select(spec.staging_table.column_names),
+        tokens=records.select(tables.tokens(spec.name).column_names),
+        rejects=rejects.with_columns(feed).select(tables.rejects(spec.name).column_names),
+        problems=problems.with_columns(feed).select(tables.IDENTIFIER_PROBLEMS.column_names),
+        deliveries=tables.DELIVERIES.from_rows(log),
         validations=validations,
     )

@@ -17,14 +17,9 @@ import polars as pl
 
 from dagster_project.clock import utcnow
 from dagster_project.staging.ingest import FeedIngest
+from dagster_project.tables import QUARANTINE
 
 logger = logging.getLogger(__name__)
-
-QUARANTINE_SCHEMA = {
-    "feed": pl.String, "delivery_file": pl.String, "extract_date": pl.Date, "status": pl.String,
-    "reason": pl.String, "failing_expectations": pl.String, "sha256": pl.String, "size_bytes": pl.Int64,
-    "rows_read": pl.Int64, "moved_to": pl.String, "quarantined_at": pl.Datetime("us"), "run_id": pl.String,
-}  # fmt: skip
 
 
 def _private_dir(folder: Path) -> Path:
@@ -59,7 +54,7 @@ def plan_quarantine(
             "sha256": row["sha256"], "size_bytes": row["size_bytes"], "rows_read": row["rows_read"],
             "moved_to": str(target), "quarantined_at": utcnow(), "run_id": run_id,
         })  # fmt: skip
-    return pl.DataFrame(rows, schema=QUARANTINE_SCHEMA, orient="row"), moves
+    return QUARANTINE.from_rows(rows), moves
 
 
 def move_to_quarantine(feed: str, landing_root: Path, moves: list[tuple[str, Path, dict]]) -> None:

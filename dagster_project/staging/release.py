@@ -40,6 +40,7 @@ from dagster_project.feeds.spec import check_columns
 from dagster_project.feeds.verdicts import RELEASED, Verdict, frame
 from dagster_project.settings import Environment
 from dagster_project.staging.pseudonymised import file_columns
+from dagster_project.tables import DELIVERY_VERDICTS
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ def release(
     )
     try:
         with warehouse.connect(env.warehouse) as con, warehouse.transaction(con):
-            warehouse.append(con, "quality.delivery_verdicts", frame([verdict]))
+            warehouse.append(con, DELIVERY_VERDICTS, frame([verdict]))
     except duckdb.IOException:
         raise ReleaseRefused(
             f"the warehouse {env.warehouse} is in use (a run is writing to it); try again when the run has finished"

@@ -9,20 +9,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dagster_project import warehouse
+from dagster_project import tables, warehouse
 from dagster_project.clock import utcnow
 from dagster_project.feeds import FEEDS, FeedSpec, verdicts
 from dagster_project.quality.datadocs import render_validation_page, write_page
 from dagster_project.quality.health import FeedHealth, assess, write_status
 from dagster_project.quality.results import record_validations
 from dagster_project.staging.ingest import FeedIngest
-from dagster_project.staging.quarantine import QUARANTINE_SCHEMA
 
 
 def write_tokens(con: duckdb.DuckDBPyConnection, result: FeedIngest) -> None:
     """Replace the feed's tokens in the linkage zone."""
     with warehouse.transaction(con):
-        warehouse.replace_table(con, f"tokens.{result.feed}", result.tokens)
+        warehouse.replace_table(con, tables.tokens(result.feed), result.tokens)
 
 
 def write_feed(
@@ -32,16 +31,16 @@ def write_feed(
     and quarantined deliveries, in one transaction."""
     with warehouse.transaction(con):
         if result.verdicts.height:
-            warehouse.append(con, "quality.delivery_verdicts", result.verdicts)
+            warehouse.append(con, tables.DELIVERY_VERDICTS, result.verdicts)
         if quarantined is not None and quarantined.height:
-            warehouse.append(con, "quality.quarantine", quarantined)
-        warehouse.replace_table(con, f"staging.{result.feed}", result.staging)
-        warehouse.replace_table(con, f"quality.rejects_{result.feed}", result.rejects)
+            warehouse.append(con, tables.QUARANTINE, quarantined)
+        warehouse.replace_table(con, FEEDS[result.feed].staging_table, result.staging)
+        warehouse.replace_table(con, tables.rejects(result.feed), result.rejects)
         _refresh_rejects_view(con)
-        warehouse.replace_partition(con, "quality.identifier_problems", result.problems, "feed", result.feed)
-        warehouse.replace_partition(con, "quality.deliveries", result.deliveries, "feed", result.feed)
+        warehouse.replace_partition(con, tables.IDENTIFIER_PROBLEMS, result.problems, "feed", result.feed)
+        warehouse.replace_partition(con, tables.DELIVERIES, result.deliveries, "feed", result.feed)
         warehouse.append(
-            con, "quality.delivery_history",
+            con, tables.DELIVERY_HISTORY,
             result.deliveries.with_columns(run_id=pl.lit(run_id), checked_at=pl.lit(utcnow())),
         )
         warehouse.run(con, warehouse.load_sql("quality/identifier_problem_counts.sql"))
@@ -59,6 +58,7 @@ def read_verdicts(con: duckdb.DuckDBPyConnection, feed: str) -> dict:
     """The feed's current verdicts by sha256 (`quality.delivery_verdicts`)."""
     if not warehouse.table_exists(con, "quality.delivery_verdicts"):
         return {}
+    warehouse.check_drift(con, tables.DELIVERY_VERDICTS)
     return verdicts.current(con.sql("SELECT * FROM quality.delivery_verdicts WHERE feed = ?", params=[feed]).pl())
 
 
@@ -68,14 +68,11 @@ def assess_feed(con: duckdb.DuckDBPyConnection, spec: FeedSpec, run_id: str, as_
         return con.sql(sql, params=[spec.name]).pl()
 
     deliveries = rows("SELECT * FROM quality.deliveries WHERE feed = ?")
-    quarantine = (
-        rows("SELECT * FROM quality.quarantine WHERE feed = ? ORDER BY quarantined_at")
-        if warehouse.table_exists(con, "quality.quarantine")
-        else pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    )
+    quarantine = warehouse.read_declared(con, tables.QUARANTINE).filter(pl.col("feed") == spec.name)
+    quarantine = quarantine.sort("quarantined_at")
     validations = con.sql(
         "SELECT * FROM quality.validation_results WHERE feed = ? AND run_id = ?", params=[spec.name, run_id]
-    ).pl() if warehouse.table_exists(con, "quality.validation_results") else pl.DataFrame()
+    ).pl() if warehouse.table_exists(con, "quality.validation_results") else tables.VALIDATION_RESULTS.empty()
     rejects = warehouse.read_table(con, f"quality.rejects_{spec.name}")
     served = con.sql(f"SELECT count(*) FROM staging.{spec.name}").fetchall()[0][0]
     health, freshness = assess(

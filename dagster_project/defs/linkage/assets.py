@@ -6,12 +6,12 @@ import dagster as dg
 import polars as pl
 
 from dagster_project.clock import utcnow
-from dagster_project import warehouse
+from dagster_project import tables, warehouse
 from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.reports import PER_RECORD_REPORTS
 from dagster_project.linkage.run import DEFAULT_MATCH_PROBABILITY, link_records
-from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
+from dagster_project.linkage.store import write_links, write_run
 from dagster_project.quality.suites import validate_frame
 from dagster_project.resources import LinkageZoneResource, ModelStoreResource, WarehouseResource
 
@@ -31,10 +31,11 @@ class LinkageConfig(dg.Config):
 
 
 def read_tokens(con) -> pl.DataFrame:
-    tables = [f"tokens.{feed}" for feed in FEED_NAMES if warehouse.table_exists(con, f"tokens.{feed}")]
-    if not tables:
+    names = [tables.tokens(feed).name for feed in FEED_NAMES]
+    names = [name for name in names if warehouse.table_exists(con, name)]
+    if not names:
         return pl.DataFrame()
-    return con.sql(" UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)).pl()
+    return con.sql(" UNION ALL BY NAME ".join(f"SELECT * FROM {name}" for name in names)).pl()
 
 
 def read_previous_person_ids(con) -> pl.DataFrame | None:
@@ -50,7 +51,7 @@ def no_tokens_check(con) -> dg.AssetCheckResult:
     found = con.sql(
         "SELECT table_schema || '.' || table_name || '.' || column_name FROM information_schema.columns "
         "WHERE table_catalog = current_database() AND (table_schema = 'tokens' OR column_name IN "
-        f"({', '.join(repr(c) for c in TOKEN_SCHEMA)}))"
+        f"({', '.join(repr(c) for c in tables.TOKEN_COLUMNS)}))"
     ).fetchall()
     return dg.AssetCheckResult(
         check_name="warehouse_holds_no_tokens",
@@ -118,32 +119,10 @@ def person_records(
         reports=tokens.height <= config.reports_max_records,
         private_reports_dir=model_store.reports_root,
     )
-    now = utcnow()
-    run_row = pl.DataFrame(
-        [{
-            "run_id": context.run_id,
-            "linked_at": now,
-            "threshold_match_probability": result.threshold,
-            "model_path": str(result.model_path) if result.model_path else None,
-            **result.stats,
-            **result.timings,
-        }]
-    )
-    with linkage_zone.connect() as con, warehouse.transaction(con):
-        warehouse.replace_table(con, "linkage.links", result.links)
-    with warehouse_db.connect() as con, warehouse.transaction(con):
-        warehouse.drop_tables(con, ["linkage.links"], "pairwise link evidence lives in the linkage zone only")
-        warehouse.replace_table(con, "linkage.person_records", result.person_records)
-        warehouse.replace_table(con, "linkage.match_weight_histogram", result.weight_histogram)
-        warehouse.replace_table(con, "linkage.blocking_analysis", result.blocking)
-        if result.clerical_review is not None:
-            warehouse.replace_table(con, "linkage.clerical_review", result.clerical_review)
-        warehouse.append(con, "linkage.runs", run_row)
-        warehouse.append(  # created on the first run even when there is nothing to record
-            con,
-            "linkage.person_lineage",
-            result.lineage.with_columns(run_id=pl.lit(context.run_id), recorded_at=pl.lit(now)),
-        )
+    with linkage_zone.connect() as con:
+        write_links(con, result)
+    with warehouse_db.connect() as con:
+        write_run(con, result, context.run_id, utcnow())
     with warehouse_db.connect(read_only=True) as con:
         tokens_check = no_tokens_check(con)
 

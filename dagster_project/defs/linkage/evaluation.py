@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from dagster_project import warehouse
+from dagster_project import tables, warehouse
 from dagster_project.defs.linkage.assets import PERSON_RECORDS
 from dagster_project.linkage.evaluate import (
     cluster_scores,
@@ -13,6 +13,7 @@ from dagster_project.linkage.evaluate import (
     scores_by_feed_pair,
     scores_by_group,
 )
+from dagster_project.linkage.store import evaluation_table
 from dagster_project.clock import utcnow
 from dagster_project.markdown import markdown_table
 from dagster_project.resources import GroundTruthResource, WarehouseResource
@@ -51,30 +52,9 @@ def linkage_evaluation(
     by_pair = scores_by_feed_pair(records, truth)
     by_group = scores_by_group(records, truth, persons, "ethnic_group")
 
-    rows = [
-        {"scope": "overall", "key": "pairwise", "precision": pairwise.precision, "recall": pairwise.recall,
-         "f1": pairwise.f1, "true": pairwise.true_pairs, "predicted": pairwise.predicted_pairs,
-         "correct": pairwise.true_positive_pairs},
-        {"scope": "overall", "key": "clusters", "precision": clusters.precision, "recall": clusters.recall,
-         "f1": clusters.f1, "true": clusters.true_clusters, "predicted": clusters.predicted_clusters,
-         "correct": clusters.exact_clusters},
-        *[
-            {"scope": "feed_pair", "key": f"{r['feed_a']}-{r['feed_b']}", "precision": r["precision"],
-             "recall": r["recall"], "f1": r["f1"], "true": r["true_pairs"], "predicted": r["predicted_pairs"],
-             "correct": r["true_positive_pairs"]}
-            for r in by_pair.iter_rows(named=True)
-        ],
-        *[
-            {"scope": "ethnic_group", "key": r["group"] or "unknown", "precision": r["precision"], "recall": r["recall"],
-             "f1": None, "true": r["true_pairs"], "predicted": r["predicted_pairs"], "correct": r["true_positive_pairs"]}
-            for r in by_group.iter_rows(named=True)
-        ],
-    ]
-    table = pl.DataFrame(rows, infer_schema_length=None).with_columns(
-        run_id=pl.lit(context.run_id), evaluated_at=pl.lit(utcnow())
-    )
+    table = evaluation_table(pairwise, clusters, by_pair, by_group, context.run_id, utcnow())
     with warehouse_db.connect() as con, warehouse.transaction(con):
-        warehouse.append(con, "linkage.evaluation", table)
+        warehouse.append(con, tables.LINKAGE_EVALUATION, table)
 
     gap = pairwise.recall - (by_group.get_column("recall").min() or 0.0)
     yield dg.MaterializeResult(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project import warehouse
+from dagster_project import tables, warehouse
 from dagster_project.clock import utcnow
 from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.defs.linkage.assets import PERSON_RECORDS
@@ -47,13 +47,12 @@ def dashboard(
     with warehouse_db.connect() as con:
         # judged again on the dashboard's date (a feed can go late with no run of its own), so the
         # table says what the page says
-        if warehouse.table_exists(con, "quality.feed_status"):
-            judged = warehouse.read_table(con, "quality.feed_status").iter_rows(named=True)
-            restated = [new for old in judged if (new := restate(old, as_of)) is not old]
-            if restated:
-                with warehouse.transaction(con):
-                    for record in restated:
-                        write_status(con, record, utcnow())
+        judged = warehouse.read_declared(con, tables.FEED_STATUS).iter_rows(named=True)
+        restated = [new for old in judged if (new := restate(old, as_of)) is not old]
+        if restated:
+            with warehouse.transaction(con):
+                for record in restated:
+                    write_status(con, record, utcnow())
         statuses, linkage = build_site(con, site, as_of=as_of, run_id=context.run_id)
         if linkage is not None:
             with warehouse.transaction(con):
