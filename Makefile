@@ -62,9 +62,12 @@ dagster-home:
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
 
-# The one-way house (README, Layout): the layering contracts in pyproject.toml.
+# The one-way house (README, Layout): the layering contracts in pyproject.toml, then ruff's
+# rules and layout (pyproject.toml, [tool.ruff]); `$(BIN)/ruff format` fixes the layout.
 lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check --no-cache
+	$(BIN)/ruff format --check --no-cache
 
 # The browser tests open the linkage dashboards in Debian's headless Chromium (installed if missing).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)

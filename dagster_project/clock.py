@@ -7,4 +7,4 @@ import datetime as dt
 
 def utcnow() -> dt.datetime:
     """Now, in UTC, without a time zone (DuckDB TIMESTAMP columns)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

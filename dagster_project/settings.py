@@ -66,7 +66,7 @@ class Environment:
     expectations_dir: Path | None = None  # None: the suites shipped in the package
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Environment":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Environment:
         env = os.environ if environ is None else environ
         key_file = env.get(HASH_KEY_FILE_VAR) or None
         return cls(

@@ -89,7 +89,9 @@ class Table:
         rows = list(rows)
         extra = sorted({key for row in rows for key in row} - set(self.schema))
         if extra:
-            raise SchemaMismatchError(f"Cannot build {self.name}: column(s) {', '.join(extra)} not declared in {WHERE}.")
+            raise SchemaMismatchError(
+                f"Cannot build {self.name}: column(s) {', '.join(extra)} not declared in {WHERE}."
+            )
         series = []
         for column, dtype in self.columns:
             try:
@@ -115,7 +117,8 @@ def differences(declared: Mapping[str, object], found: Mapping[str, object]) -> 
     """How `found` columns (name → type) differ from `declared`, a phrase per column, e.g.
     'column fails_now is missing (declared Boolean)'; the order of the columns aside."""
     return [
-        f"column {column} is missing (declared {dtype})" if column not in found
+        f"column {column} is missing (declared {dtype})"
+        if column not in found
         else f"column {column} is {found[column]}, declared {dtype}"
         for column, dtype in declared.items()
         if column not in found or found[column] != dtype
@@ -189,8 +192,11 @@ def tokens(feed: str) -> Table:
 REJECT_COLUMNS: dict[str, pl.DataType] = {"row_number": pl.Int64(), "line_number": pl.Int64(), "reason": pl.String()}
 # A delivery's problems with identifiers and attributes (field and problem, never the value).
 PROBLEM_COLUMNS: dict[str, pl.DataType] = {
-    "row_number": pl.Int64(), "record_key": pl.String(), "field": pl.String(), "problem": pl.String(),
-}  # fmt: skip
+    "row_number": pl.Int64(),
+    "record_key": pl.String(),
+    "field": pl.String(),
+    "problem": pl.String(),
+}
 _DELIVERY_TAG = {"feed": pl.String(), "delivery_file": pl.String()}
 
 
@@ -379,8 +385,14 @@ LINKAGE_RUNS = Table.of(
         **{
             c: pl.Int64()
             for c in (
-                "records", "persons", "pairs_scored", "links_at_threshold", "largest_cluster",
-                "clusters_with_contradictions", "clusters_split_at_weak_links", "clusters_left_with_contradictions",
+                "records",
+                "persons",
+                "pairs_scored",
+                "links_at_threshold",
+                "largest_cluster",
+                "clusters_with_contradictions",
+                "clusters_split_at_weak_links",
+                "clusters_left_with_contradictions",
                 "singletons",
             )
         },
@@ -389,7 +401,7 @@ LINKAGE_RUNS = Table.of(
         "predict_s": pl.Float64(),
         "cluster_s": pl.Float64(),
     },
-)  # fmt: skip
+)
 # Scores against a synthetic ground truth (`defs.linkage.evaluation`); pair counts as DOUBLE,
 # as every warehouse so far has them.
 LINKAGE_EVALUATION = Table.of(

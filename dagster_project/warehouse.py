@@ -11,6 +11,7 @@ file that differs (made by an older release) refused with the command that migra
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -124,10 +125,10 @@ def _registered(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, alias: str 
     try:
         yield alias
     finally:
-        try:
+        with contextlib.suppress(
+            duckdb.Error
+        ):  # an aborted transaction refuses it; the error being raised matters more
             con.unregister(alias)
-        except duckdb.Error:  # an aborted transaction refuses it; the error being raised matters more
-            pass
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection, name: str) -> None:

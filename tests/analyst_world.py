@@ -28,8 +28,16 @@ KINDS = {
     "yos": ("yos", None),
 }
 COHORT_ORDER = (
-    "events", "persons", "person_summary", "victims", "offenders", "victim_offender_overlap",
-    "repeat_victims", "domestic_abuse", "exploitation_risk", "unreported_assaults",
+    "events",
+    "persons",
+    "person_summary",
+    "victims",
+    "offenders",
+    "victim_offender_overlap",
+    "repeat_victims",
+    "domestic_abuse",
+    "exploitation_risk",
+    "unreported_assaults",
 )
 
 
@@ -48,8 +56,10 @@ class Record:
 
 
 def _ddl() -> str:
-    common = "record_key VARCHAR, event_date DATE, event_at TIMESTAMP, age_at_event INTEGER, sex VARCHAR, " \
-             "ethnic_group VARCHAR, home_lsoa VARCHAR"
+    common = (
+        "record_key VARCHAR, event_date DATE, event_at TIMESTAMP, age_at_event INTEGER, sex VARCHAR, "
+        "ethnic_group VARCHAR, home_lsoa VARCHAR"
+    )
     return f"""
         CREATE SCHEMA staging; CREATE SCHEMA linkage; CREATE SCHEMA reference; CREATE SCHEMA cohorts;
         CREATE TABLE reference.lsoa (lsoa21cd VARCHAR, lsoa21nm VARCHAR, lad22cd VARCHAR, lad22nm VARCHAR, imd_decile INTEGER);
@@ -86,17 +96,24 @@ def _stage(con: duckdb.DuckDBPyConnection, records: list[Record]) -> None:
         at = dt.datetime.combine(r.date, dt.time(r.hour)) if r.date else None
         common = [key, r.date, at, r.age, r.sex, "White", r.home]
         if feed == "police":
-            con.execute("INSERT INTO staging.police VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        common + [role, "Violence with injury", f"OCC{i:06d}", r.flag, False, None])
+            con.execute(
+                "INSERT INTO staging.police VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                common + [role, "Violence with injury", f"OCC{i:06d}", r.flag, False, None],
+            )
         elif feed == "health":
-            con.execute("INSERT INTO staging.health VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        common + ["Street", "None", False])
+            con.execute(
+                "INSERT INTO staging.health VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", common + ["Street", "None", False]
+            )
         elif feed == "social_care":
-            con.execute("INSERT INTO staging.social_care VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        common + ["Abuse or neglect", r.flag, False, 0])
+            con.execute(
+                "INSERT INTO staging.social_care VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                common + ["Abuse or neglect", r.flag, False, 0],
+            )
         else:
-            con.execute("INSERT INTO staging.yos VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        common + ["Violence against the person", r.flag, "Referral order"])
+            con.execute(
+                "INSERT INTO staging.yos VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                common + ["Violence against the person", r.flag, "Referral order"],
+            )
         con.execute("INSERT INTO linkage.person_records VALUES (?, ?, ?)", [feed, key, r.person])
     warehouse.define_macros(con)
     warehouse.run(con, "SET VARIABLE unreported_window_days = 14")
@@ -143,12 +160,16 @@ def fixed_records() -> list[Record]:
             records.append(Record(person, "health", dt.date(2024, 3, 2 + i), hour=22, age=28, sex="F"))
     records.append(Record("P-A-00", "health", dt.date(2024, 11, 17), hour=3, age=28, sex="F"))
     for i in range(8):
-        records.append(Record(f"P-B-{i:02d}", "police_suspect", dt.date(2024, 5, 3 + i), hour=14, age=20, sex="M",
-                              home=HOMES["Beta"]))
+        records.append(
+            Record(
+                f"P-B-{i:02d}", "police_suspect", dt.date(2024, 5, 3 + i), hour=14, age=20, sex="M", home=HOMES["Beta"]
+            )
+        )
     for i in range(6):
         person = f"P-C-{i:02d}"
-        records.append(Record(person, "social_care", dt.date(2024, 6, 4 + i), age=16, sex="F", flag=True,
-                              home="E01000002"))
+        records.append(
+            Record(person, "social_care", dt.date(2024, 6, 4 + i), age=16, sex="F", flag=True, home="E01000002")
+        )
         if i < 2:
             records.append(Record(person, "yos", dt.date(2024, 7, 4 + i), age=16, sex="F", home="E01000002"))
     records.append(Record("P-OLD", "police_victim", dt.date(2024, 5, 20), hour=10, age=70, sex="M", home=HOMES["Beta"]))

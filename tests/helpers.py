@@ -49,9 +49,18 @@ def copy_golden(landing: Path, feeds: tuple[str, ...] = ("police", "social_care"
 
 
 def materialise_everything(
-    *, warehouse: Path, zone: Path, landing: Path, key_file: Path, models: Path, reference: Path | None = None,
-    analyst: Path | None = None, quarantine: Path | None = None, dashboard: Path | None = None,
-    as_of: str = "2025-01-12", truth: Path | None = None,
+    *,
+    warehouse: Path,
+    zone: Path,
+    landing: Path,
+    key_file: Path,
+    models: Path,
+    reference: Path | None = None,
+    analyst: Path | None = None,
+    quarantine: Path | None = None,
+    dashboard: Path | None = None,
+    as_of: str = "2025-01-12",
+    truth: Path | None = None,
 ):
     """Materialise every asset (with their checks) in-process against these paths."""
     import dagster as dg
@@ -62,11 +71,18 @@ def materialise_everything(
 
     snapshot = Path(analyst or Path(warehouse).with_name("analyst.duckdb"))
     env = Environment(
-        landing_dir=Path(landing), warehouse=Path(warehouse), hash_key_file=Path(key_file), model_dir=Path(models),
-        linkage_zone=Path(zone), reference_dir=Path(reference or Path(landing).parent / "reference"),
-        analyst_snapshot=snapshot, restricted_snapshot=snapshot.with_name("analyst_restricted.duckdb"),
-        truth_dir=truth, quarantine_dir=Path(quarantine or Path(warehouse).with_name("quarantine")),
-        dashboard_dir=Path(dashboard or Path(warehouse).with_name("quality_site")), as_of=as_of,
+        landing_dir=Path(landing),
+        warehouse=Path(warehouse),
+        hash_key_file=Path(key_file),
+        model_dir=Path(models),
+        linkage_zone=Path(zone),
+        reference_dir=Path(reference or Path(landing).parent / "reference"),
+        analyst_snapshot=snapshot,
+        restricted_snapshot=snapshot.with_name("analyst_restricted.duckdb"),
+        truth_dir=truth,
+        quarantine_dir=Path(quarantine or Path(warehouse).with_name("quarantine")),
+        dashboard_dir=Path(dashboard or Path(warehouse).with_name("quality_site")),
+        as_of=as_of,
         linkage_reports=Path(zone).with_name("linkage_reports"),
     )
     return dg.materialize(
@@ -138,9 +154,14 @@ def blank_one_event_date(landing: Path) -> BlankedEvent:
     lines = texts[path].split("\n")
     header = lines[0].lstrip("\ufeff").rstrip("\r").split(",")
     column, role = header.index("occurrence_datetime"), header.index("role")
-    index = next(i for i, line in enumerate(lines[1:], 1)
-                 if line.strip() and keys[line.split(",")[0]] == 1 and len(line.split(",")) == len(header)
-                 and line.split(",")[role] == "VICTIM")
+    index = next(
+        i
+        for i, line in enumerate(lines[1:], 1)
+        if line.strip()
+        and keys[line.split(",")[0]] == 1
+        and len(line.split(",")) == len(header)
+        and line.split(",")[role] == "VICTIM"
+    )
     fields = lines[index].split(",")
     blanked = BlankedEvent(path.name, fields[0])
     fields[column] = ""
@@ -153,23 +174,45 @@ def build_shared_world(root: Path, *, people: int = SHARED_PEOPLE, seed: int = S
     """Generate the synthetic feeds under `root`, blank one event date, write a key, materialise."""
     from dagster_project.synthetic import SyntheticConfig, generate
 
-    generate(SyntheticConfig(landing=root / "as_generated", truth=root / "truth", reference=root / "reference",
-                             people=people, seed=seed, progress=False))  # fmt: skip
+    generate(
+        SyntheticConfig(
+            landing=root / "as_generated",
+            truth=root / "truth",
+            reference=root / "reference",
+            people=people,
+            seed=seed,
+            progress=False,
+        )
+    )
     shutil.copytree(root / "as_generated", root / "landing")
     blanked = blank_one_event_date(root / "landing")
     key = write_new_key(root / "secrets" / "test.key")
     db = root / "warehouse" / "veru.duckdb"
     result = materialise_everything(
-        warehouse=db, zone=db.with_name("linkage_zone.duckdb"), landing=root / "landing",
-        key_file=root / "secrets" / "test.key", models=root / "models", reference=root / "reference",
+        warehouse=db,
+        zone=db.with_name("linkage_zone.duckdb"),
+        landing=root / "landing",
+        key_file=root / "secrets" / "test.key",
+        models=root / "models",
+        reference=root / "reference",
     )
     return SharedWorld(
-        root=root, landing=root / "landing", as_generated=root / "as_generated", truth=root / "truth",
-        reference=root / "reference", key_file=root / "secrets" / "test.key", key=key, warehouse=db,
-        zone=db.with_name("linkage_zone.duckdb"), analyst=db.with_name("analyst.duckdb"),
-        restricted=db.with_name("analyst_restricted.duckdb"), models=root / "models",
-        linkage_reports=db.with_name("linkage_reports"), dashboard=db.with_name("quality_site"),
-        blanked=blanked, result=result,
+        root=root,
+        landing=root / "landing",
+        as_generated=root / "as_generated",
+        truth=root / "truth",
+        reference=root / "reference",
+        key_file=root / "secrets" / "test.key",
+        key=key,
+        warehouse=db,
+        zone=db.with_name("linkage_zone.duckdb"),
+        analyst=db.with_name("analyst.duckdb"),
+        restricted=db.with_name("analyst_restricted.duckdb"),
+        models=root / "models",
+        linkage_reports=db.with_name("linkage_reports"),
+        dashboard=db.with_name("quality_site"),
+        blanked=blanked,
+        result=result,
     )
 
 

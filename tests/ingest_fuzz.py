@@ -22,20 +22,95 @@ from dataclasses import dataclass, field
 from dagster_project.pseudonymise.standardise import pnc_check_letter
 
 # Distinctive on purpose: none of these occurs inside an English word a message might use.
-SURNAMES = ("OKONKWO", "WOJCIK", "ABERNETHY", "MARCHETTI", "NAKAMURA", "FERREIRA", "THISTLEWOOD",
-            "KOWALCZYK", "OYELARAN", "O'SULLIVAN", "SMYTHE-QUAYLE", "VAN DER BERG", "McGONIGLE", "ZBIGNIEW")
-FORENAMES = ("Leontyne", "Oluwaseun", "Bartholomew", "Ximena", "Caoimhe", "Ignatius", "Rhiannon",
-             "Thaddeus", "Mohammed", "Zainab", "Siobhan", "Anne-Marie", "Jean Paul")
+SURNAMES = (
+    "OKONKWO",
+    "WOJCIK",
+    "ABERNETHY",
+    "MARCHETTI",
+    "NAKAMURA",
+    "FERREIRA",
+    "THISTLEWOOD",
+    "KOWALCZYK",
+    "OYELARAN",
+    "O'SULLIVAN",
+    "SMYTHE-QUAYLE",
+    "VAN DER BERG",
+    "McGONIGLE",
+    "ZBIGNIEW",
+)
+FORENAMES = (
+    "Leontyne",
+    "Oluwaseun",
+    "Bartholomew",
+    "Ximena",
+    "Caoimhe",
+    "Ignatius",
+    "Rhiannon",
+    "Thaddeus",
+    "Mohammed",
+    "Zainab",
+    "Siobhan",
+    "Anne-Marie",
+    "Jean Paul",
+)
 LATIN1_NAMES = ("Zoë", "Chloé", "Renée", "José", "Müller", "Bjørn")  # valid UTF-8 here; Latin-1 when corrupted
 POSTCODE_AREAS = ("LU1", "LU4", "MK40", "MK42", "SG17", "SG5", "LU7", "MK45")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-POLICE_ETHNICITY = ("W1", "W2", "W3", "W9", "M1", "M2", "M3", "M9", "A1", "A2", "A3", "A4", "A9",
-                    "B1", "B2", "B9", "O1", "O9", "NS")
-DFE_ETHNICITY = ("WBRI", "WIRI", "WOTH", "WIRT", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
-                 "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT")
-OFFENCE_GROUPS = ("Violence with injury", "Violence without injury", "Stalking and harassment", "Rape",
-                  "Other sexual offences", "Homicide", "Robbery", "Possession of weapons", "Drug offences",
-                  "Public order")
+POLICE_ETHNICITY = (
+    "W1",
+    "W2",
+    "W3",
+    "W9",
+    "M1",
+    "M2",
+    "M3",
+    "M9",
+    "A1",
+    "A2",
+    "A3",
+    "A4",
+    "A9",
+    "B1",
+    "B2",
+    "B9",
+    "O1",
+    "O9",
+    "NS",
+)
+DFE_ETHNICITY = (
+    "WBRI",
+    "WIRI",
+    "WOTH",
+    "WIRT",
+    "WROM",
+    "MWBC",
+    "MWBA",
+    "MWAS",
+    "MOTH",
+    "AIND",
+    "APKN",
+    "ABAN",
+    "AOTH",
+    "BCRB",
+    "BAFR",
+    "BOTH",
+    "CHNE",
+    "OOTH",
+    "REFU",
+    "NOBT",
+)
+OFFENCE_GROUPS = (
+    "Violence with injury",
+    "Violence without injury",
+    "Stalking and harassment",
+    "Rape",
+    "Other sexual offences",
+    "Homicide",
+    "Robbery",
+    "Possession of weapons",
+    "Drug offences",
+    "Public order",
+)
 
 
 def nhs_number(rng: random.Random) -> str:
@@ -81,11 +156,25 @@ def record(feed: str, index: int, rng: random.Random, *, key_base: int = 0) -> R
         yy, serial = rng.randrange(0, 24), rng.randrange(1, 1_000_000)
         pnc = f"{yy:02d}/{serial:06d}{pnc_check_letter(yy, serial)}" if rng.random() < 0.5 else ""
         key = f"NL{n:09d}"
-        fields = [key, f"43/{rng.randrange(10**6):06d}/{ey % 100:02d}", rng.choice(("VICTIM", "SUSPECT", "OFFENDER", "WITNESS")),
-                  surname, forename, dob, rng.choice("MFU"), rng.choice(POLICE_ETHNICITY), pc, pnc,
-                  f"{rng.randrange(1, 999):03d}/{rng.randrange(100):02d}", rng.choice(OFFENCE_GROUPS),
-                  f"{ey}-{em:02d}-{ed:02d} {rng.randrange(24):02d}:{rng.randrange(60):02d}",
-                  f"E01{rng.randrange(10**6):06d}", yn(), yn(), yn()]
+        fields = [
+            key,
+            f"43/{rng.randrange(10**6):06d}/{ey % 100:02d}",
+            rng.choice(("VICTIM", "SUSPECT", "OFFENDER", "WITNESS")),
+            surname,
+            forename,
+            dob,
+            rng.choice("MFU"),
+            rng.choice(POLICE_ETHNICITY),
+            pc,
+            pnc,
+            f"{rng.randrange(1, 999):03d}/{rng.randrange(100):02d}",
+            rng.choice(OFFENCE_GROUPS),
+            f"{ey}-{em:02d}-{ed:02d} {rng.randrange(24):02d}:{rng.randrange(60):02d}",
+            f"E01{rng.randrange(10**6):06d}",
+            yn(),
+            yn(),
+            yn(),
+        ]
         identifiers = {surname, forename, dob, pc, pnc}
     elif feed == "social_care":
         by, bm, bd = _ymd(rng, 2006, 2020)
@@ -95,21 +184,47 @@ def record(feed: str, index: int, rng: random.Random, *, key_base: int = 0) -> R
             nhs = f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}"
         child = f"C{rng.randrange(10**6):06d}"
         key = f"{rng.choice(('BED', 'CBC', 'LUT'))}-R{n:07d}"
-        fields = [key, child, rng.choice(("Bedford", "Central Bedfordshire", "Luton")), forename, surname, dob,
-                  rng.choice(("Male", "Female", "Unknown")), rng.choice(DFE_ETHNICITY), nhs, pc,
-                  f"{ey}-{em:02d}-{ed:02d}", rng.choice(("Police", "School", "Health", "Self", "Other")),
-                  f"N{rng.randrange(1, 10)}", yn(), yn(), str(rng.randrange(0, 12)), yn(), yn()]
+        fields = [
+            key,
+            child,
+            rng.choice(("Bedford", "Central Bedfordshire", "Luton")),
+            forename,
+            surname,
+            dob,
+            rng.choice(("Male", "Female", "Unknown")),
+            rng.choice(DFE_ETHNICITY),
+            nhs,
+            pc,
+            f"{ey}-{em:02d}-{ed:02d}",
+            rng.choice(("Police", "School", "Health", "Self", "Other")),
+            f"N{rng.randrange(1, 10)}",
+            yn(),
+            yn(),
+            str(rng.randrange(0, 12)),
+            yn(),
+            yn(),
+        ]
         identifiers = {surname, forename, dob, nhs, pc, child}
     elif feed == "health":
         by, bm, bd = _ymd(rng, 1940, 2010)
         dob = f"{by}{bm:02d}{bd:02d}"
         nhs = nhs_number(rng) if rng.random() < 0.9 else ""
         key = f"ED{n:010d}"
-        fields = [key, rng.choice(("Luton and Dunstable", "Bedford")), nhs, forename, surname, dob,
-                  rng.choice("1290"), rng.choice("ABCDEFGHJKLMNPRSZ"), pc,
-                  f"{ey}-{em:02d}-{ed:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}",
-                  rng.choice(("Home", "Street", "Licensed premises", "School", "Other")),
-                  rng.choice(("None", "Knife or blade", "Blunt object", "Firearm", "Other", "Unknown")), yn()]
+        fields = [
+            key,
+            rng.choice(("Luton and Dunstable", "Bedford")),
+            nhs,
+            forename,
+            surname,
+            dob,
+            rng.choice("1290"),
+            rng.choice("ABCDEFGHJKLMNPRSZ"),
+            pc,
+            f"{ey}-{em:02d}-{ed:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}",
+            rng.choice(("Home", "Street", "Licensed premises", "School", "Other")),
+            rng.choice(("None", "Knife or blade", "Blunt object", "Firearm", "Other", "Unknown")),
+            yn(),
+        ]
         identifiers = {surname, forename, dob, nhs, pc}
     elif feed == "yos":
         by, bm, bd = _ymd(rng, 2000, 2009)
@@ -118,12 +233,30 @@ def record(feed: str, index: int, rng: random.Random, *, key_base: int = 0) -> R
         pnc = f"{year}/{serial:07d}{pnc_check_letter(year % 100, serial)}" if rng.random() < 0.6 else ""
         full_name = f"{surname}, {forename}"
         key = f"YOS{n:08d}"
-        fields = [key, rng.choice(("Bedfordshire", "Luton")), full_name, dob, rng.choice(("Male", "Female")),
-                  rng.choice(DFE_ETHNICITY), pnc, pc, f"{ed:02d}/{em:02d}/{ey}",
-                  rng.choice(("Community Resolution", "Youth Caution", "Youth Conditional Caution", "Referral Order",
-                              "Youth Rehabilitation Order", "Custody")),
-                  rng.choice(("Violence against the person", "Robbery", "Drugs", "Weapons", "Sexual", "Other")),
-                  yn(), yn()]
+        fields = [
+            key,
+            rng.choice(("Bedfordshire", "Luton")),
+            full_name,
+            dob,
+            rng.choice(("Male", "Female")),
+            rng.choice(DFE_ETHNICITY),
+            pnc,
+            pc,
+            f"{ed:02d}/{em:02d}/{ey}",
+            rng.choice(
+                (
+                    "Community Resolution",
+                    "Youth Caution",
+                    "Youth Conditional Caution",
+                    "Referral Order",
+                    "Youth Rehabilitation Order",
+                    "Custody",
+                )
+            ),
+            rng.choice(("Violence against the person", "Robbery", "Drugs", "Weapons", "Sexual", "Other")),
+            yn(),
+            yn(),
+        ]
         identifiers = {surname, forename, full_name, dob, pnc, pc}
     else:  # pragma: no cover - the four feeds only
         raise ValueError(feed)
@@ -187,7 +320,7 @@ def missing_delimiter(fields: list[str], rng: random.Random) -> bytes:
     line = render(fields)
     commas = [i for i, c in enumerate(line) if c == ","]
     at = rng.choice(commas)
-    return (line[:at] + line[at + 1:]).encode()
+    return (line[:at] + line[at + 1 :]).encode()
 
 
 def embedded_newline(fields: list[str], rng: random.Random) -> bytes:
@@ -244,9 +377,9 @@ CORRUPTIONS = {
 # Encoding faults make the whole file unreadable (quarantined), so they come up less often
 # than the faults a reader can resync after.
 ENCODING_FAULTS = ("latin1", "cp1252_quotes", "invalid_utf8")
-WEIGHTED_CORRUPTIONS = tuple(sorted(
-    [name for name in CORRUPTIONS if name not in ENCODING_FAULTS] * 4 + list(ENCODING_FAULTS)
-))
+WEIGHTED_CORRUPTIONS = tuple(
+    sorted([name for name in CORRUPTIONS if name not in ENCODING_FAULTS] * 4 + list(ENCODING_FAULTS))
+)
 
 
 # Harmless variations: the record stays valid and must be staged.
@@ -328,6 +461,7 @@ def build(
 ) -> Delivery:
     """A delivery of `n_records` valid records of `feed`, some corrupted, with blank lines,
     duplicated keys and the given line endings and file form."""
+
     def ending() -> bytes:
         if crlf == "lf":
             return b"\n"
@@ -351,7 +485,7 @@ def build(
 
     segments = [Segment(blank + ending(), "blank") for blank in (rng.choice(BLANKS) for _ in range(leading_blanks))]
     segments.append(Segment(",".join(columns).encode() + ending(), "header"))
-    for position, i in enumerate(order):
+    for i in order:
         if rng.random() < blank_share:
             segments.append(Segment(rng.choice(BLANKS) + ending(), "blank"))
         fields = records[i].fields

@@ -22,6 +22,7 @@ postcodes are upper case), and the same digits anywhere else are still found.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import re
@@ -90,10 +91,8 @@ def _parse_date(text: str) -> dt.date | None:
 def _two_digit_dates(day: int, month: int, yy: int) -> list[dt.date]:
     out = []
     for century in (1900, 2000):
-        try:
+        with contextlib.suppress(ValueError):
             out.append(dt.date(century + yy, month, day))
-        except ValueError:
-            pass
     return out
 
 
@@ -104,7 +103,12 @@ def _words(text: str) -> set[str]:
 def platform_vocabulary() -> set[str]:
     """Every word in the platform's own source, suites, SQL and documentation."""
     words: set[str] = set()
-    for pattern in ("dagster_project/**/*.py", "dagster_project/expectations/*.json", "dagster_project/sql/**/*.sql", "*.md"):
+    for pattern in (
+        "dagster_project/**/*.py",
+        "dagster_project/expectations/*.json",
+        "dagster_project/sql/**/*.sql",
+        "*.md",
+    ):
         for path in REPO.glob(pattern):
             if "synthetic" in path.parts:  # the generator's name lists are the identifiers
                 continue

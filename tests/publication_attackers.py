@@ -70,8 +70,9 @@ class World:
     exploitation: tuple[tuple[str | None, str | None], ...] = ()  # (home, sex)
 
     def plus_victim(self, victim: Victim, victimisation: Victimisation) -> World:
-        return World((*self.victims, victim), (*self.victimisations, victimisation),
-                     self.attendances, self.exploitation)
+        return World(
+            (*self.victims, victim), (*self.victimisations, victimisation), self.attendances, self.exploitation
+        )
 
 
 def mondays(n: int) -> list[dt.date]:
@@ -96,54 +97,88 @@ def write_world(path: Path, world: World) -> Path:
         name, council, decile = where(home)
         persons.append((f"x{i:05d}", sex, "White", home, name, council, decile))
     persons_frame = pl.DataFrame(
-        persons, orient="row",
-        schema={"person_id": pl.String, "sex": pl.String, "ethnic_group": pl.String, "home_lsoa": pl.String,
-                "neighbourhood": pl.String, "council": pl.String, "imd_decile": pl.Int32},
+        persons,
+        orient="row",
+        schema={
+            "person_id": pl.String,
+            "sex": pl.String,
+            "ethnic_group": pl.String,
+            "home_lsoa": pl.String,
+            "neighbourhood": pl.String,
+            "council": pl.String,
+            "imd_decile": pl.Int32,
+        },
     )
     victims = pl.DataFrame(
-        {"person_id": [f"v{i:05d}" for i in range(len(world.victims))],
-         "age_at_first": [v.age for v in world.victims]},
+        {"person_id": [f"v{i:05d}" for i in range(len(world.victims))], "age_at_first": [v.age for v in world.victims]},
         schema={"person_id": pl.String, "age_at_first": pl.Int32},
     )
     n_victims = max(len(world.victims), 1)
     events = pl.DataFrame(
-        {"person_id": [f"v{i % n_victims:05d}" for i in range(len(world.victimisations))],
-         "feed": [e.feed for e in world.victimisations],
-         "role": ["VICTIM" if e.feed == "police" else "ATTENDANCE" for e in world.victimisations],
-         "event_date": [e.date for e in world.victimisations],
-         "event_month": [None if e.date is None else e.date.month for e in world.victimisations],
-         "event_hour": [e.hour for e in world.victimisations]},
-        schema={"person_id": pl.String, "feed": pl.String, "role": pl.String, "event_date": pl.Date,
-                "event_month": pl.Int32, "event_hour": pl.Int32},
+        {
+            "person_id": [f"v{i % n_victims:05d}" for i in range(len(world.victimisations))],
+            "feed": [e.feed for e in world.victimisations],
+            "role": ["VICTIM" if e.feed == "police" else "ATTENDANCE" for e in world.victimisations],
+            "event_date": [e.date for e in world.victimisations],
+            "event_month": [None if e.date is None else e.date.month for e in world.victimisations],
+            "event_hour": [e.hour for e in world.victimisations],
+        },
+        schema={
+            "person_id": pl.String,
+            "feed": pl.String,
+            "role": pl.String,
+            "event_date": pl.Date,
+            "event_month": pl.Int32,
+            "event_hour": pl.Int32,
+        },
     )
     attendances = pl.DataFrame(
-        {"event_id": list(range(len(world.attendances))),
-         "home_lsoa": [h for h, _ in world.attendances],
-         "reported_to_police": [r for _, r in world.attendances]},
+        {
+            "event_id": list(range(len(world.attendances))),
+            "home_lsoa": [h for h, _ in world.attendances],
+            "reported_to_police": [r for _, r in world.attendances],
+        },
         schema={"event_id": pl.Int64, "home_lsoa": pl.String, "reported_to_police": pl.Boolean},
     )
-    exploitation = pl.DataFrame({"person_id": [f"x{i:05d}" for i in range(len(world.exploitation))]},
-                                schema={"person_id": pl.String})
+    exploitation = pl.DataFrame(
+        {"person_id": [f"x{i:05d}" for i in range(len(world.exploitation))]}, schema={"person_id": pl.String}
+    )
     reference = pl.DataFrame(
-        [(code, name, f"E0600000{1 if council == 'Alpha' else 2}", council, decile)
-         for code, name, council, decile in LSOAS],
+        [
+            (code, name, f"E0600000{1 if council == 'Alpha' else 2}", council, decile)
+            for code, name, council, decile in LSOAS
+        ],
         orient="row",
-        schema={"lsoa21cd": pl.String, "lsoa21nm": pl.String, "lad22cd": pl.String, "lad22nm": pl.String,
-                "imd_decile": pl.Int32},
+        schema={
+            "lsoa21cd": pl.String,
+            "lsoa21nm": pl.String,
+            "lad22cd": pl.String,
+            "lad22nm": pl.String,
+            "imd_decile": pl.Int32,
+        },
     )
     population = pl.DataFrame(
-        [(code, sex, band, 100 + 7 * n)
-         for n, (code, sex, band) in enumerate(
-             (c, s, b) for c in CODES for s in ("F", "M")
-             for b in ("0-9", "10-14", "15-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"))],
+        [
+            (code, sex, band, 100 + 7 * n)
+            for n, (code, sex, band) in enumerate(
+                (c, s, b)
+                for c in CODES
+                for s in ("F", "M")
+                for b in ("0-9", "10-14", "15-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+            )
+        ],
         orient="row",
         schema={"lsoa21cd": pl.String, "sex": pl.String, "age_band": pl.String, "residents": pl.Int64},
     )
     with warehouse.connect(path) as con:
         for name, frame in {
-            "reference.lsoa": reference, "reference.population": population,
-            "cohorts.persons": persons_frame, "cohorts.victims": victims, "cohorts.events": events,
-            "cohorts.unreported_assaults": attendances, "cohorts.exploitation_risk": exploitation,
+            "reference.lsoa": reference,
+            "reference.population": population,
+            "cohorts.persons": persons_frame,
+            "cohorts.victims": victims,
+            "cohorts.events": events,
+            "cohorts.unreported_assaults": attendances,
+            "cohorts.exploitation_risk": exploitation,
         }.items():
             warehouse.replace_table(con, name, frame)
     return path
@@ -153,8 +188,13 @@ def write_world(path: Path, world: World) -> Path:
 
 # Each population's joint table: the dims of the joint cells, and per published table how a
 # joint cell maps to the table's labels.
-VICTIM_TABLES = ("victims_by_council_and_age_band", "victims_by_council_and_sex", "victims_by_neighbourhood",
-                 "victims_by_deprivation_decile", "victims_by_ethnic_group")
+VICTIM_TABLES = (
+    "victims_by_council_and_age_band",
+    "victims_by_council_and_sex",
+    "victims_by_neighbourhood",
+    "victims_by_deprivation_decile",
+    "victims_by_ethnic_group",
+)
 EVENT_TABLES = ("victimisations_by_month", "victimisations_by_weekday_and_hour")
 DIMS = {
     "victims_by_council_and_age_band": ("council", "age_band"),
@@ -199,18 +239,28 @@ def _victims_joint(tables: dict[str, pl.DataFrame], geography: dict[str, tuple[s
     def attributes(cell):
         n, a, s, e = cell
         council, decile = geography[n]
-        return {"neighbourhood": n, "council": council, "deprivation_decile": decile, "age_band": a, "sex": s,
-                "ethnic_group": e}
+        return {
+            "neighbourhood": n,
+            "council": council,
+            "deprivation_decile": decile,
+            "age_band": a,
+            "sex": s,
+            "ethnic_group": e,
+        }
 
     described = [attributes(c) for c in cells]
     members = {}
     for name in present:
         dims = DIMS[name]
         for key, _ in entries(tables[name], dims):
-            members[(name, key)] = np.array([
-                i for i, cell in enumerate(described)
-                if all(k == TOTAL or cell[d] == k for d, k in zip(dims, key, strict=True))
-            ], dtype=np.int64)
+            members[(name, key)] = np.array(
+                [
+                    i
+                    for i, cell in enumerate(described)
+                    if all(k == TOTAL or cell[d] == k for d, k in zip(dims, key, strict=True))
+                ],
+                dtype=np.int64,
+            )
     return _Joint(len(cells), members)
 
 
@@ -218,17 +268,20 @@ def _events_joint(tables: dict[str, pl.DataFrame]) -> _Joint:
     months = labels(tables["victimisations_by_month"], "month")
     weekdays = labels(tables["victimisations_by_weekday_and_hour"], "weekday")
     hours = labels(tables["victimisations_by_weekday_and_hour"], "hour")
-    cells = [(m, w, h) for m in months for w in weekdays for h in hours
-             if (m == NOT_KNOWN) == (w == NOT_KNOWN)]
+    cells = [(m, w, h) for m in months for w in weekdays for h in hours if (m == NOT_KNOWN) == (w == NOT_KNOWN)]
     described = [{"month": m, "weekday": w, "hour": h} for m, w, h in cells]
     members = {}
     for name in EVENT_TABLES:
         dims = DIMS[name]
         for key, _ in entries(tables[name], dims):
-            members[(name, key)] = np.array([
-                i for i, cell in enumerate(described)
-                if all(k == TOTAL or cell[d] == k for d, k in zip(dims, key, strict=True))
-            ], dtype=np.int64)
+            members[(name, key)] = np.array(
+                [
+                    i
+                    for i, cell in enumerate(described)
+                    if all(k == TOTAL or cell[d] == k for d, k in zip(dims, key, strict=True))
+                ],
+                dtype=np.int64,
+            )
     return _Joint(len(cells), members)
 
 
@@ -238,9 +291,10 @@ def _own_joint(name: str, frame: pl.DataFrame) -> _Joint:
     cells = [(a,) for a in grids[0]] if len(dims) == 1 else [(a, b) for a in grids[0] for b in grids[1]]
     members = {}
     for key, _ in entries(frame, dims):
-        members[(name, key)] = np.array([
-            i for i, cell in enumerate(cells) if all(k == TOTAL or c == k for c, k in zip(cell, key, strict=True))
-        ], dtype=np.int64)
+        members[(name, key)] = np.array(
+            [i for i, cell in enumerate(cells) if all(k == TOTAL or c == k for c, k in zip(cell, key, strict=True))],
+            dtype=np.int64,
+        )
     return _Joint(len(cells), members)
 
 
@@ -342,8 +396,9 @@ class _Solver:
             if res.status == 3:
                 return -np.inf
             raise AssertionError(f"integer attack failed: {res.message}")
-        res = linprog(c, A_eq=self.a_eq, b_eq=self.b_eq, A_ub=self.a_ub, b_ub=self.b_ub, bounds=(0, None),
-                      method="highs")
+        res = linprog(
+            c, A_eq=self.a_eq, b_eq=self.b_eq, A_ub=self.a_ub, b_ub=self.b_ub, bounds=(0, None), method="highs"
+        )
         if res.status == 3:
             return -np.inf
         if res.status != 0:
@@ -388,9 +443,11 @@ def measure_aggregates(path: Path) -> dict[str, dict[str, int]]:
         return with_bounds(t, low=tuple(low))
 
     out = {}
-    for reader, read in (("nothing more (the LP)", tables),
-                         ("listed labels occur", [floored(t, False) for t in tables]),
-                         ("and hidden counts are not 0", [floored(t, True) for t in tables])):
+    for reader, read in (
+        ("nothing more (the LP)", tables),
+        ("listed labels occur", [floored(t, False) for t in tables]),
+        ("and hidden counts are not 0", [floored(t, True) for t in tables]),
+    ):
         result = audit(read, links)
         small = [i for i in result.intervals if 0 < truth[(i.table, i.key)] < 5]
         out[reader] = {
@@ -408,8 +465,10 @@ def period_days(level: str | None, year, quarter, month) -> tuple[dt.date, dt.da
     if level == "month":
         return dt.date(year, month, 1), dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
     if level == "quarter":
-        return (dt.date(year, 3 * quarter - 2, 1),
-                dt.date(year + quarter // 4, (3 * quarter) % 12 + 1, 1) - dt.timedelta(days=1))
+        return (
+            dt.date(year, 3 * quarter - 2, 1),
+            dt.date(year + quarter // 4, (3 * quarter) % 12 + 1, 1) - dt.timedelta(days=1),
+        )
     if level == "year":
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
     return None
@@ -419,8 +478,11 @@ def attendance_windows(con, span: tuple[dt.date, dt.date]) -> list[tuple[str, in
     """Per A&E attendance of a default tier (on `con`, tables under cohorts.* or default_*): the
     person, the attendance's id, its published period (or `span`), and the days it can lie on
     once `reported_to_police` is read with the person's published police victim periods."""
-    prefix = "default_" if con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'default_events'"
-                                   ).fetchall()[0][0] else "cohorts."
+    prefix = (
+        "default_"
+        if con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'default_events'").fetchall()[0][0]
+        else "cohorts."
+    )
     police: dict[str, list] = {}
     for person, *period in con.sql(f"""SELECT person_id, event_period_level, event_year, event_quarter, event_month
                                        FROM {prefix}events WHERE feed = 'police' AND role = 'VICTIM'""").fetchall():
@@ -451,10 +513,16 @@ def measure_reported_flag(path: Path) -> dict[str, int]:
     with duckdb.connect(str(path), read_only=True) as con:
         warehouse.define_macros(con)
         anonymise.build_default_tier(con)
-        persons = {p: rest for p, *rest in con.sql(
-            "SELECT person_id, home_area_level, council, sex, age_band FROM default_persons").fetchall()}
-        months = dict(con.sql("""SELECT a.default_event_id, e.event_date FROM anon_event AS a
-                                 JOIN cohorts.events AS e USING (event_id) WHERE e.feed = 'health'""").fetchall())
+        persons = {
+            p: rest
+            for p, *rest in con.sql(
+                "SELECT person_id, home_area_level, council, sex, age_band FROM default_persons"
+            ).fetchall()
+        }
+        months = dict(
+            con.sql("""SELECT a.default_event_id, e.event_date FROM anon_event AS a
+                                 JOIN cohorts.events AS e USING (event_id) WHERE e.feed = 'health'""").fetchall()
+        )
         span = con.sql("SELECT min(event_date), max(event_date) FROM cohorts.events").fetchall()[0]
         rows = attendance_windows(con, span)
 

@@ -14,25 +14,49 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from helpers import write_delivery
-from dagster_project import warehouse
+
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import Delivery, DeliveryError, discover, read_delivery
-from dagster_project.staging.ingest import ingest_feed
 from dagster_project.quality.results import SuiteResult
 from dagster_project.quality.suites import validate_frame
+from dagster_project.staging.ingest import ingest_feed
 
 POLICE = FEEDS["police"]
 HEALTH = FEEDS["health"]
 POLICE_HEADER = ",".join(POLICE.columns)
 HEALTH_HEADER = ",".join(HEALTH.columns)
-SURNAMES = ["SMITH", "JONES", "KHAN", "PATEL", "BROWN", "TAYLOR", "WILSON", "DAVIES", "EVANS", "AHMED", "BEGUM",
-            "WALKER", "WRIGHT", "ROBINSON", "THOMPSON", "WHITE", "HUGHES", "EDWARDS", "GREEN", "HALL"]
+SURNAMES = [
+    "SMITH",
+    "JONES",
+    "KHAN",
+    "PATEL",
+    "BROWN",
+    "TAYLOR",
+    "WILSON",
+    "DAVIES",
+    "EVANS",
+    "AHMED",
+    "BEGUM",
+    "WALKER",
+    "WRIGHT",
+    "ROBINSON",
+    "THOMPSON",
+    "WHITE",
+    "HUGHES",
+    "EDWARDS",
+    "GREEN",
+    "HALL",
+]
 
 
-def police_rows(n: int, *, first: int = 1, dob=lambda i: f"{(i % 27) + 1:02d}/{(i % 12) + 1:02d}/19{70 + i % 29}",
-                sex=lambda i: "MF"[i % 2]) -> list[str]:
+def police_rows(
+    n: int,
+    *,
+    first: int = 1,
+    dob=lambda i: f"{(i % 27) + 1:02d}/{(i % 12) + 1:02d}/19{70 + i % 29}",
+    sex=lambda i: "MF"[i % 2],
+) -> list[str]:
     return [
         f"NL{first + i:09d},43/{100000 + i:06d}/23,{'VICTIM' if i % 3 else 'SUSPECT'},{SURNAMES[i % 20]},"
         f"Alex{chr(65 + i % 26)},{dob(i)},{sex(i)},W1,LU1 {i % 9}AB,,008/01,Violence with injury,"
@@ -92,7 +116,9 @@ def _fail_everything(df, suite_name, **kwargs) -> SuiteResult:
     failed = [o for o in result.outcomes if o.expectation_type == "expect_table_row_count_to_be_between"][:1]
     import dataclasses
 
-    outcomes = [dataclasses.replace(o, success=False, severity="blocking") if o in failed else o for o in result.outcomes]
+    outcomes = [
+        dataclasses.replace(o, success=False, severity="blocking") if o in failed else o for o in result.outcomes
+    ]
     return SuiteResult.from_outcomes(result.suite_name, result.label, result.evaluated_rows, outcomes)
 
 
@@ -103,8 +129,15 @@ def test_a_tightened_suite_warns_about_accepted_history_but_keeps_serving_it(lan
     first = ingest_feed(POLICE, landing, key, validator=validate_frame, today=dt.date(2024, 1, 12), run_id="r1")
     assert first.verdicts["verdict"].to_list() == [ACCEPTED]
 
-    later = ingest_feed(POLICE, landing, key, validator=_fail_everything, today=dt.date(2024, 1, 12),
-                        verdicts=current(first.verdicts), run_id="r2")
+    later = ingest_feed(
+        POLICE,
+        landing,
+        key,
+        validator=_fail_everything,
+        today=dt.date(2024, 1, 12),
+        verdicts=current(first.verdicts),
+        run_id="r2",
+    )
     row = counts(later, "police_2024-01-05.csv")
     assert row["status"] == "accepted" and row["fails_now"] is True
     assert "accepted on" in row["reason"] and "would now fail" in row["reason"]
@@ -123,8 +156,9 @@ def test_deliveries_dated_after_the_judging_day_are_held_unjudged_or_served_if_a
     assert right.staging.height == 60
 
     wrong_clock = dt.date(2024, 1, 6)
-    again = ingest_feed(POLICE, landing, key, validator=validate_frame, today=wrong_clock,
-                        verdicts=current(right.verdicts))
+    again = ingest_feed(
+        POLICE, landing, key, validator=validate_frame, today=wrong_clock, verdicts=current(right.verdicts)
+    )
     assert again.staging.height == 60  # nothing lost
     later = counts(again, "police_2024-07-05.csv")
     assert later["status"] == "accepted" and "not judged again" in later["reason"]
@@ -141,7 +175,10 @@ def test_deliveries_dated_after_the_judging_day_are_held_unjudged_or_served_if_a
 
 def test_a_dob_format_change_is_refused_naming_the_format_found(landing, key):
     deliver(landing, "police", "2024-01-05", POLICE_HEADER, police_rows(30))
-    iso = lambda i: f"19{70 + i % 29}-{(i % 12) + 1:02d}-{(i % 27) + 1:02d}"  # noqa: E731
+
+    def iso(i):
+        return f"19{70 + i % 29}-{(i % 12) + 1:02d}-{(i % 27) + 1:02d}"
+
     deliver(landing, "police", "2024-07-05", POLICE_HEADER, police_rows(30, dob=iso))
     result = ingest_feed(POLICE, landing, key, validator=validate_frame, today=dt.date(2024, 7, 12))
     row = counts(result, "police_2024-07-05.csv")
@@ -252,7 +289,10 @@ def test_links_pipes_and_hard_links_in_the_landing_zone_are_refused_unread(landi
     result = ingest_feed(HEALTH, landing, key)
     refused = result.deliveries.filter(pl.col("status") == "refused").sort("delivery_file")
     assert refused["delivery_file"].to_list() == [
-        "health_2024-01-05.csv", "health_2024-02-05.csv", "health_2024-03-05.csv"]
+        "health_2024-01-05.csv",
+        "health_2024-02-05.csv",
+        "health_2024-03-05.csv",
+    ]
     assert refused["sha256"].null_count() == 3  # not read, not hashed
     assert "symbolic link" in refused["reason"][0] and "hard links" in refused["reason"][1]
 
@@ -288,7 +328,10 @@ def test_the_quarantine_area_is_owner_only(tmp_path):
     source.chmod(0o644)
     target = tmp_path / "quarantine" / "police" / "police_2024-01-05.csv"
     move_to_quarantine("police", landing, [("police_2024-01-05.csv", target, {"why": "test"})])
-    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+
+    def mode(p):
+        return stat.S_IMODE(p.stat().st_mode)
+
     assert mode(tmp_path / "quarantine") == 0o700 and mode(target.parent) == 0o700
     assert mode(target) == 0o600 and mode(target.with_name(target.name + ".report.json")) == 0o600
 

@@ -1,19 +1,20 @@
 """Deliveries pseudonymised at the agency's site, mixed landing zones, and key rotation."""
 
+import contextlib
 import shutil
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
+from helpers import materialise_everything
 
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
-from dagster_project.staging.ingest import ingest_feed
-from dagster_project.staging.agency import Refused, main, pseudonymise_file
 from dagster_project.pseudonymise.keys import HashKey, write_new_key
+from dagster_project.staging.agency import Refused, main, pseudonymise_file
+from dagster_project.staging.ingest import ingest_feed
 from dagster_project.synthetic import SyntheticConfig, generate
-from helpers import materialise_everything
 
 pytestmark = pytest.mark.slow
 
@@ -26,8 +27,16 @@ BAD_ROWS = {
 @pytest.fixture(scope="module")
 def plaintext(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("agency")
-    generate(SyntheticConfig(landing=root / "landing", truth=root / "truth", reference=root / "reference",
-                             people=400, seed=21, progress=False))
+    generate(
+        SyntheticConfig(
+            landing=root / "landing",
+            truth=root / "truth",
+            reference=root / "reference",
+            people=400,
+            seed=21,
+            progress=False,
+        )
+    )
     first = sorted((root / "landing" / "police").glob("*.csv"))[0]
     with first.open("a", encoding="utf-8") as fh:  # rows the platform must reject, with reasons
         fh.write(BAD_ROWS["police"])
@@ -46,16 +55,18 @@ def pseudonymised_copy(landing: Path, target: Path, key: HashKey, feeds=tuple(FE
             if feed not in feeds:
                 shutil.copy(path, target / feed / path.name)
                 continue
-            try:
+            with contextlib.suppress(Refused):
                 pseudonymise_file(path, key, target / feed)
-            except Refused:
-                pass
     return target
 
 
 def materialise(root: Path, landing: Path, key_file: Path) -> dg.ExecuteInProcessResult:
     return materialise_everything(
-        warehouse=root / "veru.duckdb", zone=root / "zone.duckdb", landing=landing, key_file=key_file, models=root / "models"
+        warehouse=root / "veru.duckdb",
+        zone=root / "zone.duckdb",
+        landing=landing,
+        key_file=key_file,
+        models=root / "models",
     )
 
 

@@ -43,61 +43,81 @@ def take(values, n):
 def build_world(path) -> dict:
     """Write the tiny warehouse; return the rows it holds, to count nulls independently."""
     n_persons = 70
-    persons = pl.DataFrame({
-        "person_id": [f"p{i:02d}" for i in range(n_persons)],
-        "home_lsoa": take(HOMES, n_persons),
-        "sex": take(["F", "M", "F", "M", None], n_persons),
-        "ethnic_group": take(["White", "Asian", "Black", "Mixed", "Other", None], n_persons),
-    })
-    victims = pl.DataFrame({
-        "person_id": persons["person_id"][:60],
-        "age_at_first": take([8, 16, 30, None, 45, 70, 19], 60),
-    }, schema_overrides={"age_at_first": pl.Int32})
+    persons = pl.DataFrame(
+        {
+            "person_id": [f"p{i:02d}" for i in range(n_persons)],
+            "home_lsoa": take(HOMES, n_persons),
+            "sex": take(["F", "M", "F", "M", None], n_persons),
+            "ethnic_group": take(["White", "Asian", "Black", "Mixed", "Other", None], n_persons),
+        }
+    )
+    victims = pl.DataFrame(
+        {
+            "person_id": persons["person_id"][:60],
+            "age_at_first": take([8, 16, 30, None, 45, 70, 19], 60),
+        },
+        schema_overrides={"age_at_first": pl.Int32},
+    )
     exploitation = pl.DataFrame({"person_id": persons["person_id"][40:]})
     start = dt.date(2024, 1, 1)
     n_events = 90
     dates = [None if i % 7 == 3 else start + dt.timedelta(days=5 * i) for i in range(n_events)]
     hours = [None if i % 6 == 1 else (3 * i) % 24 for i in range(n_events)]
-    events = pl.DataFrame({
-        "person_id": take(persons["person_id"][:60].to_list(), n_events + 5),
-        "feed": take(["police", "health"], n_events) + ["social_care"] * 5,
-        "role": take(["VICTIM", "ATTENDANCE"], n_events) + ["REFERRAL"] * 5,
-        "event_date": dates + [start] * 5,
-        "event_hour": hours + [None] * 5,
-    }, schema_overrides={"event_hour": pl.Int32})
-    attendances = pl.DataFrame({
-        "event_id": list(range(40)),
-        "home_lsoa": take(HOMES, 40),
-        "reported_to_police": take([True, False, None], 40),
-    })
-    population = pl.DataFrame({
-        "lsoa21cd": [c for c in LSOA["lsoa21cd"] for _ in range(4)] + ["L1", "L2"],
-        "sex": take(["F", "M"], 24) + [None, "F"],
-        "age_band": take(["0-9", "0-9", "25-34", "25-34"], 24) + ["18-24", None],
-        "residents": take([100, 120, None, 90], 24) + [15, 20],
-    })
+    events = pl.DataFrame(
+        {
+            "person_id": take(persons["person_id"][:60].to_list(), n_events + 5),
+            "feed": take(["police", "health"], n_events) + ["social_care"] * 5,
+            "role": take(["VICTIM", "ATTENDANCE"], n_events) + ["REFERRAL"] * 5,
+            "event_date": dates + [start] * 5,
+            "event_hour": hours + [None] * 5,
+        },
+        schema_overrides={"event_hour": pl.Int32},
+    )
+    attendances = pl.DataFrame(
+        {
+            "event_id": list(range(40)),
+            "home_lsoa": take(HOMES, 40),
+            "reported_to_police": take([True, False, None], 40),
+        }
+    )
+    population = pl.DataFrame(
+        {
+            "lsoa21cd": [c for c in LSOA["lsoa21cd"] for _ in range(4)] + ["L1", "L2"],
+            "sex": take(["F", "M"], 24) + [None, "F"],
+            "age_band": take(["0-9", "0-9", "25-34", "25-34"], 24) + ["18-24", None],
+            "residents": take([100, 120, None, 90], 24) + [15, 20],
+        }
+    )
     with warehouse.connect(path) as con:
         for schema in ("reference", "cohorts"):
             warehouse.run(con, f"CREATE SCHEMA {schema}")
         for name, frame in {
-            "reference.lsoa": LSOA, "reference.population": population,
-            "cohorts.victims": victims, "cohorts.exploitation_risk": exploitation,
+            "reference.lsoa": LSOA,
+            "reference.population": population,
+            "cohorts.victims": victims,
+            "cohorts.exploitation_risk": exploitation,
             "cohorts.unreported_assaults": attendances,
         }.items():
             warehouse.replace_table(con, name, frame)
         warehouse.replace_table(con, "staging_persons", persons)
         warehouse.replace_table(con, "staging_events", events)
         # As cohorts.persons and cohorts.events derive them: home from reference.lsoa, date parts.
-        warehouse.run(con, """
+        warehouse.run(
+            con,
+            """
             CREATE TABLE cohorts.persons AS
             SELECT p.person_id, p.sex, p.ethnic_group, p.home_lsoa,
                    l.lsoa21nm AS neighbourhood, l.lad22nm AS council, l.imd_decile
-            FROM staging_persons AS p LEFT JOIN reference.lsoa AS l ON l.lsoa21cd = p.home_lsoa""")
-        warehouse.run(con, """
+            FROM staging_persons AS p LEFT JOIN reference.lsoa AS l ON l.lsoa21cd = p.home_lsoa""",
+        )
+        warehouse.run(
+            con,
+            """
             CREATE TABLE cohorts.events AS
             SELECT person_id, feed, role, event_date, month(event_date)::INTEGER AS event_month,
                    isodow(event_date)::INTEGER AS event_weekday, event_hour
-            FROM staging_events""")
+            FROM staging_events""",
+        )
         warehouse.run(con, "DROP TABLE staging_persons")
         warehouse.run(con, "DROP TABLE staging_events")
     lookup = {r["lsoa21cd"]: r for r in LSOA.iter_rows(named=True)}
@@ -117,7 +137,8 @@ def build_world(path) -> dict:
         "victims": victim_people,
         "victimisations": victimisations,
         "attendances": attendances.with_columns(
-            council=pl.col("home_lsoa").map_elements(lambda c: home(c, "lad22nm"), return_dtype=pl.String)),
+            council=pl.col("home_lsoa").map_elements(lambda c: home(c, "lad22nm"), return_dtype=pl.String)
+        ),
         "exploitation": people.join(exploitation, on="person_id"),
     }
 
@@ -137,19 +158,24 @@ def expected(rows) -> dict[str, tuple[int, dict[str, int]]]:
     """Per publication: how many rows it counts, and per dim how many lack a value."""
     v, e, a, x = rows["victims"], rows["victimisations"], rows["attendances"], rows["exploitation"]
     return {
-        "victims_by_council_and_age_band": (v.height, {"council": nulls(v, "council"),
-                                                       "age_band": nulls(v, "age_at_first")}),
+        "victims_by_council_and_age_band": (
+            v.height,
+            {"council": nulls(v, "council"), "age_band": nulls(v, "age_at_first")},
+        ),
         "victims_by_council_and_sex": (v.height, {"council": nulls(v, "council"), "sex": nulls(v, "sex")}),
         "victims_by_neighbourhood": (v.height, {"neighbourhood": nulls(v, "neighbourhood")}),
         "victims_by_deprivation_decile": (v.height, {"deprivation_decile": nulls(v, "decile")}),
         "victims_by_ethnic_group": (v.height, {"ethnic_group": nulls(v, "ethnic_group")}),
         "victimisations_by_month": (e.height, {"month": nulls(e, "event_date")}),
-        "victimisations_by_weekday_and_hour": (e.height, {"weekday": nulls(e, "event_date"),
-                                                          "hour": nulls(e, "event_hour")}),
-        "unreported_assaults_by_council": (a.height, {"council": nulls(a, "council"),
-                                                      "police_record": nulls(a, "reported_to_police")}),
-        "exploitation_risk_by_council_and_sex": (x.height, {"council": nulls(x, "council"),
-                                                            "sex": nulls(x, "sex")}),
+        "victimisations_by_weekday_and_hour": (
+            e.height,
+            {"weekday": nulls(e, "event_date"), "hour": nulls(e, "event_hour")},
+        ),
+        "unreported_assaults_by_council": (
+            a.height,
+            {"council": nulls(a, "council"), "police_record": nulls(a, "reported_to_police")},
+        ),
+        "exploitation_risk_by_council_and_sex": (x.height, {"council": nulls(x, "council"), "sex": nulls(x, "sex")}),
     }
 
 
@@ -190,15 +216,18 @@ def test_each_publication_lists_its_labels_as_it_declares(world):
             frame = counts(con, publication)
             table = suppress(frame, list(publication.dims))
             floors = AuditTable.from_suppressed(
-                publication.name, publication.population, table,
-                listed_always=publication.listed_always(table.keys)).listing_floor()
+                publication.name, publication.population, table, listed_always=publication.listed_always(table.keys)
+            ).listing_floor()
             assert all(v >= f for v, f in zip(table.values, floors, strict=True)), publication.name
             assert sum(floors) > 0, publication.name  # every table has a label listed only when it occurs
         named = {n for (n,) in con.sql("SELECT lsoa21nm FROM reference.lsoa WHERE lsoa21nm IS NOT NULL").fetchall()}
         by_neighbourhood = next(p for p in PUBLICATIONS if p.name == "victims_by_neighbourhood")
         assert set(counts(con, by_neighbourhood)["neighbourhood"]) == named | {"Not known"}
-        warehouse.run(con, """DELETE FROM cohorts.victims WHERE person_id IN
-                              (SELECT person_id FROM cohorts.persons WHERE neighbourhood IS NULL)""")
+        warehouse.run(
+            con,
+            """DELETE FROM cohorts.victims WHERE person_id IN
+                              (SELECT person_id FROM cohorts.persons WHERE neighbourhood IS NULL)""",
+        )
         assert set(counts(con, by_neighbourhood)["neighbourhood"]) == named
 
 
@@ -225,15 +254,16 @@ def test_all_publications_together_pass_the_audit_with_nulls_everywhere(world):
     # Rows with a missing value are counted, not dropped: 'Not known' cells per table.
     month_unknown = want["victimisations_by_month"][1]["month"]
     assert release.not_known["victimisations_by_month"] == month_unknown
-    victims_unknown = sum(1 for r in rows["victims"].iter_rows(named=True)
-                          if r["council"] is None or r["age_at_first"] is None)
+    victims_unknown = sum(
+        1 for r in rows["victims"].iter_rows(named=True) if r["council"] is None or r["age_at_first"] is None
+    )
     assert release.not_known["victims_by_council_and_age_band"] == victims_unknown
 
 
 def test_the_aggregates_asset_publishes_a_warehouse_full_of_nulls_and_its_audit_check_passes(world, capsys):
     from dagster_project.defs.publication.aggregate_assets import aggregates as aggregates_asset
-    from dagster_project.tools import publication_attack as attack
     from dagster_project.resources import WarehouseResource
+    from dagster_project.tools import publication_attack as attack
 
     path, _ = world
     result = dg.materialize([aggregates_asset], resources={"warehouse_db": WarehouseResource(path=str(path))})
@@ -251,8 +281,12 @@ def test_the_aggregates_asset_publishes_a_warehouse_full_of_nulls_and_its_audit_
     assert "structural minimum" in metadata["protection_interval"].value
     assert metadata["audit_cpu_seconds"].value >= 0
     with warehouse.connect(path, read_only=True) as con:
-        written = {t for (t,) in con.sql(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'aggregates'").fetchall()}
+        written = {
+            t
+            for (t,) in con.sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'aggregates'"
+            ).fetchall()
+        }
     assert written == {p.name for p in PUBLICATIONS}
 
     # The outsider's tool reads what was written and recovers nothing.
@@ -279,9 +313,13 @@ def test_tables_failing_the_audit_are_not_written_and_the_blocking_check_fails(w
         release = publish_all(con)
         narrow = HiddenInterval("victims_by_council_and_sex", ("Bedford", "F"), 2.0, 3.0, primary=True)
         tables = {p: t.clear() for p, t in release.tables.items()}  # what a wrong build would write
-        return aggregates.Release(tables=tables, audit=replace(release.audit, intervals=(narrow,)),
-                                  hidden_across_tables=release.hidden_across_tables,
-                                  revealed=release.revealed, not_known=release.not_known)
+        return aggregates.Release(
+            tables=tables,
+            audit=replace(release.audit, intervals=(narrow,)),
+            hidden_across_tables=release.hidden_across_tables,
+            revealed=release.revealed,
+            not_known=release.not_known,
+        )
 
     monkeypatch.setattr(aggregate_assets, "publish_all", leaky)
     result = dg.materialize([aggregate_assets.aggregates], resources=resources, raise_on_error=False)

@@ -25,10 +25,19 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from analyst_world import (
+    HOMES,
+    LSOAS,
+    Record,
+    build_cohorts,
+    build_warehouse,
+    event_ids,
+    fixed_records,
+    rebuild_cohorts,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyst_world import HOMES, LSOAS, Record, build_cohorts, build_warehouse, event_ids, fixed_records, rebuild_cohorts
 from dagster_project import warehouse
 from dagster_project.publication import anonymise, snapshot
 
@@ -49,25 +58,34 @@ def _person_groups_below_k(con, k: int = K) -> list[tuple]:
     """Published (level, council, sex, age band) groups of default_persons with fewer than k persons,
     and groups where a kind of record is held by 1 to k-1 of their persons (checked independently
     of the coarsening's own SQL)."""
-    small = _rows(con, f"""
+    small = _rows(
+        con,
+        f"""
         SELECT home_area_level, council, sex, age_band, count(*) FROM default_persons
-        GROUP BY ALL HAVING count(*) < {k}""")
-    thin = _rows(con, f"""
+        GROUP BY ALL HAVING count(*) < {k}""",
+    )
+    thin = _rows(
+        con,
+        f"""
         WITH kinds AS (SELECT DISTINCT person_id, feed || '/' || role AS kind FROM default_events)
         SELECT p.home_area_level, p.council, p.sex, p.age_band, k.kind, count(*)
         FROM default_persons AS p JOIN kinds AS k USING (person_id)
-        GROUP BY ALL HAVING count(*) < {k}""")
+        GROUP BY ALL HAVING count(*) < {k}""",
+    )
     return small + thin
 
 
 def _event_groups_below_k(con, k: int = K, by: str = "e.feed, e.role") -> list[tuple]:
     """Published (person's level, council, sex, age band, `by`, period) groups of
     default_events holding fewer than k distinct persons."""
-    return _rows(con, f"""
+    return _rows(
+        con,
+        f"""
         SELECT p.home_area_level, p.council, p.sex, p.age_band, {by}, e.event_period_level, e.event_period,
                count(DISTINCT e.person_id)
         FROM default_events AS e JOIN default_persons AS p USING (person_id)
-        GROUP BY ALL HAVING count(DISTINCT e.person_id) < {k}""")
+        GROUP BY ALL HAVING count(DISTINCT e.person_id) < {k}""",
+    )
 
 
 # --- the coarsening, on fixed cohorts ------------------------------------------------------------
@@ -89,8 +107,11 @@ def test_the_planted_unique_person_is_not_published_with_his_council_sex_and_age
     assert published == []
     assert _rows(con, "SELECT count(*) FROM default_persons WHERE age_band = '65+'") == [(0,)]
     # the twelve women of Alpha keep their council, sex and age band
-    assert _rows(con, """SELECT DISTINCT home_area_level, council, sex, age_band FROM anon_person
-                         WHERE person_id LIKE 'P-A-%'""") == [("council", "Alpha", "F", "25-34")]
+    assert _rows(
+        con,
+        """SELECT DISTINCT home_area_level, council, sex, age_band FROM anon_person
+                         WHERE person_id LIKE 'P-A-%'""",
+    ) == [("council", "Alpha", "F", "25-34")]
 
 
 def test_a_kind_only_two_persons_of_a_group_hold_does_not_single_them_out():
@@ -103,15 +124,21 @@ def test_a_kind_only_two_persons_of_a_group_hold_does_not_single_them_out():
 
 def test_the_planted_unique_event_loses_its_month_while_the_busy_month_keeps_it():
     con, _ = _default_tier(fixed_records())
-    planted = _rows(con, """
+    planted = _rows(
+        con,
+        """
         SELECT a.event_period_level, a.event_month, a.time_of_day
         FROM anon_event AS a JOIN cohorts.events AS e USING (event_id)
-        WHERE e.person_id = 'P-A-00' AND e.event_date = DATE '2024-11-17'""")
+        WHERE e.person_id = 'P-A-00' AND e.event_date = DATE '2024-11-17'""",
+    )
     assert planted == [("none", None, None)]
-    victims = _rows(con, """
+    victims = _rows(
+        con,
+        """
         SELECT DISTINCT a.event_period, a.time_of_day
         FROM anon_event AS a JOIN cohorts.events AS e USING (event_id)
-        WHERE e.feed = 'police' AND e.role = 'VICTIM' AND e.person_id LIKE 'P-A-%'""")
+        WHERE e.feed = 'police' AND e.role = 'VICTIM' AND e.person_id LIKE 'P-A-%'""",
+    )
     assert victims == [("2024-03", "evening")]
 
 
@@ -122,7 +149,9 @@ def test_no_detail_column_and_no_date_survive_in_any_default_tier_table():
         assert set(columns) & anonymise.DETAIL_COLUMNS == set(), table
         assert [c for c, t in columns.items() if t.startswith(("DATE", "TIME"))] == [], table
     # what the default tier drops, the restricted tier (the warehouse's cohorts) still has
-    restricted = {c for (c,) in _rows(con, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'cohorts'")}
+    restricted = {
+        c for (c,) in _rows(con, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'cohorts'")
+    }
     assert {"event_date", "event_hour", "age_at_event", "home_lsoa", "gap_days", "first_flagged"} <= restricted
 
 
@@ -144,23 +173,34 @@ def test_ids_are_drawn_afresh_so_they_say_nothing_about_the_warehouse_order():
 def test_a_persons_council_sex_and_age_band_are_the_same_in_every_default_table():
     con, _ = _default_tier(fixed_records())
     for table in ("events", "unreported_assaults"):
-        differing = _rows(con, f"""
+        differing = _rows(
+            con,
+            f"""
             SELECT count(*) FROM default_{table} AS t JOIN default_persons AS p USING (person_id)
             WHERE t.sex IS DISTINCT FROM p.sex OR t.age_band IS DISTINCT FROM p.age_band
-               OR t.council IS DISTINCT FROM p.council OR t.home_area_level IS DISTINCT FROM p.home_area_level""")
+               OR t.council IS DISTINCT FROM p.council OR t.home_area_level IS DISTINCT FROM p.home_area_level""",
+        )
         assert differing == [(0,)], table
     for table in anonymise.DEFAULT_TABLES:
-        orphans = _rows(con, f"SELECT count(*) FROM default_{table} WHERE person_id NOT IN (SELECT person_id FROM default_persons)")
+        orphans = _rows(
+            con, f"SELECT count(*) FROM default_{table} WHERE person_id NOT IN (SELECT person_id FROM default_persons)"
+        )
         assert orphans == [(0,)], table
 
 
 MONTH_COLUMNS = {  # default table: (its month column, first or last, which of the person's events)
-    "victims": [("first_victimisation_month", "first", "(feed = 'police' AND role = 'VICTIM') OR feed = 'health'"),
-                ("last_victimisation_month", "last", "(feed = 'police' AND role = 'VICTIM') OR feed = 'health'")],
-    "offenders": [("first_offending_month", "first", "(feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos'"),
-                  ("last_offending_month", "last", "(feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos'")],
-    "domestic_abuse": [("first_da_month", "first", "feed = 'police' AND domestic_abuse AND role IN ('VICTIM', 'SUSPECT', 'OFFENDER')"),
-                       ("last_da_month", "last", "feed = 'police' AND domestic_abuse AND role IN ('VICTIM', 'SUSPECT', 'OFFENDER')")],
+    "victims": [
+        ("first_victimisation_month", "first", "(feed = 'police' AND role = 'VICTIM') OR feed = 'health'"),
+        ("last_victimisation_month", "last", "(feed = 'police' AND role = 'VICTIM') OR feed = 'health'"),
+    ],
+    "offenders": [
+        ("first_offending_month", "first", "(feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos'"),
+        ("last_offending_month", "last", "(feed = 'police' AND role IN ('SUSPECT', 'OFFENDER')) OR feed = 'yos'"),
+    ],
+    "domestic_abuse": [
+        ("first_da_month", "first", "feed = 'police' AND domestic_abuse AND role IN ('VICTIM', 'SUSPECT', 'OFFENDER')"),
+        ("last_da_month", "last", "feed = 'police' AND domestic_abuse AND role IN ('VICTIM', 'SUSPECT', 'OFFENDER')"),
+    ],
     "persons": [("first_event_month", "first", "TRUE"), ("last_event_month", "last", "TRUE")],
     "person_summary": [("first_event_month", "first", "TRUE"), ("last_event_month", "last", "TRUE")],
 }
@@ -184,7 +224,9 @@ def _underivable_months(con) -> list[tuple]:
     for table, columns in MONTH_COLUMNS.items():
         for column, end, where in columns:
             lo, hi = ("min(s)", "min(e)") if end == "first" else ("max(s)", "max(e)")
-            wrong += _rows(con, f"""
+            wrong += _rows(
+                con,
+                f"""
                 WITH derived AS (
                     SELECT person_id,
                            CASE WHEN count(*) = count(s) AND strftime({lo}, '%Y-%m') = strftime({hi}, '%Y-%m')
@@ -192,7 +234,8 @@ def _underivable_months(con) -> list[tuple]:
                     FROM ({spans}) WHERE {where} GROUP BY person_id)
                 SELECT '{table}.{column}', t.person_id, t.{column}, d.month
                 FROM default_{table} AS t LEFT JOIN derived AS d USING (person_id)
-                WHERE t.{column} IS DISTINCT FROM d.month""")
+                WHERE t.{column} IS DISTINCT FROM d.month""",
+            )
     return wrong
 
 
@@ -210,8 +253,11 @@ def test_the_overlap_sequence_never_claims_an_order_the_published_periods_do_not
         for i in range(8)
     ]
     con, _ = _default_tier(records)
-    rows = _rows(con, """SELECT sequence, first_victimisation_month, first_offending_month, gap_months
-                         FROM default_victim_offender_overlap""")
+    rows = _rows(
+        con,
+        """SELECT sequence, first_victimisation_month, first_offending_month, gap_months
+                         FROM default_victim_offender_overlap""",
+    )
     assert len(rows) == 8  # the eight Beta men: suspects, then victims, in the same month
     assert {r[0] for r in rows} == {"same_month"}  # the restricted tier says offender_first: a detail
     assert {r[3] for r in rows} == {0}
@@ -230,8 +276,11 @@ def _default_tables(con) -> dict[str, list[tuple]]:
 
 
 def _restricted_tables(con) -> dict[str, list[tuple]]:
-    return {t: _rows(con, f"SELECT * EXCLUDE (person_id) FROM cohorts.{t} ORDER BY ALL")
-            for t in anonymise.DEFAULT_TABLES if t != "events"}
+    return {
+        t: _rows(con, f"SELECT * EXCLUDE (person_id) FROM cohorts.{t} ORDER BY ALL")
+        for t in anonymise.DEFAULT_TABLES
+        if t != "events"
+    }
 
 
 def _within_what_is_published(con, records: list[Record], seed: int) -> list[Record]:
@@ -240,10 +289,16 @@ def _within_what_is_published(con, records: list[Record], seed: int) -> list[Rec
     period is published), its hour to another of its published time of day (any hour when none),
     its age to another of the same band, its home to another neighbourhood of the same council."""
     rng = random.Random(seed)
-    published = {event_id: rest for event_id, *rest in _rows(con, """
+    published = {
+        event_id: rest
+        for event_id, *rest in _rows(
+            con,
+            """
         SELECT e.event_id, span_start(a.event_period_level, a.event_year, a.event_quarter, a.event_month),
                span_end(a.event_period_level, a.event_year, a.event_quarter, a.event_month), a.time_of_day
-        FROM anon_event AS a JOIN cohorts.events AS e USING (event_id)""")}
+        FROM anon_event AS a JOIN cohorts.events AS e USING (event_id)""",
+        )
+    }
     dates = dict(_rows(con, "SELECT event_id, event_date FROM cohorts.events"))
     moved = []
     for record, event_id in zip(records, event_ids(records), strict=True):
@@ -259,8 +314,9 @@ def _within_what_is_published(con, records: list[Record], seed: int) -> list[Rec
             low, high = next(band for band in AGE_BANDS if band[0] <= age <= band[1])
             age = rng.randint(low, high)
         home = rng.choice(COUNCIL_HOMES[record.home]) if record.home else None
-        moved.append(Record(record.person, record.kind, date, hour=hour, age=age, sex=record.sex, home=home,
-                            flag=record.flag))
+        moved.append(
+            Record(record.person, record.kind, date, hour=hour, age=age, sex=record.sex, home=home, flag=record.flag)
+        )
     return moved
 
 
@@ -298,15 +354,19 @@ def _reported_records() -> list[Record]:
         records.append(Record(f"A{i}", "health", dt.date(2024, 3, 3 + 4 * i), hour=22, age=30))
         records.append(Record(f"B{i}", "health", dt.date(2024, 3, 3 + 4 * i), hour=22, age=30, home=HOMES["Beta"]))
         records.append(Record(f"B{i}", "police_victim", dt.date(2024, 9, 3 + i), hour=21, age=30, home=HOMES["Beta"]))
-        records.append(Record(f"C{i}", "health", dt.date(2024, 3, 3 + 4 * i), hour=22, age=30, sex="M",
-                              home=HOMES["Beta"]))
+        records.append(
+            Record(f"C{i}", "health", dt.date(2024, 3, 3 + 4 * i), hour=22, age=30, sex="M", home=HOMES["Beta"])
+        )
     return records
 
 
-@pytest.mark.parametrize(("window", "expected"), [
-    (14, {"A": None, "B": False, "C": False}),  # a month is longer than 14 days: within it, cannot tell
-    (45, {"A": True, "B": False, "C": False}),  # two days of one month are at most 30 apart
-])
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        (14, {"A": None, "B": False, "C": False}),  # a month is longer than 14 days: within it, cannot tell
+        (45, {"A": True, "B": False, "C": False}),  # two days of one month are at most 30 apart
+    ],
+)
 def test_reported_to_police_says_only_what_the_published_periods_show(window, expected):
     con = duckdb.connect()
     build_cohorts(con, _reported_records())
@@ -314,14 +374,24 @@ def test_reported_to_police_says_only_what_the_published_periods_show(window, ex
     warehouse.run(con, warehouse.load_sql("cohorts/unreported_assaults.sql"))
     anonymise.build_default_tier(con)
     assert _rows(con, """SELECT DISTINCT event_period FROM default_events WHERE feed = 'health'""") == [("2024-03",)]
-    published = set(_rows(con, """
+    published = set(
+        _rows(
+            con,
+            """
         SELECT DISTINCT left(p.person_id, 1), u.reported_to_police
-        FROM default_unreported_assaults AS u JOIN anon_person AS p ON p.default_id = u.person_id"""))
+        FROM default_unreported_assaults AS u JOIN anon_person AS p ON p.default_id = u.person_id""",
+        )
+    )
     assert published == set(expected.items())
     assert _rows(con, "SELECT DISTINCT window_days FROM default_unreported_assaults") == [(window,)]
     # the restricted tier knows the Alpha women were all reported, the others not
-    assert dict(_rows(con, """SELECT left(person_id, 1), bool_and(reported_to_police)
-                              FROM cohorts.unreported_assaults GROUP BY ALL""")) == {"A": True, "B": False, "C": False}
+    assert dict(
+        _rows(
+            con,
+            """SELECT left(person_id, 1), bool_and(reported_to_police)
+                              FROM cohorts.unreported_assaults GROUP BY ALL""",
+        )
+    ) == {"A": True, "B": False, "C": False}
 
 
 def test_a_repeat_victim_the_published_periods_cannot_place_within_a_year_is_not_published_as_one():
@@ -331,13 +401,17 @@ def test_a_repeat_victim_the_published_periods_cannot_place_within_a_year_is_not
     with three victimisations each published by month are."""
     records = fixed_records() + [
         Record(f"R-{i}", kind, dt.date(2024, 8, day + i), hour=15, age=40)
-        for i in range(6) for kind, day in (("police_victim", 1), ("police_victim", 8), ("health", 9))
+        for i in range(6)
+        for kind, day in (("police_victim", 1), ("police_victim", 8), ("health", 9))
     ]
     con, _ = _default_tier(records)
     assert _rows(con, "SELECT count(*) FROM cohorts.repeat_victims WHERE person_id = 'P-A-00'") == [(1,)]
-    published = _rows(con, """SELECT c.person_id, r.most_in_12_months, r.victimisations
+    published = _rows(
+        con,
+        """SELECT c.person_id, r.most_in_12_months, r.victimisations
                               FROM default_repeat_victims AS r JOIN anon_person AS c ON c.default_id = r.person_id
-                              ORDER BY 1""")
+                              ORDER BY 1""",
+    )
     assert published == [(f"R-{i}", 3, 3) for i in range(6)]
 
 
@@ -376,7 +450,9 @@ def test_the_k_check_refuses_a_column_the_published_events_do_not_give(tiny_ware
     assert not default.exists() and not restricted.exists()
 
 
-def test_the_published_default_tier_follows_from_its_events_and_the_measure_command_says_so(tiny_warehouse, tmp_path, capsys):
+def test_the_published_default_tier_follows_from_its_events_and_the_measure_command_says_so(
+    tiny_warehouse, tmp_path, capsys
+):
     default, restricted = tmp_path / "analyst.duckdb", tmp_path / "analyst_restricted.duckdb"
     published = snapshot.publish(tiny_warehouse, default, restricted, _about())
     assert published.underivable == []
@@ -414,7 +490,11 @@ def test_the_measure_finds_the_planted_outliers_in_full_detail_and_none_in_the_d
     assert detail["persons"].below_k == detail["persons"].singled_out == 1
     assert detail["events"].below_k == detail["events"].units == 36  # the exact date: no event hides among five
     assert [f.spec.name for f in anonymise.breaches(list(detail.values()))] == [
-        "persons", "events", "events_kind", "events_kind_time"]
+        "persons",
+        "events",
+        "events_kind",
+        "events_kind_time",
+    ]
     assert anonymise.breaches(list(coarse.values())) == []
     assert coarse["persons"].units == 20 and coarse["events"].units == coarse["events_kind"].units > 0
     assert coarse["ae_attendances"].below_k == 0
@@ -446,12 +526,18 @@ persons_strategy = st.lists(
         st.sampled_from(("F", "M", None)),
         st.one_of(st.none(), st.integers(0, 80)),
         st.lists(  # the person's records: kind, day of 2024 (or no date), hour, flag
-            st.tuples(st.sampled_from(_KIND_NAMES), st.one_of(st.none(), st.integers(0, 365)), st.integers(0, 23),
-                      st.booleans()),
-            min_size=1, max_size=4,
+            st.tuples(
+                st.sampled_from(_KIND_NAMES),
+                st.one_of(st.none(), st.integers(0, 365)),
+                st.integers(0, 23),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=4,
         ),
     ),
-    min_size=1, max_size=45,
+    min_size=1,
+    max_size=45,
 )
 # Persons crowded into few groups and months (one council, one sex, two age bands; records in
 # March and September 2024), so that months are published and the flags, windows and orders the
@@ -462,20 +548,33 @@ dense_persons_strategy = st.lists(
         st.just("F"),
         st.sampled_from((16, 30)),
         st.lists(
-            st.tuples(st.sampled_from(("police_victim", "police_victim", "health", "health", "social_care")),
-                      st.one_of(st.none(), st.integers(60, 75), st.integers(250, 265)), st.integers(0, 23),
-                      st.booleans()),
-            min_size=2, max_size=6,
+            st.tuples(
+                st.sampled_from(("police_victim", "police_victim", "health", "health", "social_care")),
+                st.one_of(st.none(), st.integers(60, 75), st.integers(250, 265)),
+                st.integers(0, 23),
+                st.booleans(),
+            ),
+            min_size=2,
+            max_size=6,
         ),
     ),
-    min_size=15, max_size=40,
+    min_size=15,
+    max_size=40,
 )
 
 
 def _records(persons) -> list[Record]:
     return [
-        Record(f"P{i:03d}", kind, None if day is None else dt.date(2024, 1, 1) + dt.timedelta(days=day),
-               hour=hour, age=age, sex=sex, home=home, flag=flag)
+        Record(
+            f"P{i:03d}",
+            kind,
+            None if day is None else dt.date(2024, 1, 1) + dt.timedelta(days=day),
+            hour=hour,
+            age=age,
+            sex=sex,
+            home=home,
+            flag=flag,
+        )
         for i, (home, sex, age, events) in enumerate(persons)
         for kind, day, hour, flag in events
     ]
@@ -487,19 +586,27 @@ def _claims_that_do_not_hold(con) -> list[tuple]:
     is not one, or with more victimisations within a year than there were; a person at risk of
     exploitation who is not in the cohort, a criterion they do not meet, more A&E attendances
     placed after (or before) the first flag than there were, or another month for the first flag."""
-    wrong = _rows(con, """
+    wrong = _rows(
+        con,
+        """
         SELECT 'reported_to_police', d.event_id
         FROM default_unreported_assaults AS d
         JOIN anon_event AS a ON a.default_event_id = d.event_id
         JOIN cohorts.unreported_assaults AS u ON u.event_id = a.event_id
-        WHERE d.reported_to_police IS DISTINCT FROM u.reported_to_police AND d.reported_to_police IS NOT NULL""")
-    wrong += _rows(con, """
+        WHERE d.reported_to_police IS DISTINCT FROM u.reported_to_police AND d.reported_to_police IS NOT NULL""",
+    )
+    wrong += _rows(
+        con,
+        """
         SELECT 'repeat_victims', d.person_id
         FROM default_repeat_victims AS d
         JOIN anon_person AS p ON p.default_id = d.person_id
         LEFT JOIN cohorts.repeat_victims AS r ON r.person_id = p.person_id
-        WHERE r.person_id IS NULL OR r.most_in_12_months < d.most_in_12_months""")
-    wrong += _rows(con, """
+        WHERE r.person_id IS NULL OR r.most_in_12_months < d.most_in_12_months""",
+    )
+    wrong += _rows(
+        con,
+        """
         SELECT 'exploitation_risk', d.person_id
         FROM default_exploitation_risk AS d
         JOIN anon_person AS p ON p.default_id = d.person_id
@@ -508,7 +615,8 @@ def _claims_that_do_not_hold(con) -> list[tuple]:
            OR (d.cse_concern AND NOT x.cse_concern) OR (d.yos_exploitation_concern AND NOT x.yos_exploitation_concern)
            OR (d.sexual_offence_victim_u18 AND NOT x.sexual_offence_victim_u18)
            OR d.ae_after_flag > x.ae_after_flag OR d.ae_before_flag > x.ae_attendances - x.ae_after_flag
-           OR d.first_flag_month <> strftime(x.first_flagged, '%Y-%m')""")
+           OR d.first_flag_month <> strftime(x.first_flagged, '%Y-%m')""",
+    )
     return wrong
 
 
@@ -522,10 +630,14 @@ def test_any_small_cohort_comes_out_k_anonymous_for_persons_and_events(persons):
     # nobody lost or invented: every person is published or withheld, every event of a published person is there
     assert recoding.persons + recoding.persons_withheld == len(persons)
     published_events = _rows(con, "SELECT count(*) FROM default_events")[0][0]
-    expected = _rows(con, "SELECT count(*) FROM cohorts.events WHERE person_id IN (SELECT person_id FROM anon_person)")[0][0]
+    expected = _rows(con, "SELECT count(*) FROM cohorts.events WHERE person_id IN (SELECT person_id FROM anon_person)")[
+        0
+    ][0]
     assert published_events == expected
     # a time of day is only ever published with a month; every month column follows from the events
-    assert _rows(con, "SELECT count(*) FROM default_events WHERE time_of_day IS NOT NULL AND event_month IS NULL") == [(0,)]
+    assert _rows(con, "SELECT count(*) FROM default_events WHERE time_of_day IS NOT NULL AND event_month IS NULL") == [
+        (0,)
+    ]
     assert _underivable_months(con) == []
     assert _claims_that_do_not_hold(con) == []
 
@@ -544,8 +656,13 @@ def test_any_crowded_cohort_publishes_the_same_whatever_it_hides_and_nothing_unt
 
 
 def _about() -> dict:
-    return {"published_at": dt.datetime(2025, 1, 12), "run_id": "first", "events_from": dt.date(2024, 3, 1),
-            "events_to": dt.date(2024, 11, 17), "persons": 27}
+    return {
+        "published_at": dt.datetime(2025, 1, 12),
+        "run_id": "first",
+        "events_from": dt.date(2024, 3, 1),
+        "events_to": dt.date(2024, 11, 17),
+        "persons": 27,
+    }
 
 
 def _run_id(path: Path) -> str:
@@ -584,7 +701,8 @@ def test_both_tiers_are_published_0640_with_the_analysts_group(tiny_warehouse, t
         # the span of the published periods: the only November event is published with no period,
         # so the default tier does not say that anything happened after May
         assert con.sql("SELECT tier, k, events_from, events_to FROM main.about").fetchall() == [
-            ("default", 5, "2024-03", "2024-05")]
+            ("default", 5, "2024-03", "2024-05")
+        ]
     with duckdb.connect(str(restricted), read_only=True) as con:
         assert con.sql("SELECT tier, events_from FROM main.about").fetchall() == [("restricted", dt.date(2024, 3, 1))]
     assert not [p for p in default.parent.iterdir() if p.name.startswith(".")]
@@ -596,7 +714,9 @@ def test_an_empty_group_keeps_the_owners_group(tiny_warehouse, tmp_path):
     assert default.stat().st_gid == os.getegid() and oct(default.stat().st_mode & 0o777) == "0o640"
 
 
-def test_a_group_that_does_not_exist_is_a_clear_error_naming_the_variable_and_nothing_is_published(tiny_warehouse, tmp_path):
+def test_a_group_that_does_not_exist_is_a_clear_error_naming_the_variable_and_nothing_is_published(
+    tiny_warehouse, tmp_path
+):
     default, restricted = tmp_path / "analyst.duckdb", tmp_path / "analyst_restricted.duckdb"
     with pytest.raises(snapshot.SnapshotError, match="VERU_ANALYST_GROUP") as caught:
         snapshot.publish(tiny_warehouse, default, restricted, _about(), group="veru-no-such-group")
@@ -652,8 +772,10 @@ def test_the_snapshot_asset_records_a_failed_blocking_check_and_keeps_the_old_sn
     from dagster_project.resources import AnalystSnapshotResource, WarehouseResource
 
     default, restricted = tmp_path / "analyst.duckdb", tmp_path / "analyst_restricted.duckdb"
-    resources = {"warehouse_db": WarehouseResource(path=str(tiny_warehouse)),
-                 "analyst": AnalystSnapshotResource(path=str(default), restricted_path=str(restricted))}
+    resources = {
+        "warehouse_db": WarehouseResource(path=str(tiny_warehouse)),
+        "analyst": AnalystSnapshotResource(path=str(default), restricted_path=str(restricted)),
+    }
     first = dg.materialize([analyst_snapshot], resources=resources, raise_on_error=False)
     assert first.success, [e.step_failure_data.error.message for e in first.all_events if e.is_step_failure]
     checks = {c.check_name: c for c in first.get_asset_check_evaluations()}
@@ -705,7 +827,8 @@ def test_a_publish_killed_mid_write_leaves_the_old_snapshot_intact_and_the_next_
     signal_file = tmp_path / "writing"
     publisher = subprocess.Popen(
         [sys.executable, "-c", PUBLISHER, str(tiny_warehouse), str(default), str(restricted), str(signal_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.time() + 120
@@ -740,8 +863,11 @@ def test_a_publish_killed_mid_write_leaves_the_old_snapshot_intact_and_the_next_
 def test_only_the_temporaries_of_the_snapshot_itself_count_as_stale(tmp_path):
     target = tmp_path / "analyst.duckdb"
     names = [
-        f".analyst.duckdb.{'a' * 32}.tmp", f".analyst.duckdb.{'b' * 32}.tmp.wal",  # stale
-        f".analyst_restricted.duckdb.{'c' * 32}.tmp", ".analyst.duckdb.notauuid.tmp", "analyst.duckdb.tmp",
+        f".analyst.duckdb.{'a' * 32}.tmp",
+        f".analyst.duckdb.{'b' * 32}.tmp.wal",  # stale
+        f".analyst_restricted.duckdb.{'c' * 32}.tmp",
+        ".analyst.duckdb.notauuid.tmp",
+        "analyst.duckdb.tmp",
         f".analyst.duckdb.{'d' * 32}.tmp.bak",
     ]
     for name in names:

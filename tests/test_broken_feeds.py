@@ -11,9 +11,9 @@ import pytest
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
+from dagster_project.tools.break_feeds import SCENARIOS, break_feed, late_as_of
 from dagster_project.tools.drill import FEED_FOR, healthy_world, last_date, statuses
 from dagster_project.tools.drill import materialise as run
-from dagster_project.tools.break_feeds import SCENARIOS, break_feed, late_as_of
 
 pytestmark = pytest.mark.slow
 
@@ -95,12 +95,13 @@ def test_a_broken_delivery_is_flagged_kept_apart_and_cleared_by_a_good_one(good,
     assert checks[("dashboard", "feeds_healthy")].metadata[feed].value == "healthy"
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
-                    reason="Chromium is not installed (`make test` installs it)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+    reason="Chromium is not installed (`make test` installs it)",
+)
 def test_the_dashboard_shows_a_broken_feed_as_broken_in_a_browser_with_no_network(good, tmp_path):
-    from PIL import Image
-
     from browser import not_blank, open_offline
+    from PIL import Image
 
     source, _ = good
     root = tmp_path / "world"

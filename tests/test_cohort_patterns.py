@@ -43,8 +43,13 @@ def without_record(landing: Path, target: Path, feed: str, delivery: str, record
 def world(shared_world, tmp_path_factory):
     assert shared_world.result.success
     blanked = shared_world.blanked
-    dated_landing = without_record(shared_world.as_generated, tmp_path_factory.mktemp("patterns") / "landing",
-                                   "police", blanked.delivery, blanked.record_key)
+    dated_landing = without_record(
+        shared_world.as_generated,
+        tmp_path_factory.mktemp("patterns") / "landing",
+        "police",
+        blanked.delivery,
+        blanked.record_key,
+    )
     with warehouse.connect(shared_world.warehouse, read_only=True) as con:
         cohorts = patterns.found(con)
         flagged = patterns.flagged_children_found(con, shared_world.truth)
@@ -94,9 +99,11 @@ def test_the_cohort_side_reads_the_tables_as_they_stand(tmp_path):
 
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("CREATE SCHEMA cohorts")
-    con.execute("CREATE TABLE cohorts.events AS SELECT * FROM (VALUES "
-                "(1, 'police', 'VICTIM', TRUE, FALSE, '25-34', 6), (2, 'police', 'VICTIM', TRUE, FALSE, '18-24', 7)) "
-                "AS t(occurrence_id, feed, role, violence_or_sexual, domestic_abuse, age_band, event_month)")
+    con.execute(
+        "CREATE TABLE cohorts.events AS SELECT * FROM (VALUES "
+        "(1, 'police', 'VICTIM', TRUE, FALSE, '25-34', 6), (2, 'police', 'VICTIM', TRUE, FALSE, '18-24', 7)) "
+        "AS t(occurrence_id, feed, role, violence_or_sexual, domestic_abuse, age_band, event_month)"
+    )
     con.execute("CREATE TABLE cohorts.unreported_assaults AS SELECT FALSE AS reported_to_police")
     found = patterns.found(con)
     assert found.domestic_abuse_share == 0.0

@@ -130,7 +130,7 @@ COHORT_SUITES = sorted(path.stem for path in expectations_dir().glob("cohorts_*.
 
 
 def test_there_is_one_suite_per_cohort_table_and_one_for_the_reconciliations():
-    assert COHORT_SUITES == sorted([*(cohort_suite_name(t) for t in COHORT_TABLES), RECONCILIATION_SUITE])
+    assert sorted([*(cohort_suite_name(t) for t in COHORT_TABLES), RECONCILIATION_SUITE]) == COHORT_SUITES
 
 
 @pytest.mark.parametrize("name", COHORT_SUITES)
@@ -145,11 +145,13 @@ def test_every_cohort_suite_loads_and_every_expectation_has_severity_and_descrip
 
 @pytest.mark.parametrize("table", COHORT_TABLES)
 def test_each_table_suite_pins_the_columns_the_sql_header_documents(built, table):
-    documented = list(dict.fromkeys(
-        line.split()[1]
-        for line in warehouse.load_sql(f"cohorts/{table}.sql").splitlines()
-        if line.startswith("--   ")
-    ))
+    documented = list(
+        dict.fromkeys(
+            line.split()[1]
+            for line in warehouse.load_sql(f"cohorts/{table}.sql").splitlines()
+            if line.startswith("--   ")
+        )
+    )
     document = json.loads((expectations_dir() / f"cohorts_{table}.json").read_text(encoding="utf-8"))
     first = document["expectations"][0]
     assert first["type"] == "expect_table_columns_to_match_set"

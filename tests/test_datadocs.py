@@ -6,19 +6,18 @@ import re
 import shutil
 import warnings
 
+import great_expectations as gx
 import polars as pl
 import pytest
+from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+from great_expectations.render.renderer import ValidationResultsPageRenderer
+from great_expectations.render.view import DefaultJinjaPageView
 
 from dagster_project.quality import datadocs
 from dagster_project.quality.datadocs import render_index_page, render_validation_page, write_page
 from dagster_project.quality.gx_runtime import VALIDATION_LOCK, gx_runtime
 from dagster_project.quality.suites import RESULT_FORMAT
-
-import great_expectations as gx  # noqa: I001  (after gx_runtime set the environment)
-from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
-from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-from great_expectations.render.renderer import ValidationResultsPageRenderer
-from great_expectations.render.view import DefaultJinjaPageView
 
 PLANTED = "ZQXWYLEBOTTOM"  # a fake surname: must never reach a page
 SUITE = "datadocs_demo"
@@ -166,8 +165,12 @@ def test_values_in_a_result_are_stripped_before_rendering():
         success=False,
         results=[leaky, broken, columns],
         suite_name=SUITE,
-        statistics={"evaluated_expectations": 3, "successful_expectations": 0,
-                    "unsuccessful_expectations": 3, "success_percent": 0.0},
+        statistics={
+            "evaluated_expectations": 3,
+            "successful_expectations": 0,
+            "unsuccessful_expectations": 3,
+            "success_percent": 0.0,
+        },
         meta={
             "great_expectations_version": gx.__version__,
             "batch_spec": {"batch_data": f"DataFrame surname {PLANTED}"},
@@ -190,10 +193,24 @@ def test_values_in_a_result_are_stripped_before_rendering():
 
 def test_index_page_links_to_the_validation_pages(tmp_path, page):
     entries = [
-        {"href": "pages/police_2024-05-01.html", "suite": SUITE, "label": "police_2024-05-01.csv",
-         "validated_at": "2024-05-01 10:00", "success": False, "evaluated": 2, "failed": 1},
-        {"href": "pages/health_2024-05-01.html", "suite": "health", "label": "health <2024>.csv",
-         "validated_at": "2024-05-01 10:05", "success": True, "evaluated": 40, "failed": 0},
+        {
+            "href": "pages/police_2024-05-01.html",
+            "suite": SUITE,
+            "label": "police_2024-05-01.csv",
+            "validated_at": "2024-05-01 10:00",
+            "success": False,
+            "evaluated": 2,
+            "failed": 1,
+        },
+        {
+            "href": "pages/health_2024-05-01.html",
+            "suite": "health",
+            "label": "health <2024>.csv",
+            "validated_at": "2024-05-01 10:05",
+            "success": True,
+            "evaluated": 40,
+            "failed": 0,
+        },
     ]
     index = render_index_page(entries, title="Data quality")
     assert 'href="pages/police_2024-05-01.html"' in index
@@ -210,10 +227,19 @@ def test_index_page_links_to_the_validation_pages(tmp_path, page):
     assert (tmp_path / "site" / linked[0]).is_file()
 
 
-@pytest.mark.parametrize("href", ["https://example.org/page.html", "//example.org/x", "/etc/page.html", "javascript:alert(1)", ""])
+@pytest.mark.parametrize(
+    "href", ["https://example.org/page.html", "//example.org/x", "/etc/page.html", "javascript:alert(1)", ""]
+)
 def test_index_rejects_links_that_are_not_relative(href):
-    entry = {"href": href, "suite": SUITE, "label": "x.csv", "validated_at": "now", "success": True,
-             "evaluated": 1, "failed": 0}
+    entry = {
+        "href": href,
+        "suite": SUITE,
+        "label": "x.csv",
+        "validated_at": "now",
+        "success": True,
+        "evaluated": 1,
+        "failed": 0,
+    }
     with pytest.raises(ValueError):
         render_index_page([entry], title="Data quality")
 
@@ -227,8 +253,10 @@ def test_write_page_is_atomic_and_replaces(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
-                    reason="Chromium is not installed (`make test` installs it)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+    reason="Chromium is not installed (`make test` installs it)",
+)
 def test_page_is_styled_and_scripted_in_a_browser_with_no_network(tmp_path, page):
     from browser import not_blank, open_offline
 

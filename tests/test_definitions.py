@@ -3,8 +3,8 @@
 import json
 
 import dagster as dg
-
 from helpers import copy_golden
+
 from dagster_project.resources import LandingZoneResource
 
 
@@ -13,14 +13,24 @@ def test_definitions_load_with_every_asset_check_schedule_and_sensor():
 
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {
-        "reference/geography", "staging/police", "staging/social_care", "staging/health", "staging/yos",
-        "linkage/person_records", "cohorts/person_summary",
+        "reference/geography",
+        "staging/police",
+        "staging/social_care",
+        "staging/health",
+        "staging/yos",
+        "linkage/person_records",
+        "cohorts/person_summary",
     } <= keys
     assert defs.resolve_job_def("veru_pipeline") is not None
     assert defs.resolve_schedule_def("weekly_refresh").cron_schedule == "0 6 * * 1"
     assert defs.resolve_sensor_def("landing_zone_sensor") is not None
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
-    assert {"feed_expectations", "person_records_expectations", "every_record_linked", "warehouse_holds_no_tokens"} <= checks
+    assert {
+        "feed_expectations",
+        "person_records_expectations",
+        "every_record_linked",
+        "warehouse_holds_no_tokens",
+    } <= checks
 
 
 def _evaluate(sensor, landing, cursor):
@@ -68,9 +78,7 @@ def test_a_run_without_a_key_fails_with_a_clear_message_and_writes_nothing(landi
         raise_on_error=False,
     )
     assert not result.success
-    messages = " ".join(
-        e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure
-    )
+    messages = " ".join(e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure)
     assert "No pseudonymisation key: VERU_HASH_KEY_FILE is not set" in messages
     assert not db.exists() and not (tmp_path / "zone.duckdb").exists()
 

@@ -13,11 +13,11 @@ import pytest
 
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
+from dagster_project.settings import Environment
 from dagster_project.staging.release import ReleaseRefused, release
+from dagster_project.tools.break_feeds import break_feed
 from dagster_project.tools.drill import healthy_world, last_date, statuses
 from dagster_project.tools.drill import materialise as run
-from dagster_project.tools.break_feeds import break_feed
-from dagster_project.settings import Environment
 
 pytestmark = pytest.mark.slow
 
@@ -47,8 +47,12 @@ def copy(world, tmp_path: Path) -> Path:
 
 def env_for(root: Path) -> Environment:
     return Environment(
-        landing_dir=root / "landing", warehouse=root / "veru.duckdb", hash_key_file=root / "key",
-        model_dir=root / "models", linkage_zone=root / "zone.duckdb", quarantine_dir=root / "quarantine",
+        landing_dir=root / "landing",
+        warehouse=root / "veru.duckdb",
+        hash_key_file=root / "key",
+        model_dir=root / "models",
+        linkage_zone=root / "zone.duckdb",
+        quarantine_dir=root / "quarantine",
     )
 
 
@@ -81,7 +85,9 @@ def test_a_quarantined_delivery_released_by_a_person_is_loaded_by_the_next_run(w
 
     with pytest.raises(ReleaseRefused, match="--note"):
         release(quarantined, env=env_for(root), note=" ")
-    done = release(quarantined, env=env_for(root), note="format change confirmed with the force", released_by="analyst1")
+    done = release(
+        quarantined, env=env_for(root), note="format change confirmed with the force", released_by="analyst1"
+    )
     assert done.landing_path == broken and broken.exists() and not quarantined.exists()
     assert (quarantined.parent / f"{broken.name}.released.json").exists()
 

@@ -48,8 +48,7 @@ def test_the_published_table_says_whether_a_count_is_hidden_never_why():
     assert published.columns == ["council", "count", "suppressed", "is_total"]
     assert published["suppressed"].to_list() == [s is not None for s in statuses.statuses]
     assert published.equals(statuses.frame())
-    assert not any(isinstance(v, str) and v in ("primary", "secondary")
-                   for row in published.iter_rows() for v in row)
+    assert not any(isinstance(v, str) and v in ("primary", "secondary") for row in published.iter_rows() for v in row)
 
 
 # --- one-way tables -----------------------------------------------------------------------
@@ -112,8 +111,13 @@ def test_two_way_known_pattern():
     totals = table.filter(pl.col("is_total"))
     assert totals["count"].to_list() == [44, 24, 41, 17, 26, 66, 109]
     assert totals.select("council", "age_band").rows() == [
-        ("Ashford", "Total"), ("Dover", "Total"), ("Swale", "Total"),
-        ("Total", "0-17"), ("Total", "18-24"), ("Total", "25+"), ("Total", "Total"),
+        ("Ashford", "Total"),
+        ("Dover", "Total"),
+        ("Swale", "Total"),
+        ("Total", "0-17"),
+        ("Total", "18-24"),
+        ("Total", "25+"),
+        ("Total", "Total"),
     ]
 
 
@@ -157,9 +161,7 @@ def test_one_row_table_hides_column_totals_with_their_cells():
 
 def test_small_row_total_is_protected_in_the_margin_line():
     # Row b totals 4: primary. Row totals + grand total is a line, so another row total goes.
-    counts = two_way(
-        {"a": [10, 20], "b": [4, 0], "c": [30, 6], "d": [7, 40]}, ["x", "y"]
-    )
+    counts = two_way({"a": [10, 20], "b": [4, 0], "c": [30, 6], "d": [7, 40]}, ["x", "y"])
     table = suppress(counts, DIMS)
     hidden = suppressed_keys(table)
     assert hidden[("b", "Total")] == "primary"
@@ -231,8 +233,7 @@ def test_rates_with_denominators_for_some_cells():
     assert table.columns[-2:] == ["residents", "rate_per_1000"]
     assert table.schema["residents"] == pl.Int64
     assert table.schema["rate_per_1000"] == pl.Float64
-    got = {(r["council"], r["age_band"]): (r["residents"], r["rate_per_1000"])
-           for r in table.iter_rows(named=True)}
+    got = {(r["council"], r["age_band"]): (r["residents"], r["rate_per_1000"]) for r in table.iter_rows(named=True)}
     assert got[("a", "x")] == (1000, 10.0)
     assert got[("a", "y")] == (3000, 6.7)
     assert got[("b", "y")] == (None, None)
@@ -248,8 +249,7 @@ def test_rates_with_denominators_for_one_dim_and_custom_per():
     table = protect(counts, DIMS, denominators=denominators, per=10_000)
 
     assert "rate_per_10000" in table.columns
-    got = {(r["council"], r["age_band"]): (r["residents"], r["rate_per_10000"])
-           for r in table.iter_rows(named=True)}
+    got = {(r["council"], r["age_band"]): (r["residents"], r["rate_per_10000"]) for r in table.iter_rows(named=True)}
     assert got[("a", "Total")] == (4400, 50.0)
     assert got[("Total", "Total")] == (74400, 12.4)
     assert got[("a", "x")] == (None, None)  # cells are finer than the denominators
@@ -283,19 +283,24 @@ def test_unmatched_denominator_rows_are_logged(caplog):
     ("counts", "dims", "kwargs", "message"),
     [
         (one_way({"a": 3, "b": -1}), ["council"], {}, "negative count -1"),
-        (one_way({"a": 3}).with_columns(x=pl.lit("1"), y=pl.lit("2")),
-         ["council", "x", "y"], {}, "got 3 dims"),
-        (pl.DataFrame({"council": ["a", "a"], "count": [3, 4]}), ["council"], {},
-         "repeated keys, e.g. {'council': 'a'}"),
+        (one_way({"a": 3}).with_columns(x=pl.lit("1"), y=pl.lit("2")), ["council", "x", "y"], {}, "got 3 dims"),
+        (
+            pl.DataFrame({"council": ["a", "a"], "count": [3, 4]}),
+            ["council"],
+            {},
+            "repeated keys, e.g. {'council': 'a'}",
+        ),
         (one_way({"a": 3, "Total": 4}), ["council"], {}, "holds the value 'Total'"),
         (one_way({"a": 3, "All": 4}), ["council"], {"total_label": "All"}, "value 'All'"),
         (one_way({"a": 3}), ["region"], {}, "no column 'region'"),
         (one_way({"a": 3}), "council", {}, "got 'council'"),
-        (pl.DataFrame({"council": ["a"], "count": [1.5]}), ["council"], {},
-         "must hold integers, got Float64"),
-        (pl.DataFrame({"council": ["a"], "count": [None]}, schema={"council": pl.String,
-                                                                   "count": pl.Int64}),
-         ["council"], {}, "null value"),
+        (pl.DataFrame({"council": ["a"], "count": [1.5]}), ["council"], {}, "must hold integers, got Float64"),
+        (
+            pl.DataFrame({"council": ["a"], "count": [None]}, schema={"council": pl.String, "count": pl.Int64}),
+            ["council"],
+            {},
+            "null value",
+        ),
         (pl.DataFrame({"council": [1], "count": [3]}), ["council"], {}, "must be String"),
         (one_way({"a": 3}), ["council"], {"threshold": 0}, "threshold must be"),
         (one_way({"a": 3}).clear(), ["council"], {}, "counts is empty"),
@@ -385,19 +390,15 @@ def determined_by_linear_algebra(table: pl.DataFrame, counts: pl.DataFrame) -> l
         equations.append(row)
     a = np.array(equations)
     rank = np.linalg.matrix_rank(a)
-    return [
-        p for p in unknown
-        if np.linalg.matrix_rank(np.vstack([a, np.eye(len(unknown))[index[p]]])) == rank
-    ]
+    return [p for p in unknown if np.linalg.matrix_rank(np.vstack([a, np.eye(len(unknown))[index[p]]])) == rank]
 
 
 @st.composite
 def grids(draw):
     n_rows = draw(st.integers(2, 6))
     n_cols = draw(st.integers(2, 6))
-    values = draw(st.lists(st.integers(0, 30), min_size=n_rows * n_cols,
-                           max_size=n_rows * n_cols))
-    rows = {f"r{i}": values[i * n_cols:(i + 1) * n_cols] for i in range(n_rows)}
+    values = draw(st.lists(st.integers(0, 30), min_size=n_rows * n_cols, max_size=n_rows * n_cols))
+    rows = {f"r{i}": values[i * n_cols : (i + 1) * n_cols] for i in range(n_rows)}
     counts = two_way(rows, [f"c{j}" for j in range(n_cols)])
     order = draw(st.permutations(range(counts.height)))
     return counts, counts[list(order)]
@@ -429,8 +430,7 @@ def test_random_tables_disclose_nothing(grid, suppress_zeros):
     np.testing.assert_array_equal(published[~hidden], true[~hidden])
 
     # (4) Deterministic, whatever the input row order.
-    assert table.equals(protect(shuffled, DIMS, threshold=THRESHOLD,
-                                suppress_zeros=suppress_zeros))
+    assert table.equals(protect(shuffled, DIMS, threshold=THRESHOLD, suppress_zeros=suppress_zeros))
 
 
 @settings(max_examples=50, deadline=None)

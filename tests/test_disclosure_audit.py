@@ -8,6 +8,7 @@ issue 10 (finding 5) did.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -59,22 +60,25 @@ def attacker(tables, *, labels=None, at_least_one=frozenset(), may_contradict=Fa
             else:
                 bounds.append((0, None))
     equations = []
-    for name, (frame, dims, _) in tables.items():
+    for name, (_frame, dims, _) in tables.items():
         keys = [k for (n, k) in variables if n == name]
         if len(dims) == 1:
-            equations.append({**{variables[(name, k)]: 1 for k in keys if k != (TOTAL,)},
-                              variables[(name, (TOTAL,))]: -1})
+            equations.append(
+                {**{variables[(name, k)]: 1 for k in keys if k != (TOTAL,)}, variables[(name, (TOTAL,))]: -1}
+            )
             continue
         rows = {k[0] for k in keys}
         cols = {k[1] for k in keys}
         for r in rows:
-            equations.append({**{variables[(name, (r, c))]: 1 for c in cols if c != TOTAL},
-                              variables[(name, (r, TOTAL))]: -1})
+            equations.append(
+                {**{variables[(name, (r, c))]: 1 for c in cols if c != TOTAL}, variables[(name, (r, TOTAL))]: -1}
+            )
         for c in cols:
-            equations.append({**{variables[(name, (r, c))]: 1 for r in rows if r != TOTAL},
-                              variables[(name, (TOTAL, c))]: -1})
+            equations.append(
+                {**{variables[(name, (r, c))]: 1 for r in rows if r != TOTAL}, variables[(name, (TOTAL, c))]: -1}
+            )
     names = list(tables)
-    for first, second in zip(names, names[1:]):
+    for first, second in itertools.pairwise(names):
         by_council: dict[str, dict[int, int]] = {}
         for name, sign in ((first, 1), (second, -1)):
             council_of = tables[name][2]
@@ -117,9 +121,7 @@ def listed_margins(frames, in_full=frozenset()) -> set:
         for row in frame.iter_rows(named=True):
             key = tuple(row[d] for d in dims)
             labels = [(d, k) for d, k in zip(dims, key, strict=True) if k != TOTAL]
-            if not labels and not set(dims) <= set(in_full):
-                out.add((name, key))
-            elif len(labels) == 1 and labels[0][0] not in in_full:
+            if not labels and not set(dims) <= set(in_full) or len(labels) == 1 and labels[0][0] not in in_full:
                 out.add((name, key))
     return out
 
@@ -128,21 +130,25 @@ def every_hidden(tables) -> set:
     """Every hidden entry: a reader who knows zeros are published takes each to be at least 1,
     and cannot tell the hidden zeros (complements chosen where nothing else would do) from the
     rest, so is wrong about those and concludes what it concludes."""
-    return {(name, k) for name, t in tables.items()
-            for k, h in zip(t.keys, t.hidden, strict=True) if h}
+    return {(name, k) for name, t in tables.items() for k, h in zip(t.keys, t.hidden, strict=True) if h}
 
 
 def nothing_published(frames) -> dict:
     """The same tables with every count hidden: what a reader knows before reading a number."""
-    return {name: (frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("count")), dims, council_of)
-            for name, (frame, dims, council_of) in frames.items()}
+    return {
+        name: (frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("count")), dims, council_of)
+        for name, (frame, dims, council_of) in frames.items()
+    }
 
 
 # --- a synthetic scenario: victims by council x sex, by neighbourhood, by council x age band ---
 
 NEIGHBOURHOODS = {
-    "Ashford 001": "Ashford", "Dover 001": "Dover", "Dover 002": "Dover",
-    "Swale 001": "Swale", "Swale 002": "Swale",
+    "Ashford 001": "Ashford",
+    "Dover 001": "Dover",
+    "Dover 002": "Dover",
+    "Swale 001": "Swale",
+    "Swale 002": "Swale",
 }
 GEOGRAPHY = pl.DataFrame({"neighbourhood": list(NEIGHBOURHOODS), "council": list(NEIGHBOURHOODS.values())})
 
@@ -160,10 +166,16 @@ def people() -> pl.DataFrame:
     plan = {
         # council: [(neighbourhood, n)], [(sex, n)], [(age band, n)]
         "Ashford": ([("Ashford 001", 3)], [("F", 3)], [("25+", 3)]),
-        "Dover": ([("Dover 001", 12), ("Dover 002", 18)], [("F", 14), ("M", 16)],
-                  [("0-17", 5), ("18-24", 6), ("25+", 19)]),
-        "Swale": ([("Swale 001", 10), ("Swale 002", 30)], [("F", 20), ("M", 20)],
-                  [("0-17", 4), ("18-24", 4), ("25+", 32)]),
+        "Dover": (
+            [("Dover 001", 12), ("Dover 002", 18)],
+            [("F", 14), ("M", 16)],
+            [("0-17", 5), ("18-24", 6), ("25+", 19)],
+        ),
+        "Swale": (
+            [("Swale 001", 10), ("Swale 002", 30)],
+            [("F", 20), ("M", 20)],
+            [("0-17", 4), ("18-24", 4), ("25+", 32)],
+        ),
     }
     for council, parts in plan.items():
         columns = [[label for label, n in part for _ in range(n)] for part in parts]
@@ -197,8 +209,12 @@ def linked(tables) -> list[LinkedTable]:
 
 
 def primary_entries(tables):
-    return {(name, k): v for name, t in tables.items()
-            for k, v, s in zip(t.keys, t.values, t.statuses, strict=True) if s == "primary"}
+    return {
+        (name, k): v
+        for name, t in tables.items()
+        for k, v, s in zip(t.keys, t.values, t.statuses, strict=True)
+        if s == "primary"
+    }
 
 
 # --- finding 5 as a test -------------------------------------------------------------------
@@ -298,25 +314,38 @@ def test_without_the_neighbourhood_lookup_the_audit_would_miss_the_leak():
     [
         # A council table and a deprivation decile table share only "is the home known":
         # both 'Not known' cells count the same people.
-        ("council", "deprivation_decile",
-         {"Bedford": 20, "Luton": 13, "Not known": 10},
-         {"01": 3, "02": 30, "Not known": 10},
-         pl.DataFrame({"council": ["Bedford", "Bedford", "Luton", "Luton", "Not known"],
-                       "deprivation_decile": ["01", "02", "01", "02", "Not known"]})),
+        (
+            "council",
+            "deprivation_decile",
+            {"Bedford": 20, "Luton": 13, "Not known": 10},
+            {"01": 3, "02": 30, "Not known": 10},
+            pl.DataFrame(
+                {
+                    "council": ["Bedford", "Bedford", "Luton", "Luton", "Not known"],
+                    "deprivation_decile": ["01", "02", "01", "02", "Not known"],
+                }
+            ),
+        ),
         # A month table and a weekday table share only "is the date known".
-        ("month", "weekday",
-         {"01": 3, "02": 30, "Not known": 10},
-         {"1-Monday": 20, "2-Tuesday": 13, "Not known": 10},
-         pl.DataFrame({"month": ["01", "01", "02", "02", "Not known"],
-                       "weekday": ["1-Monday", "2-Tuesday", "1-Monday", "2-Tuesday", "Not known"]})),
+        (
+            "month",
+            "weekday",
+            {"01": 3, "02": 30, "Not known": 10},
+            {"1-Monday": 20, "2-Tuesday": 13, "Not known": 10},
+            pl.DataFrame(
+                {
+                    "month": ["01", "01", "02", "02", "Not known"],
+                    "weekday": ["1-Monday", "2-Tuesday", "1-Monday", "2-Tuesday", "Not known"],
+                }
+            ),
+        ),
     ],
 )
 def test_a_not_known_margin_two_tables_share_is_used(dim_a, dim_b, cells_a, cells_b, lookup):
     def table(dim, cells):
         return suppress(pl.DataFrame({dim: list(cells), "count": list(cells.values())}), [dim])
 
-    tables = [LinkedTable("a", "people", table(dim_a, cells_a)),
-              LinkedTable("b", "people", table(dim_b, cells_b))]
+    tables = [LinkedTable("a", "people", table(dim_a, cells_a)), LinkedTable("b", "people", table(dim_b, cells_b))]
     relations = Relations(lookups=(lookup,))
     # The table holding the 3 hides it with its 'Not known' 10, which the other publishes.
     result = audit([t.for_audit() for t in tables], relations)
@@ -351,7 +380,8 @@ def test_a_label_the_lookup_does_not_list_is_reported_and_fails_the_audit():
 def test_a_population_bound_narrows_a_hidden_total():
     # 3 assaults, every entry hidden (all small); the 30 victimisations they are among, published.
     assaults = AuditTable.from_suppressed(
-        "assaults", "assaults", suppress(pl.DataFrame({"council": ["a", "b"], "count": [2, 1]}), ["council"]))
+        "assaults", "assaults", suppress(pl.DataFrame({"council": ["a", "b"], "count": [2, 1]}), ["council"])
+    )
     assert assaults.published == (None, None, None)
     events = AuditTable("events", "events", ("month",), (("01",), ("02",), (TOTAL,)), (0, 30, 30))
 
@@ -395,8 +425,12 @@ def readers(frames, tables, in_full=frozenset()):
     informed = attacker(frames, at_least_one=listed | every_hidden(tables), may_contradict=True)
     # Where the belief contradicts the published numbers the reader knows it is wrong somewhere
     # and falls back to the listing reader (the audit does so per independent part, knowing more).
-    return (attacker(frames), listing, listing if informed is None else informed,
-            attacker(nothing_published(frames), at_least_one=listed))
+    return (
+        attacker(frames),
+        listing,
+        listing if informed is None else informed,
+        attacker(nothing_published(frames), at_least_one=listed),
+    )
 
 
 def assert_protected(frames, tables, in_full=frozenset()):
@@ -414,9 +448,12 @@ def assert_protected(frames, tables, in_full=frozenset()):
 
 def test_listing_floor_is_1_for_the_margin_of_a_label_listed_only_when_it_occurs():
     table = AuditTable(
-        "t", "p", ("council", "sex"),
+        "t",
+        "p",
+        ("council", "sex"),
         (("a", "F"), ("a", TOTAL), ("Not known", "F"), ("Not known", TOTAL), (TOTAL, "F"), (TOTAL, TOTAL)),
-        (1, 1, 1, 1, 2, 2), listed_always=(frozenset({"a"}), frozenset()),
+        (1, 1, 1, 1, 2, 2),
+        listed_always=(frozenset({"a"}), frozenset()),
     )
     # cells 0; 'a' is listed whatever its count; 'Not known' and 'F' only when they occur.
     assert table.listing_floor() == (0.0, 0.0, 0.0, 1.0, 1.0, 1.0)
@@ -428,12 +465,16 @@ def test_listing_floor_is_1_for_the_margin_of_a_label_listed_only_when_it_occurs
 def test_two_small_listed_rows_with_a_published_total_are_told_small_until_a_third_row_is_hidden():
     """Asian 2 and Black 3 hidden, everything else published: they sum to 5 and each occurs,
     so each is 1 to 4. The audit (as every reader) says so; protection hides a third row."""
-    tables = {"by_ethnic_group": one_way("ethnic_group", {"Asian": 2, "Black": 3, "Other": 10, "White": 45}),
-              "by_sex": one_way("sex", {"F": 30, "M": 30})}
+    tables = {
+        "by_ethnic_group": one_way("ethnic_group", {"Asian": 2, "Black": 3, "Other": 10, "White": 45}),
+        "by_sex": one_way("sex", {"F": 30, "M": 30}),
+    }
     links = [LinkedTable(n, "victims", t, GROUPED) for n, t in tables.items()]
     before = audit([t.for_audit() for t in links])
     assert {(i.key, i.listed_low, i.informed_high) for i in before.unprotected} == {
-        (("Asian",), 1, 4), (("Black",), 1, 4)}
+        (("Asian",), 1, 4),
+        (("Black",), 1, 4),
+    }
     assert all(i.low == 0 and i.high == 5 for i in before.unprotected)  # the LP reader sees [0, 5]
 
     changes = protect_together(links)
@@ -463,8 +504,10 @@ def test_a_reader_who_takes_hidden_counts_to_be_non_zero_cannot_tell_a_small_cou
     reader gets [1, 4] for both Alpha cells, unless Alpha's total is free in both tables."""
     people = {("Alpha", "F"): 2, ("Alpha", "M"): 3, ("Beta", "F"): 27, ("Beta", "M"): 28}
     ages = {("Alpha", "25+"): 5, ("Beta", "18-24"): 20, ("Beta", "25+"): 35}
-    tables = {"by_council_and_sex": two_way(["council", "sex"], people),
-              "by_council_and_age_band": two_way(["council", "age_band"], ages)}
+    tables = {
+        "by_council_and_sex": two_way(["council", "sex"], people),
+        "by_council_and_age_band": two_way(["council", "age_band"], ages),
+    }
     links = [LinkedTable(n, "victims", t, GROUPED_2) for n, t in tables.items()]
     before = audit([t.for_audit() for t in links])
     failing = {(i.table, i.key): (i.low, i.high, i.informed_low, i.informed_high) for i in before.unprotected}
@@ -483,8 +526,7 @@ def test_a_listed_label_whose_only_non_zero_cell_is_hidden_gets_a_zero_hidden_wi
     column is listed, so a reader knows Alpha's cell is at least 1: that someone in Alpha has
     no recorded sex. Its structural minimum is 0, so a zero has to be hidden (nothing else
     can make room) and the reader is left with [0, ...]."""
-    cells = {("Alpha", "F"): 20, ("Alpha", "M"): 20, ("Alpha", "Not known"): 1,
-             ("Beta", "F"): 20, ("Beta", "M"): 20}
+    cells = {("Alpha", "F"): 20, ("Alpha", "M"): 20, ("Alpha", "Not known"): 1, ("Beta", "F"): 20, ("Beta", "M"): 20}
     table = two_way(["council", "sex"], cells)
     links = [LinkedTable("by_council_and_sex", "victims", table, GROUPED_2)]
     before = audit([t.for_audit() for t in links])
@@ -529,7 +571,8 @@ def linked_tables(draw):
     cells = draw(st.lists(st.integers(0, 12), min_size=2 * n_councils, max_size=2 * n_councils))
     by_sex = pl.DataFrame(
         [(f"c{i}", sex, cells[2 * i + j]) for i in range(n_councils) for j, sex in enumerate("FM")],
-        schema={"council": pl.String, "sex": pl.String, "count": pl.Int64}, orient="row",
+        schema={"council": pl.String, "sex": pl.String, "count": pl.Int64},
+        orient="row",
     )
     rows, lookup = [], []
     for i in range(n_councils):
@@ -570,7 +613,7 @@ def test_random_linked_tables_protected_together_keep_every_small_count_in_0_to_
         lo, hi = intervals[key]
         assert lo <= 1e-6 and hi >= THRESHOLD - 1e-6, (key, lo, hi)
     # Published entries are the true counts.
-    for name, t in tables.items():
+    for t in tables.values():
         frame = t.frame()
         shown = [v for v, h in zip(t.values, t.hidden, strict=True) if not h]
         assert frame["count"].drop_nulls().to_list() == shown
@@ -590,8 +633,7 @@ def test_random_grouped_tables_protected_together_satisfy_every_reader(case):
         "by_council_and_sex": suppress(by_sex, ["council", "sex"]),
         "by_neighbourhood": suppress(by_neighbourhood, ["neighbourhood"]),
     }
-    listing = {"by_council_and_sex": GROUPED_2,
-               "by_neighbourhood": (frozenset(by_neighbourhood["neighbourhood"]),)}
+    listing = {"by_council_and_sex": GROUPED_2, "by_neighbourhood": (frozenset(by_neighbourhood["neighbourhood"]),)}
     links = [LinkedTable(n, "victims", t, listing[n]) for n, t in tables.items()]
     changes = protect_together(links, Relations(lookups=(geography,)))
     assert changes.audit.passed

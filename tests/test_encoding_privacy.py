@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dagster_project.pseudonymise import standardise as std
-from dagster_project.tools.pseudonym_attacks import cluster_attack, encoded_names, frequency_attack
 from dagster_project.pseudonymise.encode import BLOOM_COLUMNS, LIST_TOKEN_COLUMNS, STRING_TOKEN_COLUMNS, encode_identity
 from dagster_project.pseudonymise.keys import HashKey
 from dagster_project.synthetic import SyntheticConfig, generate
+from dagster_project.tools.pseudonym_attacks import cluster_attack, encoded_names, frequency_attack
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 names = st.text(alphabet=LETTERS, min_size=2, max_size=14)
@@ -31,7 +31,10 @@ def identities(draw):
             "middle_names": draw(st.lists(st.one_of(st.none(), names), min_size=n, max_size=n)),
             "surname": draw(st.lists(names, min_size=n, max_size=n)),
             "dob": draw(st.lists(st.dates(dt.date(1920, 1, 1), dt.date(2024, 12, 31)), min_size=n, max_size=n)),
-            "postcode": [f"{draw(st.sampled_from(['LU', 'MK', 'SG']))}{draw(st.integers(1, 45))} {draw(st.integers(0, 9))}{draw(st.sampled_from(['AB', 'XY', 'QT']))}" for _ in range(n)],
+            "postcode": [
+                f"{draw(st.sampled_from(['LU', 'MK', 'SG']))}{draw(st.integers(1, 45))} {draw(st.integers(0, 9))}{draw(st.sampled_from(['AB', 'XY', 'QT']))}"
+                for _ in range(n)
+            ],
             "nhs_number": [draw(st.from_regex(r"[0-9]{10}", fullmatch=True)) for _ in range(n)],
             "pnc": [f"{y:02d}/{s:07d}{letter(y, s)}" for y, s in pncs],
         }
@@ -81,13 +84,13 @@ def test_encoding_is_deterministic_for_a_key(frame):
 def test_different_keys_give_unrelated_tokens(frame):
     a, b = encode(frame, KEY_A), encode(frame, KEY_B)
     for column in STRING_TOKEN_COLUMNS:
-        for x, y in zip(a[column].to_list(), b[column].to_list()):
+        for x, y in zip(a[column].to_list(), b[column].to_list(), strict=True):
             assert x is None and y is None or x != y
     for column in LIST_TOKEN_COLUMNS:
-        for x, y in zip(a[column].to_list(), b[column].to_list()):
+        for x, y in zip(a[column].to_list(), b[column].to_list(), strict=True):
             assert x is None and y is None or not set(x or []) & set(y or [])
     # The same name's Bloom filters under two keys are no closer than unrelated names'.
-    for x, y in zip(a["sn_bf"].to_list(), b["sn_bf"].to_list()):
+    for x, y in zip(a["sn_bf"].to_list(), b["sn_bf"].to_list(), strict=True):
         bx, by = (np.unpackbits(np.frombuffer(v, dtype=np.uint8)) for v in (x, y))
         assert 2 * (bx & by).sum() / (bx.sum() + by.sum()) < 0.75
 
@@ -132,7 +135,9 @@ def test_date_of_birth_standardisation_is_idempotent(day, fmt):
 @pytest.fixture(scope="module")
 def population_names(tmp_path_factory) -> pl.DataFrame:
     root: Path = tmp_path_factory.mktemp("attack")
-    generate(SyntheticConfig(landing=root / "l", truth=root / "t", reference=root / "r", people=3000, seed=4, progress=False))
+    generate(
+        SyntheticConfig(landing=root / "l", truth=root / "t", reference=root / "r", people=3000, seed=4, progress=False)
+    )
     return encoded_names(root / "l", KEY_A)
 
 

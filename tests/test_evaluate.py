@@ -34,7 +34,11 @@ def test_scores_by_feed_pair_count_cross_feed_pairs():
     predicted = frame([("p", "1", "X"), ("h", "2", "X"), ("h", "3", "Y"), ("p", "4", "X")])
     s = {(r["feed_a"], r["feed_b"]): r for r in scores_by_feed_pair(predicted, truth).iter_rows(named=True)}
     # true: h-p pairs 1*2=2, h-h 1; predicted: X holds p1,h2,p4 -> h-p 2, p-p 1; Y alone
-    assert (s[("h", "p")]["true_pairs"], s[("h", "p")]["predicted_pairs"], s[("h", "p")]["true_positive_pairs"]) == (2, 2, 1)
+    assert (s[("h", "p")]["true_pairs"], s[("h", "p")]["predicted_pairs"], s[("h", "p")]["true_positive_pairs"]) == (
+        2,
+        2,
+        1,
+    )
     assert s[("h", "h")]["recall"] == 0.0
     assert s[("p", "p")]["precision"] == 0.0
 

@@ -8,19 +8,36 @@ import pytest
 from dagster_project.quality.health import STATUS_SCHEMA, assess, cadences, restate
 
 D = dt.date
+JUDGING_DAY = D(2024, 7, 12)
 
 
 def deliveries(*rows: tuple) -> pl.DataFrame:
     """(file, extract date, status, reason, rows) per delivery."""
     return pl.DataFrame(
         [
-            {"delivery_file": f, "extract_date": d, "status": s, "reason": r, "rows_read": n,
-             "size_bytes": n * 100, "rows_rejected": 0, "fails_now": False}
+            {
+                "delivery_file": f,
+                "extract_date": d,
+                "status": s,
+                "reason": r,
+                "rows_read": n,
+                "size_bytes": n * 100,
+                "rows_rejected": 0,
+                "fails_now": False,
+            }
             for f, d, s, r, n in rows
         ],
-        schema={"delivery_file": pl.String, "extract_date": pl.Date, "status": pl.String, "reason": pl.String,
-                "rows_read": pl.Int64, "size_bytes": pl.Int64, "rows_rejected": pl.Int64, "fails_now": pl.Boolean},
-    )  # fmt: skip
+        schema={
+            "delivery_file": pl.String,
+            "extract_date": pl.Date,
+            "status": pl.String,
+            "reason": pl.String,
+            "rows_read": pl.Int64,
+            "size_bytes": pl.Int64,
+            "rows_rejected": pl.Int64,
+            "fails_now": pl.Boolean,
+        },
+    )
 
 
 NO_REJECTS = pl.DataFrame(schema={"delivery_file": pl.String, "reason": pl.String})
@@ -31,7 +48,7 @@ GOOD = deliveries(
 )
 
 
-def judge(current, quarantine=None, validations=NO_VALIDATIONS, rejects=NO_REJECTS, as_of=D(2024, 7, 12)):
+def judge(current, quarantine=None, validations=NO_VALIDATIONS, rejects=NO_REJECTS, as_of=JUDGING_DAY):
     quarantine = deliveries() if quarantine is None else quarantine
     health, _ = assess("police", current, quarantine, validations, rejects, as_of=as_of, records_served=2100)
     return health
@@ -60,18 +77,29 @@ def test_an_earlier_quarantine_keeps_the_feed_broken_until_a_later_delivery_arri
 
 
 def test_warnings_rejects_and_repeats_degrade_the_feed_with_their_words():
-    failed = pl.DataFrame({"label": ["police_2024-07-05.csv"], "success": [False],
-                           "problem": ["dob is missing in 12.0% of rows (at most 10% allowed)"]})
+    failed = pl.DataFrame(
+        {
+            "label": ["police_2024-07-05.csv"],
+            "success": [False],
+            "problem": ["dob is missing in 12.0% of rows (at most 10% allowed)"],
+        }
+    )
     health = judge(GOOD, validations=failed)
     assert health.status == "degraded" and "dob is missing in 12.0% of rows" in health.reason
 
-    rejects = pl.DataFrame({"delivery_file": ["police_2024-07-05.csv"] * 2,
-                            "reason": ["nominal_link_id NL123456789 appears more than once (rows 3, 9)"] * 2})
+    rejects = pl.DataFrame(
+        {
+            "delivery_file": ["police_2024-07-05.csv"] * 2,
+            "reason": ["nominal_link_id NL123456789 appears more than once (rows 3, 9)"] * 2,
+        }
+    )
     health = judge(GOOD, rejects=rejects)
     assert health.status == "degraded" and "2 row(s) rejected" in health.reason
     assert "NL123456789" not in health.reason and "quality.rejects_police" in health.reason  # no keys in words
 
-    twice = deliveries(("police_2024-07-06.csv", D(2024, 7, 6), "duplicate", "byte-identical to police_2024-07-05.csv", 1100))
+    twice = deliveries(
+        ("police_2024-07-06.csv", D(2024, 7, 6), "duplicate", "byte-identical to police_2024-07-05.csv", 1100)
+    )
     health = judge(pl.concat([GOOD, twice]))
     assert health.status == "degraded" and "byte-identical to police_2024-07-05.csv" in health.reason
 
@@ -90,8 +118,12 @@ def test_no_delivery_past_the_cadence_is_late_and_late_outranks_degraded():
 def test_a_status_judged_again_later_goes_late_and_keeps_its_earlier_reason(status, reason):
     cadence = cadences()["police"]
     record = {name: None for name in STATUS_SCHEMA} | {
-        "feed": "police", "status": status, "reason": reason, "latest_extract_date": D(2024, 7, 5),
-        "as_of": D(2024, 7, 12), "days_since_delivery": 7,
+        "feed": "police",
+        "status": status,
+        "reason": reason,
+        "latest_extract_date": D(2024, 7, 5),
+        "as_of": D(2024, 7, 12),
+        "days_since_delivery": 7,
     }
     assert restate(record, D(2024, 7, 12)) is record
     moved = restate(record, D(2024, 8, 1))
@@ -118,7 +150,9 @@ def test_the_usual_size_comes_from_recent_history_and_allows_for_small_feeds():
 def test_null_rate_chart_scales_to_the_rates_and_keys_the_latest_delivery():
     from dagster_project.quality.dashboard import _lines
 
-    svg = _lines({"dob": [("2024-01-05", 5.8), ("2024-07-05", None)], "sex": [("2024-01-05", 0.0), ("2024-07-05", 1.0)]})
+    svg = _lines(
+        {"dob": [("2024-01-05", 5.8), ("2024-07-05", None)], "sex": [("2024-01-05", 0.0), ("2024-07-05", 1.0)]}
+    )
     assert ">10%</text>" in svg and ">100%</text>" not in svg  # small rates stay readable
     assert "dob –</span>" in svg and "sex 1.0%</span>" in svg  # dob was not in the latest delivery
     assert ">100%</text>" in _lines({"nhs_number": [("2024-01-05", 64.0)]})

@@ -99,7 +99,7 @@ def test_bad_rows_are_rejected_with_row_number_and_reason(landing, key):
     write_delivery(landing, "police", "2024-01-01", POLICE_HEADER + rows)
     result = ingest_feed(FEEDS["police"], landing, key)
     assert result.staging.height == 2
-    reasons = dict(zip(result.rejects["row_number"].to_list(), result.rejects["reason"].to_list()))
+    reasons = dict(zip(result.rejects["row_number"].to_list(), result.rejects["reason"].to_list(), strict=True))
     assert reasons[3] == "nominal_link_id is missing"
     assert reasons[4] == "row has 5 fields, the header has 17"
     assert "does not match the format" in reasons[5]

@@ -24,20 +24,20 @@ import tracemalloc
 from contextlib import contextmanager
 from pathlib import Path
 
+import ingest_fuzz as fz
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import ingest_fuzz as fz
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds import delivery as delivery_module
-from dagster_project.staging import ingest as ingest_module
 from dagster_project.feeds.delivery import Delivery, DeliveryError, discover, read_delivery
-from dagster_project.staging.ingest import PipelineStepError, ingest_feed
 from dagster_project.feeds.verdicts import current
-from dagster_project.staging.pseudonymised import pseudonymise_delivery, write_pseudonymised
 from dagster_project.quality.suites import validate_frame
+from dagster_project.staging import ingest as ingest_module
+from dagster_project.staging.ingest import PipelineStepError, ingest_feed
+from dagster_project.staging.pseudonymised import pseudonymise_delivery, write_pseudonymised
 
 TODAY = dt.date(2024, 3, 12)
 DATE = "2024-03-01"
@@ -56,7 +56,9 @@ def deliveries(draw, feeds=FEED_NAMES) -> fz.Delivery:
     feed = draw(st.sampled_from(feeds))
     rng = draw(st.randoms(use_true_random=False))
     return fz.build(
-        feed, FEEDS[feed].columns, rng,
+        feed,
+        FEEDS[feed].columns,
+        rng,
         n_records=draw(st.integers(0, 8)),
         corrupt_share=draw(st.sampled_from([0.0, 0.2, 0.5, 1.0])),
         blank_share=draw(st.sampled_from([0.0, 0.0, 0.2, 0.5])),
@@ -106,7 +108,9 @@ def judge(gen: fz.Delivery, result, log_text: str, *, strict_readable: bool = Tr
     except UnicodeDecodeError:
         utf8 = False
     readable = gen.file_mode in ("plain", "gzip_csv_gz") and utf8 and account.header is not None
-    if gen.file_mode == "gzip_as_csv" and (row["status"] != "quarantined" or "gzip-compressed" not in (row["reason"] or "")):
+    if gen.file_mode == "gzip_as_csv" and (
+        row["status"] != "quarantined" or "gzip-compressed" not in (row["reason"] or "")
+    ):
         wrong.append(f"a gzip file named .csv: status {row['status']}, reason without 'gzip-compressed'")
     if row["status"] == "quarantined":
         if readable and strict_readable:
@@ -126,7 +130,9 @@ def judge(gen: fz.Delivery, result, log_text: str, *, strict_readable: bool = Tr
         if row["lines"] != 1 + row["blank_lines"] + row["rows_read"]:
             wrong.append("lines != 1 + blank_lines + rows_read")
         if row["rows_read"] != row["rows_accepted"] + row["rows_rejected"]:
-            wrong.append(f"rows_read {row['rows_read']} != accepted {row['rows_accepted']} + rejected {row['rows_rejected']}")
+            wrong.append(
+                f"rows_read {row['rows_read']} != accepted {row['rows_accepted']} + rejected {row['rows_rejected']}"
+            )
         staged = result.staging.filter(pl.col("delivery_file") == gen.name)
         if staged.height != row["rows_accepted"]:
             wrong.append(f"rows_accepted {row['rows_accepted']} but {staged.height} rows staged")
@@ -164,13 +170,17 @@ def judge(gen: fz.Delivery, result, log_text: str, *, strict_readable: bool = Tr
                 wrong.append(f"rejected row {r['row_number']} is not a row of the file")
                 continue
             if r["line_number"] is not None and r["line_number"] != line.number:
-                wrong.append(f"rejected row {r['row_number']} said to be line {r['line_number']}, it is line {line.number}")
+                wrong.append(
+                    f"rejected row {r['row_number']} said to be line {r['line_number']}, it is line {line.number}"
+                )
             rejected_rows[r["row_number"]] = (line, r["reason"])
             i = owner(line)
             corrupted = i is not None and i in gen.corrupted
             duplicated = i is not None and key_count.get(gen.records[i].key, 0) > 1
             if not (corrupted or duplicated or line.owner == "repeated_header"):
-                wrong.append(f"row {r['row_number']} (line {line.number}, an intact record) was rejected: {r['reason']}")
+                wrong.append(
+                    f"row {r['row_number']} (line {line.number}, an intact record) was rejected: {r['reason']}"
+                )
         both = set(staged_rows) & set(rejected_rows)
         if both:
             wrong.append(f"rows both staged and rejected: {sorted(both)}")
@@ -186,7 +196,9 @@ def judge(gen: fz.Delivery, result, log_text: str, *, strict_readable: bool = Tr
             if key_count[rec.key] > 1:
                 reason = rejected_rows.get(line.row, (None, ""))[1] or ""
                 if "more than once" not in reason:
-                    wrong.append(f"row {line.row} shares its key with another intact row but is not rejected as a duplicate")
+                    wrong.append(
+                        f"row {line.row} shares its key with another intact row but is not rejected as a duplicate"
+                    )
             elif line.row not in staged_rows:
                 wrong.append(f"row {line.row} (line {line.number}, intact, unique key) was not staged")
         if account.header is not None:
@@ -202,7 +214,9 @@ def judge(gen: fz.Delivery, result, log_text: str, *, strict_readable: bool = Tr
     if leaks(gen.identifiers(), texts):
         wrong.append("a message (reason, reject, problem or log line) quotes an identifier value")
     staged_values = {
-        v for column in result.staging.columns if result.staging.schema[column] == pl.String
+        v
+        for column in result.staging.columns
+        if result.staging.schema[column] == pl.String
         for v in result.staging.get_column(column).drop_nulls().to_list()
     }
     if {v.lower() for v in staged_values} & {v.lower() for v in gen.identifiers()}:
@@ -215,8 +229,12 @@ def judge(gen: fz.Delivery, result, log_text: str, *, strict_readable: bool = Tr
 # ---------------------------------------------------------------------------------------
 
 
-@settings(max_examples=500, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=500,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(gen=deliveries(), chunk=st.sampled_from([2, 3, 5, 64, 4 * 1024 * 1024]), batch=st.sampled_from([1, 2, 50_000]))
 def test_every_row_of_every_corrupted_delivery_is_staged_rejected_with_its_line_or_quarantined(
     gen, chunk, batch, tmp_path, key, caplog, monkeypatch
@@ -249,8 +267,12 @@ def describe(gen: fz.Delivery, result) -> None:
             event("accepted with a duplicated key")
 
 
-@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(gen=deliveries())
 def test_the_same_accounting_holds_through_the_real_expectation_suites(gen, tmp_path, key, caplog):
     """Through `validate_frame` a delivery may also be quarantined for failing its suite (a
@@ -272,9 +294,22 @@ def test_the_same_accounting_holds_through_the_real_expectation_suites(gen, tmp_
 
 def test_the_generator_counts_lines_the_way_a_person_would():
     """The account the property relies on, checked by hand on one small file."""
-    gen = fz.build("health", FEEDS["health"].columns, random.Random(3), n_records=3, corrupt_share=0.0,
-                   blank_share=0.0, crlf="crlf", last_unterminated=True, bom=True, duplicates=0,
-                   repeated_header=False, leading_blanks=1, file_mode="plain", key_base=7)
+    gen = fz.build(
+        "health",
+        FEEDS["health"].columns,
+        random.Random(3),
+        n_records=3,
+        corrupt_share=0.0,
+        blank_share=0.0,
+        crlf="crlf",
+        last_unterminated=True,
+        bom=True,
+        duplicates=0,
+        repeated_header=False,
+        leading_blanks=1,
+        file_mode="plain",
+        key_base=7,
+    )
     data = gen.content
     assert data.startswith(b"\xef\xbb\xbf") and not data.endswith(b"\n")
     account = fz.count(gen)
@@ -297,7 +332,7 @@ def police_lines(n: int, first: int = 1, **override) -> list[str]:
     lines = []
     for i in range(n):
         rec = fz.record("police", first + i, rng)
-        fields = dict(zip(POLICE.columns, rec.fields))
+        fields = dict(zip(POLICE.columns, rec.fields, strict=True))
         fields.update(override)
         lines.append(fz.render([fields[c] for c in POLICE.columns]))
     return lines
@@ -319,8 +354,20 @@ def delivery_row(result, name: str) -> dict:
 # --- headers -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra", ["row_number", "line_number", "reject_reason", "record_key", "age_at_event",
-                                   "key_id", "event_date", "delivery_file", "fn_tok"])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "row_number",
+        "line_number",
+        "reject_reason",
+        "record_key",
+        "age_at_event",
+        "key_id",
+        "event_date",
+        "delivery_file",
+        "fn_tok",
+    ],
+)
 def test_an_added_column_named_like_an_internal_column_is_dropped_and_the_rows_staged(landing, key, extra):
     """An agency may add any column (build item 7: a warning, the data loaded). A header that
     happens to use a name the platform uses inside (`row_number`, `record_key`, ...) must
@@ -401,7 +448,9 @@ def test_a_pseudonymised_file_with_a_corrupt_cell_is_rejected_or_quarantined_not
     stop the feed's run: the row is rejected or the file quarantined, like any delivery."""
     text = edit_cells(pseudo_text(tmp_path, key), [(3, column, value)])
     put(landing, "police", f"police_{DATE}.pseudo.csv", text)
-    put(landing, "police", "police_2024-01-05.csv", POLICE_HEADER + "\n" + "\n".join(police_lines(30, first=500)) + "\n")
+    put(
+        landing, "police", "police_2024-01-05.csv", POLICE_HEADER + "\n" + "\n".join(police_lines(30, first=500)) + "\n"
+    )
     try:
         result = ingest_feed(POLICE, landing, key, validator=validator, today=TODAY)
     except PipelineStepError as exc:
@@ -424,16 +473,22 @@ def test_a_pseudonymised_file_with_a_duplicated_key_loses_no_row_silently(tmp_pa
     if row["status"] == "accepted":
         staged = result.staging.filter(pl.col("delivery_file") == row["delivery_file"]).height
         assert staged + row["rows_rejected"] == row["rows_read"] == 40, (
-            f"{row['rows_accepted']} rows counted as accepted, {staged} staged: a row vanished in the merge")
+            f"{row['rows_accepted']} rows counted as accepted, {staged} staged: a row vanished in the merge"
+        )
 
 
 def test_a_pseudonymised_file_applies_the_key_rules_of_a_plaintext_one(tmp_path, landing, key):
     """Rows with a missing or malformed key are rejected in a plaintext delivery; in an agency's
     pseudonymised file they are staged with a blank or bogus record key (and two blank keys are
     merged into one record)."""
-    text = edit_cells(pseudo_text(tmp_path, key), [
-        (3, "nominal_link_id", ""), (4, "nominal_link_id", ""), (5, "nominal_link_id", "not-a-key"),
-    ])
+    text = edit_cells(
+        pseudo_text(tmp_path, key),
+        [
+            (3, "nominal_link_id", ""),
+            (4, "nominal_link_id", ""),
+            (5, "nominal_link_id", "not-a-key"),
+        ],
+    )
     put(landing, "police", f"police_{DATE}.pseudo.csv", text)
     result = ingest_feed(POLICE, landing, key, today=TODAY)
     assert result.staging["record_key"].null_count() == 0
@@ -480,16 +535,20 @@ def test_a_correction_that_blanks_or_breaks_one_field_erases_nothing_staged_befo
     rng = random.Random(11)
     records = [fz.record(feed, i + 1, rng) for i in range(len(columns))]
     for rec in records:  # every optional identifier present, so there is something to erase
-        fields = dict(zip(spec.columns, rec.fields))
-        for column, value in (("pnc_id", "07/123456" + "K"), ("pnc_number", "2007/0123456K"),
-                              ("nhs_number", "9434765919"), ("postcode", "LU1 3AB")):
+        fields = dict(zip(spec.columns, rec.fields, strict=True))
+        for column, value in (
+            ("pnc_id", "07/123456" + "K"),
+            ("pnc_number", "2007/0123456K"),
+            ("nhs_number", "9434765919"),
+            ("postcode", "LU1 3AB"),
+        ):
             if column in fields:
                 fields[column] = value
         rec.fields = [fields[c] for c in spec.columns]
     header = ",".join(spec.columns)
     put(landing, feed, f"{feed}_2024-01-05.csv", header + "\n" + "\n".join(fz.render(r.fields) for r in records) + "\n")
     resent = []
-    for j, (rec, column) in enumerate(zip(records, columns)):
+    for rec, column in zip(records, columns, strict=True):
         fields = list(rec.fields)
         fields[spec.columns.index(column)] = "" if how == "blank" else "#?"
         resent.append(fz.render(fields))
@@ -499,7 +558,7 @@ def test_a_correction_that_blanks_or_breaks_one_field_erases_nothing_staged_befo
     put(first_only, feed, f"{feed}_2024-01-05.csv", (landing / feed / f"{feed}_2024-01-05.csv").read_bytes())
     first = ingest_feed(spec, first_only, key, today=TODAY)
     assert before.staging.height == len(columns) and set(before.staging["delivery_file"]) == {f"{feed}_2024-02-05.csv"}
-    blanked = {rec.key: column for rec, column in zip(records, columns)}
+    blanked = {rec.key: column for rec, column in zip(records, columns, strict=True)}
     erased = []
     for table in ("staging", "tokens"):
         old = getattr(first, table).sort("record_key")
@@ -508,7 +567,7 @@ def test_a_correction_that_blanks_or_breaks_one_field_erases_nothing_staged_befo
         for column in old.columns:
             if column in ("delivery_file", "extract_date", "row_number", "home_lsoa"):
                 continue
-            for record_key, was, now in zip(old["record_key"], old[column], new[column]):
+            for record_key, was, now in zip(old["record_key"], old[column], new[column], strict=True):
                 if was is not None and now is None:
                     erased.append(f"{table}.{column} erased by a correction with {blanked[record_key]} {how}")
     assert not erased, erased
@@ -516,8 +575,12 @@ def test_a_correction_that_blanks_or_breaks_one_field_erases_nothing_staged_befo
 
 def test_a_present_value_in_a_correction_wins_over_the_earlier_one(landing, key):
     put(landing, "police", "police_2024-01-05.csv", POLICE_HEADER + "\n" + "\n".join(police_lines(3)) + "\n")
-    put(landing, "police", "police_2024-02-05.csv",
-        POLICE_HEADER + "\n" + "\n".join(police_lines(3, role="WITNESS", sex="U", postcode="MK40 9ZZ")) + "\n")
+    put(
+        landing,
+        "police",
+        "police_2024-02-05.csv",
+        POLICE_HEADER + "\n" + "\n".join(police_lines(3, role="WITNESS", sex="U", postcode="MK40 9ZZ")) + "\n",
+    )
     both = ingest_feed(POLICE, landing, key, today=TODAY)
     later = landing.parent / "later_only"
     put(later, "police", "police_2024-02-05.csv", (landing / "police" / "police_2024-02-05.csv").read_bytes())
@@ -558,8 +621,9 @@ def test_a_date_of_birth_format_change_is_refused_naming_the_format_and_keeps_ev
     row = delivery_row(result, f"{feed}_2024-02-05.csv")
     assert row["status"] == "quarantined" and f"{dob} is " in row["reason"] and "a format change?" in row["reason"]
     assert result.tokens["dob_tok"].null_count() == 0 and result.staging["age_at_event"].null_count() == 0
-    identifiers = {v for r in records for v in r.identifiers} | {_reformat_dob(feed, r.fields[spec.columns.index(dob)])
-                                                                 for r in records}
+    identifiers = {v for r in records for v in r.identifiers} | {
+        _reformat_dob(feed, r.fields[spec.columns.index(dob)]) for r in records
+    }
     assert not leaks(identifiers, [row["reason"], *(v.summary() for v in result.validations)])
 
 
@@ -573,8 +637,12 @@ def _reject_everything(df, suite_name, **kwargs):
     from dagster_project.quality.results import SuiteResult
 
     result = validate_frame(df, suite_name, **kwargs)
-    outcomes = [dataclasses.replace(o, success=False, severity="blocking")
-                if o.expectation_type == "expect_table_row_count_to_be_between" else o for o in result.outcomes]
+    outcomes = [
+        dataclasses.replace(o, success=False, severity="blocking")
+        if o.expectation_type == "expect_table_row_count_to_be_between"
+        else o
+        for o in result.outcomes
+    ]
     return SuiteResult.from_outcomes(result.suite_name, result.label, result.evaluated_rows, outcomes)
 
 
@@ -582,18 +650,26 @@ def _accepted_plain_and_gzip(landing: Path, key):
     import gzip
 
     put(landing, "police", "police_2024-01-05.csv", POLICE_HEADER + "\n" + "\n".join(police_lines(30)) + "\n")
-    put(landing, "police", "police_2024-02-05.csv.gz",
-        gzip.compress((POLICE_HEADER + "\n" + "\n".join(police_lines(30, first=100)) + "\n").encode()))
+    put(
+        landing,
+        "police",
+        "police_2024-02-05.csv.gz",
+        gzip.compress((POLICE_HEADER + "\n" + "\n".join(police_lines(30, first=100)) + "\n").encode()),
+    )
     first = ingest_feed(POLICE, landing, key, validator=validate_frame, today=TODAY)
     assert first.staging.height == 60 and first.verdicts.height == 2
     return first
 
 
-@pytest.mark.parametrize("rerun", [
-    dict(validator=validate_frame, today=dt.date(2023, 12, 1)),  # a clock before every delivery
-    dict(validator=_reject_everything, today=TODAY),  # a suite tightened later
-    dict(validator=_reject_everything, today=dt.date(2024, 1, 20)),  # both
-], ids=["wrong clock", "stricter suite", "both"])
+@pytest.mark.parametrize(
+    "rerun",
+    [
+        dict(validator=validate_frame, today=dt.date(2023, 12, 1)),  # a clock before every delivery
+        dict(validator=_reject_everything, today=TODAY),  # a suite tightened later
+        dict(validator=_reject_everything, today=dt.date(2024, 1, 20)),  # both
+    ],
+    ids=["wrong clock", "stricter suite", "both"],
+)
 def test_accepted_history_survives_a_wrong_clock_and_a_stricter_suite(landing, key, rerun):
     first = _accepted_plain_and_gzip(landing, key)
     again = ingest_feed(POLICE, landing, key, verdicts=current(first.verdicts), **rerun)
@@ -608,8 +684,9 @@ def test_accepted_history_survives_a_lower_size_limit_gzip_included(landing, key
     the raised limit is its *compressed* size, so decompressing it "exceeds the limit" and the
     accepted delivery is quarantined (and moved out of the landing zone)."""
     first = _accepted_plain_and_gzip(landing, key)
-    again = ingest_feed(POLICE, landing, key, validator=validate_frame, today=TODAY,
-                        verdicts=current(first.verdicts), max_bytes=100)
+    again = ingest_feed(
+        POLICE, landing, key, validator=validate_frame, today=TODAY, verdicts=current(first.verdicts), max_bytes=100
+    )
     assert again.quarantined.is_empty(), again.quarantined["reason"].to_list()
     assert again.staging.height == 60
 
@@ -634,8 +711,18 @@ def test_a_released_delivery_is_served_and_its_failures_still_shown(landing, key
     judged = ingest_feed(POLICE, landing, key, validator=_reject_everything, today=TODAY)
     assert delivery_row(judged, "police_2024-01-05.csv")["status"] == "quarantined"
     sha = delivery_row(judged, "police_2024-01-05.csv")["sha256"]
-    released = Verdict("police", sha, "police_2024-01-05.csv", dt.date(2024, 1, 5), None, RELEASED, "checked",
-                       dt.datetime(2024, 3, 1), "reviewer", None)
+    released = Verdict(
+        "police",
+        sha,
+        "police_2024-01-05.csv",
+        dt.date(2024, 1, 5),
+        None,
+        RELEASED,
+        "checked",
+        dt.datetime(2024, 3, 1),
+        "reviewer",
+        None,
+    )
     again = ingest_feed(POLICE, landing, key, validator=_reject_everything, today=TODAY, verdicts={sha: released})
     row = delivery_row(again, "police_2024-01-05.csv")
     assert row["status"] == "accepted" and again.staging.height == 30 and "released on" in row["reason"]
@@ -644,23 +731,28 @@ def test_a_released_delivery_is_served_and_its_failures_still_shown(landing, key
 def _quarantined_police_delivery(landing: Path, key, tmp_path: Path):
     """A police delivery judged by a suite that fails it, moved to the quarantine area as the
     staging asset does; returns (environment, quarantined path, first ingest)."""
-    from dagster_project.staging.quarantine import move_to_quarantine, plan_quarantine
     from dagster_project.settings import Environment
+    from dagster_project.staging.quarantine import move_to_quarantine, plan_quarantine
 
     put(landing, "police", "police_2024-01-05.csv", POLICE_HEADER + "\n" + "\n".join(police_lines(30)) + "\n")
     judged = ingest_feed(POLICE, landing, key, validator=_reject_everything, today=TODAY)
     _, moves = plan_quarantine(judged, tmp_path / "quarantine", "run1")
     move_to_quarantine("police", landing, moves)
-    env = Environment(landing_dir=landing, warehouse=tmp_path / "w.duckdb", hash_key_file=None,
-                      model_dir=tmp_path / "models", linkage_zone=tmp_path / "zone.duckdb",
-                      quarantine_dir=tmp_path / "quarantine")
+    env = Environment(
+        landing_dir=landing,
+        warehouse=tmp_path / "w.duckdb",
+        hash_key_file=None,
+        model_dir=tmp_path / "models",
+        linkage_zone=tmp_path / "zone.duckdb",
+        quarantine_dir=tmp_path / "quarantine",
+    )
     return env, moves[0][1], judged
 
 
 def test_veru_release_puts_a_quarantined_delivery_back_and_the_next_run_serves_it(landing, key, tmp_path):
     from dagster_project import warehouse
-    from dagster_project.staging.store import read_verdicts
     from dagster_project.staging.release import release
+    from dagster_project.staging.store import read_verdicts
 
     env, quarantined, _ = _quarantined_police_delivery(landing, key, tmp_path)
     assert not (landing / "police" / "police_2024-01-05.csv").exists()
@@ -702,6 +794,7 @@ def test_veru_release_refuses_what_no_one_can_vouch_for_and_moves_nothing(landin
 @contextmanager
 def deadline(seconds: int):
     """Fail instead of hanging (a read of a pipe blocks forever)."""
+
     def expired(signum, frame):
         raise TimeoutError(f"blocked for {seconds} s")
 
@@ -753,13 +846,21 @@ def test_pipes_links_and_sockets_in_the_landing_zone_are_refused_by_the_run_with
         server.close()
     statuses = dict(result.deliveries.select("delivery_file", "status").iter_rows())
     assert statuses == {
-        "police_2024-01-01.csv": "refused", "police_2024-01-02.csv": "refused", "police_2024-01-03.csv": "refused",
-        "police_2024-01-04.csv": "accepted", "police_2024-01-05.csv": "refused",
+        "police_2024-01-01.csv": "refused",
+        "police_2024-01-02.csv": "refused",
+        "police_2024-01-03.csv": "refused",
+        "police_2024-01-04.csv": "accepted",
+        "police_2024-01-05.csv": "refused",
     }
-    assert result.staging.height == 2 and result.deliveries.filter(pl.col("status") == "refused")["sha256"].null_count() == 4
+    assert (
+        result.staging.height == 2
+        and result.deliveries.filter(pl.col("status") == "refused")["sha256"].null_count() == 4
+    )
 
 
-def test_a_delivery_replaced_during_the_run_is_left_for_the_next_run_not_quarantined(landing, key, tmp_path, monkeypatch):
+def test_a_delivery_replaced_during_the_run_is_left_for_the_next_run_not_quarantined(
+    landing, key, tmp_path, monkeypatch
+):
     """The reader says "was replaced by another file while it was being read; it will be read
     at the next run". The agency's transfer renamed a new version over it: that file is good
     and must stay in the landing zone. Its status is `quarantined`, so the staging asset moves
@@ -850,8 +951,14 @@ def _rss_growth_kib(path: Path) -> int:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", _RSS_GROWTH, str(path)], capture_output=True, text=True,
-                          check=True, env=os.environ.copy(), timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", _RSS_GROWTH, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ.copy(),
+        timeout=300,
+    )
     return int(done.stdout.split()[-1])
 
 
@@ -868,7 +975,8 @@ def test_a_delivery_of_a_million_malformed_lines_does_not_exhaust_memory(tmp_pat
     malformed.write_text(POLICE_HEADER + "\n" + "x\n" * 1_000_000)
     baseline, growth = _rss_growth_kib(header_only), _rss_growth_kib(malformed)
     assert growth - baseline < 100 * 1024, (
-        f"reading 2 MB of malformed lines took {(growth - baseline) // 1024} MiB more than reading a header")
+        f"reading 2 MB of malformed lines took {(growth - baseline) // 1024} MiB more than reading a header"
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -884,11 +992,21 @@ def test_no_message_of_a_hostile_landing_zone_quotes_a_name(landing, key, caplog
     stray = [line.replace(",Leontyne,", ',"Leontyne" Jr,') for line in police_lines(2, forenames="Leontyne")]
     put(landing, "police", "police_2024-01-06.csv", POLICE_HEADER + "\n" + "\n".join(stray) + "\n")
     put(landing, "police", "police_2024-01-07.csv", "Okonkwo,Leontyne\n1,2\n")
-    put(landing, "police", "police_2024-01-08.csv", (POLICE_HEADER + "\n" + police_lines(1, surname="OKONKWO\xe9")[0]).encode("latin-1"))
+    put(
+        landing,
+        "police",
+        "police_2024-01-08.csv",
+        (POLICE_HEADER + "\n" + police_lines(1, surname="OKONKWO\xe9")[0]).encode("latin-1"),
+    )
     with caplog.at_level(logging.DEBUG):
         result = ingest_feed(POLICE, landing, key, validator=validate_frame, today=TODAY)
-    texts = [caplog.text, *result.deliveries["delivery_file"].to_list(), *result.deliveries["reason"].to_list(),
-             *result.rejects["reason"].to_list(), *(v.summary() for v in result.validations)]
+    texts = [
+        caplog.text,
+        *result.deliveries["delivery_file"].to_list(),
+        *result.deliveries["reason"].to_list(),
+        *result.rejects["reason"].to_list(),
+        *(v.summary() for v in result.validations),
+    ]
     assert not any(n.lower() in _lower(texts) for n in names)
     assert delivery_row(result, "police_2024-01-06.csv")["rows_read"] == 2
 

@@ -3,19 +3,18 @@ every report that shows a record out of the model's folder."""
 
 import re
 import stat
-from pathlib import Path
 
 import polars as pl
 import pytest
 
 from dagster_project.feeds import FEEDS
-from dagster_project.staging.ingest import ingest_feed
 from dagster_project.linkage.evaluate import pairwise_scores
 from dagster_project.linkage.reports import AGGREGATE_REPORTS, PER_RECORD_REPORTS, private_folder
 from dagster_project.linkage.run import KeyMismatchError, link_records
 from dagster_project.linkage.splink_compat import _clamped
 from dagster_project.pseudonymise.encode import LIST_TOKEN_COLUMNS, STRING_TOKEN_COLUMNS
 from dagster_project.pseudonymise.keys import HashKey
+from dagster_project.staging.ingest import ingest_feed
 from dagster_project.synthetic import SyntheticConfig, generate
 
 
@@ -23,7 +22,9 @@ from dagster_project.synthetic import SyntheticConfig, generate
 def population(tmp_path_factory):
     # Seed 2 at 1,000 people used to crash Splink 5's EM (an m-probability of exactly 0.0).
     root = tmp_path_factory.mktemp("linkage")
-    config = SyntheticConfig(landing=root / "l", truth=root / "t", reference=root / "r", people=1000, seed=2, progress=False)
+    config = SyntheticConfig(
+        landing=root / "l", truth=root / "t", reference=root / "r", people=1000, seed=2, progress=False
+    )
     generate(config)
     return config
 
@@ -152,7 +153,9 @@ def test_tokens_from_two_keys_are_never_compared(population, key, other_key):
 
 
 def test_em_estimates_of_zero_are_clamped_to_splinks_minimum():
-    lookup = {"sex": {0: {"m_probability": 0.0, "u_probability": 0.5}, 1: {"m_probability": 0.9, "u_probability": 1e-320}}}
+    lookup = {
+        "sex": {0: {"m_probability": 0.0, "u_probability": 0.5}, 1: {"m_probability": 0.9, "u_probability": 1e-320}}
+    }
     out = _clamped(lookup, 1e-300)
     assert out["sex"][0] == {"m_probability": 1e-300, "u_probability": 0.5}
     assert out["sex"][1] == {"m_probability": 0.9, "u_probability": 1e-300}

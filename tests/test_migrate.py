@@ -125,7 +125,10 @@ def test_the_migrate_tool_changes_nothing_when_a_change_could_lose_data(old_ware
         warehouse.run(con, "ALTER TABLE quality.deliveries ADD COLUMN note VARCHAR")
     before = schema_and_rows(old_warehouse)
     assert migrate.main(["--warehouse", str(old_warehouse)]) == 1
-    assert "quality.deliveries: column size_bytes is VARCHAR, declared BIGINT; converting it could lose data" in caplog.text
+    assert (
+        "quality.deliveries: column size_bytes is VARCHAR, declared BIGINT; converting it could lose data"
+        in caplog.text
+    )
     assert "quality.deliveries: column note is not declared" in caplog.text
     assert "Nothing was changed." in caplog.text
     assert schema_and_rows(old_warehouse) == before
@@ -173,7 +176,10 @@ def test_every_declared_table_a_real_run_writes_matches_its_declaration(tmp_path
                     assert warehouse.table_exists(con, table.name), table.name
                     assert warehouse.drift(con, table) == [], table.name
                     assert warehouse.read_declared(con, table).height or table.name in EMPTY_IN_A_CLEAN_WORLD
-    assert migrate.main(["--warehouse", str(paths[tables.WAREHOUSE]), "--linkage-zone", str(paths[tables.LINKAGE_ZONE])]) == 0
+    assert (
+        migrate.main(["--warehouse", str(paths[tables.WAREHOUSE]), "--linkage-zone", str(paths[tables.LINKAGE_ZONE])])
+        == 0
+    )
 
 
 # Tables a small healthy world may leave empty (no contradiction to split, no earlier run).

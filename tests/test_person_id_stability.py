@@ -5,8 +5,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from helpers import materialise_everything
+
 from dagster_project import warehouse
 from dagster_project.feeds import FEEDS
 from dagster_project.pseudonymise.keys import write_new_key
@@ -21,8 +21,16 @@ def person_records(db: Path) -> pl.DataFrame:
 
 
 def test_persons_untouched_by_a_new_delivery_keep_their_person_id(tmp_path):
-    generate(SyntheticConfig(landing=tmp_path / "all", truth=tmp_path / "truth", reference=tmp_path / "ref",
-                             people=1500, seed=17, progress=False))
+    generate(
+        SyntheticConfig(
+            landing=tmp_path / "all",
+            truth=tmp_path / "truth",
+            reference=tmp_path / "ref",
+            people=1500,
+            seed=17,
+            progress=False,
+        )
+    )
     landing, new_files = tmp_path / "landing", []
     for feed in FEEDS:
         deliveries = sorted((tmp_path / "all" / feed).glob("*.csv"))
@@ -32,8 +40,13 @@ def test_persons_untouched_by_a_new_delivery_keep_their_person_id(tmp_path):
         new_files.append(deliveries[-1])
     key = tmp_path / "key"
     write_new_key(key)
-    paths = dict(warehouse=tmp_path / "w.duckdb", zone=tmp_path / "z.duckdb", landing=landing, key_file=key,
-                 models=tmp_path / "models")
+    paths = dict(
+        warehouse=tmp_path / "w.duckdb",
+        zone=tmp_path / "z.duckdb",
+        landing=landing,
+        key_file=key,
+        models=tmp_path / "models",
+    )
     assert materialise_everything(**paths).success
     before = person_records(tmp_path / "w.duckdb")
 
@@ -43,9 +56,12 @@ def test_persons_untouched_by_a_new_delivery_keep_their_person_id(tmp_path):
     after = person_records(tmp_path / "w.duckdb")
 
     new_keys = pl.concat(
-        [pl.read_csv(p, infer_schema=False, columns=[FEEDS[p.parent.name].key]).select(
-            pl.lit(p.parent.name).alias("source_feed"), pl.col(FEEDS[p.parent.name].key).alias("record_key"))
-         for p in new_files]
+        [
+            pl.read_csv(p, infer_schema=False, columns=[FEEDS[p.parent.name].key]).select(
+                pl.lit(p.parent.name).alias("source_feed"), pl.col(FEEDS[p.parent.name].key).alias("record_key")
+            )
+            for p in new_files
+        ]
     )
     joined = before.join(after, on=["source_feed", "record_key"], suffix="_after")
     touched_now = after.join(new_keys, on=["source_feed", "record_key"]).get_column("person_id").unique()

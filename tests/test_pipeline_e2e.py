@@ -10,12 +10,12 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from plaintext_scan import collect_identifiers, scan_warehouse
 
 from dagster_project import warehouse
 from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.evaluate import pairwise_scores
 from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
-from plaintext_scan import collect_identifiers, scan_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +39,22 @@ def test_every_asset_materialises_and_every_check_passes(run):
     assert result.success
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialised >= {
-        "reference/geography", *(f"staging/{f}" for f in FEED_NAMES), "linkage/person_records", "cohorts/person_summary"
+        "reference/geography",
+        *(f"staging/{f}" for f in FEED_NAMES),
+        "linkage/person_records",
+        "cohorts/person_summary",
     }
     checks = result.get_asset_check_evaluations()
-    assert {c.check_name for c in checks} >= {"feed_expectations", "every_record_linked", "person_records_expectations", "warehouse_holds_no_tokens",
-                                                    "cohort_expectations", "disclosure_control", "disclosure_audit",
-                                                    "k_anonymity"}
+    assert {c.check_name for c in checks} >= {
+        "feed_expectations",
+        "every_record_linked",
+        "person_records_expectations",
+        "warehouse_holds_no_tokens",
+        "cohort_expectations",
+        "disclosure_control",
+        "disclosure_audit",
+        "k_anonymity",
+    }
     failed = [(c.asset_key.to_user_string(), c.check_name, c.description) for c in checks if not c.passed]
     assert failed == []
 
@@ -52,9 +62,7 @@ def test_every_asset_materialises_and_every_check_passes(run):
 def test_records_get_their_home_neighbourhood_from_the_postcode_token(run):
     root, _ = run
     with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
-        share = con.sql(
-            "SELECT avg((home_lsoa IS NOT NULL)::INT) FROM staging.police"
-        ).fetchall()[0][0]
+        share = con.sql("SELECT avg((home_lsoa IS NOT NULL)::INT) FROM staging.police").fetchall()[0][0]
         unknown = con.sql(
             "SELECT count(*) FROM staging.police s LEFT JOIN reference.lsoa l ON s.home_lsoa = l.lsoa21cd "
             "WHERE s.home_lsoa IS NOT NULL AND l.lsoa21cd IS NULL"
@@ -101,7 +109,9 @@ def test_tokens_live_only_in_the_owner_only_linkage_zone(run):
     assert columns & set(TOKEN_SCHEMA) == set()
     assert "tokens" not in schemas
     with warehouse.connect(zone, read_only=True) as con:
-        zone_tables = {t for (t,) in con.sql("SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()}
+        zone_tables = {
+            t for (t,) in con.sql("SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()
+        }
     assert {f"tokens.{f}" for f in FEED_NAMES} <= zone_tables
 
 
@@ -120,7 +130,9 @@ def test_malformed_identifiers_are_counted_per_feed_and_match_the_injected_error
     assert counts["records"].sum() > 0
     for feed in FEED_NAMES:
         injected = errors.filter((pl.col("source_feed") == feed) & (pl.col("error") == "dob_default_1900")).height
-        found = counts.filter((pl.col("feed") == feed) & (pl.col("field") == "dob") & (pl.col("problem") == "default_date"))
+        found = counts.filter(
+            (pl.col("feed") == feed) & (pl.col("field") == "dob") & (pl.col("problem") == "default_date")
+        )
         assert (found["records"].sum() if found.height else 0) == injected, feed
     mistyped = errors.filter(pl.col("error") == "nhs_mistyped").height
     nhs = counts.filter(pl.col("field") == "nhs_number")["records"].sum()
@@ -132,8 +144,12 @@ def test_quality_tables_record_deliveries_and_validation_results(run):
     with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
         deliveries = warehouse.read_table(con, "quality.deliveries")
         results = dict(con.sql("SELECT feed, count(*) FROM quality.validation_results GROUP BY feed").fetchall())
-        output_failures = dict(con.sql("SELECT feed, count(*) FILTER (WHERE NOT success) FROM quality.validation_results "
-                                       "WHERE feed IN ('cohorts', 'linkage') GROUP BY feed").fetchall())
+        output_failures = dict(
+            con.sql(
+                "SELECT feed, count(*) FILTER (WHERE NOT success) FROM quality.validation_results "
+                "WHERE feed IN ('cohorts', 'linkage') GROUP BY feed"
+            ).fetchall()
+        )
         statuses = dict(con.sql("SELECT feed, status FROM quality.feed_status").fetchall())
     assert set(deliveries["feed"]) == set(FEED_NAMES)
     assert (deliveries["status"] == "accepted").all()
@@ -155,7 +171,9 @@ def test_notebooks_run_top_to_bottom_on_the_warehouse(run, notebook, monkeypatch
     monkeypatch.setenv("VERU_ANALYST_SNAPSHOT", str(root / "warehouse" / "analyst.duckdb"))
     monkeypatch.setenv("VERU_RESTRICTED_SNAPSHOT", str(root / "warehouse" / "analyst_restricted.duckdb"))
     nb = jupytext.read(notebook)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
+    ).execute()
     errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
 
@@ -199,8 +217,9 @@ def test_only_aggregate_charts_sit_beside_the_model_and_the_dashboards_are_owner
         page = private / folder.name / f"{name}.html"
         assert page.stat().st_size > 10_000 and oct(page.stat().st_mode & 0o777) == "0o600", name
         assert "fonts.googleapis.com" not in page.read_text(encoding="utf-8")
-    (linked,) = [e for e in result.get_asset_materialization_events()
-                 if e.asset_key.to_user_string() == "linkage/person_records"]
+    (linked,) = [
+        e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "linkage/person_records"
+    ]
     metadata = linked.materialization.metadata
     assert metadata["chart_cluster_studio"].value == str((private / folder.name / "cluster_studio.html").resolve())
     assert metadata["chart_match_weights"].value == str((folder / "match_weights.html").resolve())
@@ -231,8 +250,16 @@ def _latest_run_id(path) -> str:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(path)!r}, read_only=True)"
-                          ".sql('SELECT run_id FROM main.about').fetchall()[0][0])"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb; print(duckdb.connect({str(path)!r}, read_only=True)"
+            ".sql('SELECT run_id FROM main.about').fetchall()[0][0])",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
 
@@ -245,14 +272,20 @@ def test_an_analyst_reading_the_snapshot_neither_blocks_nor_sees_a_half_publishe
     from dagster_project.resources import AnalystSnapshotResource, WarehouseResource
 
     # a publication rewrites both tiers and records its suites in the warehouse: on copies
-    copied = shared_world.copy_files(tmp_path / "warehouse", "veru.duckdb", "analyst.duckdb", "analyst_restricted.duckdb")
+    copied = shared_world.copy_files(
+        tmp_path / "warehouse", "veru.duckdb", "analyst.duckdb", "analyst_restricted.duckdb"
+    )
     snap = copied / "analyst.duckdb"
     first = _latest_run_id(snap)
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(snap), "8"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    resources = {"warehouse_db": WarehouseResource(path=str(copied / "veru.duckdb")),
-                 "analyst": AnalystSnapshotResource(
-                     path=str(snap), restricted_path=str(snap.with_name("analyst_restricted.duckdb")))}
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(snap), "8"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    resources = {
+        "warehouse_db": WarehouseResource(path=str(copied / "veru.duckdb")),
+        "analyst": AnalystSnapshotResource(
+            path=str(snap), restricted_path=str(snap.with_name("analyst_restricted.duckdb"))
+        ),
+    }
     for _ in range(2):  # two publications while the analyst reads
         assert dg.materialize([analyst_snapshot], resources=resources).success
     out, err = reader.communicate(timeout=120)
@@ -275,20 +308,29 @@ def test_a_cohort_that_fails_its_suite_is_not_published_and_the_old_snapshot_sta
     shutil.copy(root / "warehouse" / "analyst.duckdb", snap)
     before = _latest_run_id(snap)
     with warehouse.connect(db) as con:  # a cohort that no longer adds up: one victim counted twice
-        con.execute("UPDATE cohorts.victims SET victimisations = victimisations + 1 "
-                    "WHERE person_id = (SELECT min(person_id) FROM cohorts.victims)")
-    result = dg.materialize([analyst_snapshot], raise_on_error=False,
-                            resources={"warehouse_db": WarehouseResource(path=str(db)),
-                                       "analyst": AnalystSnapshotResource(
-                                           path=str(snap), restricted_path=str(tmp_path / "analyst_restricted.duckdb"))})
+        con.execute(
+            "UPDATE cohorts.victims SET victimisations = victimisations + 1 "
+            "WHERE person_id = (SELECT min(person_id) FROM cohorts.victims)"
+        )
+    result = dg.materialize(
+        [analyst_snapshot],
+        raise_on_error=False,
+        resources={
+            "warehouse_db": WarehouseResource(path=str(db)),
+            "analyst": AnalystSnapshotResource(
+                path=str(snap), restricted_path=str(tmp_path / "analyst_restricted.duckdb")
+            ),
+        },
+    )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     message = failure.step_failure_data.error.message
     assert "victims_vs_events" in message and "not replaced" in message
     assert _latest_run_id(snap) == before  # analysts keep the last good publication
     with warehouse.connect(db, read_only=True) as con:
-        failed = con.sql("SELECT DISTINCT label FROM quality.validation_results "
-                         "WHERE feed = 'cohorts' AND NOT success").fetchall()
+        failed = con.sql(
+            "SELECT DISTINCT label FROM quality.validation_results WHERE feed = 'cohorts' AND NOT success"
+        ).fetchall()
     assert ("cohorts: victims_vs_events",) in failed
 
 
@@ -323,15 +365,19 @@ def test_the_default_tier_hides_every_person_and_event_among_five_and_the_restri
 
 def test_an_attacker_holding_every_published_table_recovers_no_hidden_count(run):
     from dagster_project.publication.aggregates import attacker_tables, relations
-    from dagster_project.tools.publication_attack import score, truth
     from dagster_project.publication.audit import audit
+    from dagster_project.tools.publication_attack import score, truth
 
     root, _ = run
     with warehouse.connect(root / "warehouse" / "veru.duckdb", read_only=True) as con:
         warehouse.define_macros(con)
         tables, links, true = attacker_tables(con), relations(con), truth(con)
-        columns = {c for (c,) in con.sql("SELECT DISTINCT column_name FROM information_schema.columns "
-                                         "WHERE table_schema = 'aggregates'").fetchall()}
+        columns = {
+            c
+            for (c,) in con.sql(
+                "SELECT DISTINCT column_name FROM information_schema.columns WHERE table_schema = 'aggregates'"
+            ).fetchall()
+        }
     assert "suppression" not in columns  # only whether a count is hidden, never why
     figures = score(audit(tables, links), true, 5)
     assert figures["recovered_exactly"] == 0 and figures["small_not_protected"] == 0, figures

@@ -22,11 +22,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-
 from analyst_world import Record, build_warehouse, fixed_records
-from dagster_project import warehouse
-from dagster_project.publication import snapshot
-from dagster_project.publication.aggregates import PUBLICATIONS, publish_all
 from publication_attackers import (
     CODES,
     DIMS,
@@ -41,6 +37,10 @@ from publication_attackers import (
     outsider_intervals,
     write_world,
 )
+
+from dagster_project import warehouse
+from dagster_project.publication import snapshot
+from dagster_project.publication.aggregates import PUBLICATIONS, publish_all
 
 THRESHOLD = 5
 
@@ -91,8 +91,7 @@ def true_small_cells(world_path: Path) -> dict[tuple[str, tuple[str, ...]], int]
 
 def told_small(intervals, truth) -> list[tuple[str, tuple[str, ...]]]:
     """Hidden counts from 1 to 4 an attacker can tell from a publishable one (largest value below 5)."""
-    return sorted(key for key, (_, high) in intervals.items()
-                  if 0 < truth[key] < THRESHOLD and high < THRESHOLD - 1e-6)
+    return sorted(key for key, (_, high) in intervals.items() if 0 < truth[key] < THRESHOLD and high < THRESHOLD - 1e-6)
 
 
 def test_two_hidden_rows_of_a_one_way_table_cannot_both_be_told_to_be_1_to_4(tmp_path):
@@ -146,9 +145,12 @@ def test_a_reader_who_knows_zeros_are_published_still_cannot_tell_a_small_count_
     [1, 4] for both Alpha cells. (`python tests/publication_attackers.py --warehouse <file>`
     measures the same reader on a real warehouse: 3 of 328 hidden small counts told small on a
     3,000-person synthetic world, seed 7.)"""
-    victims = ([Victim(CODES[0], "F", 30)] * 2 + [Victim(CODES[0], "M", 30)] * 3
-               + [Victim(CODES[2 + i % 2], "F" if i % 2 else "M", 30) for i in range(40)]
-               + [Victim(CODES[2 + i % 2], "F" if i % 2 else "M", 30) for i in range(15)])
+    victims = (
+        [Victim(CODES[0], "F", 30)] * 2
+        + [Victim(CODES[0], "M", 30)] * 3
+        + [Victim(CODES[2 + i % 2], "F" if i % 2 else "M", 30) for i in range(40)]
+        + [Victim(CODES[2 + i % 2], "F" if i % 2 else "M", 30) for i in range(15)]
+    )
     ethnic = ["White"] * 45 + ["Other"] * 15
     victims = tuple(Victim(v.home, v.sex, v.age, ethnic[i]) for i, v in enumerate(victims))
     path = write_world(tmp_path / "veru.duckdb", quiet_world(victims=victims))
@@ -168,8 +170,12 @@ def _random_world(seed: int) -> World:
     rng = random.Random(seed)
     homes = [*CODES, *CODES, None]
     victims = tuple(
-        Victim(rng.choice(homes), rng.choice(["F", "M", "F", "M", None]), rng.choice([8, 16, 20, 30, 40, 70, None]),
-               rng.choice(["White"] * 5 + ["Asian", "Black", "Mixed", None]))
+        Victim(
+            rng.choice(homes),
+            rng.choice(["F", "M", "F", "M", None]),
+            rng.choice([8, 16, 20, 30, 40, 70, None]),
+            rng.choice(["White"] * 5 + ["Asian", "Black", "Mixed", None]),
+        )
         for _ in range(rng.randrange(40, 90))
     )
     events = []
@@ -215,10 +221,14 @@ def test_hidden_counts_have_no_rate_and_published_rates_follow_from_published_co
             assert rate == pytest.approx(round(count * 1000 / residents, 1), abs=0.051), name
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Documented limit (README: relations not declared, such as other tables or counts published "
-    "elsewhere, are not modelled), but the platform itself republishes every table every week: "
-    "the difference of two runs is a table of the persons added, with its small counts published."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Documented limit (README: relations not declared, such as other tables or counts published "
+        "elsewhere, are not modelled), but the platform itself republishes every table every week: "
+        "the difference of two runs is a table of the persons added, with its small counts published."
+    ),
+)
 def test_two_consecutive_publications_do_not_publish_the_victim_added_between_them(tmp_path):
     """Promise (DESIGN principle 8, README): published figures cannot disclose anyone. A delivery
     between two weekly runs adds one victim; every table is republished. Subtracting the two runs'
@@ -269,14 +279,22 @@ def test_an_attendance_published_without_a_period_cannot_be_placed_in_a_month_by
     record is in March, so their attendances are in February to April. One person is left."""
     default, restricted = tmp_path / "analyst.duckdb", tmp_path / "analyst_restricted.duckdb"
     source = build_warehouse(tmp_path / "veru.duckdb", _reported_world())
-    about = {"published_at": dt.datetime(2025, 1, 12), "run_id": "attack", "events_from": dt.date(2024, 3, 1),
-             "events_to": dt.date(2024, 11, 17), "persons": 12}
+    about = {
+        "published_at": dt.datetime(2025, 1, 12),
+        "run_id": "attack",
+        "events_from": dt.date(2024, 3, 1),
+        "events_to": dt.date(2024, 11, 17),
+        "persons": 12,
+    }
     published = snapshot.publish(source, default, restricted, about)
     assert not [f for f in published.figures if f.spec.enforced and f.below_k]  # the k check passed
 
     with duckdb.connect(str(default), read_only=True) as con:
-        group = {p for (p,) in con.sql("""SELECT person_id FROM cohorts.persons
-                                          WHERE council = 'Alpha' AND sex = 'F' AND age_band = '25-34'""").fetchall()}
+        group = {
+            p
+            for (p,) in con.sql("""SELECT person_id FROM cohorts.persons
+                                          WHERE council = 'Alpha' AND sex = 'F' AND age_band = '25-34'""").fetchall()
+        }
         attendances = attendance_windows(con, (dt.date(2024, 1, 1), dt.date(2024, 12, 31)))  # main.about: 2024
 
     def in_november(windows):
@@ -295,8 +313,13 @@ def test_the_default_tier_file_holds_no_warehouse_person_id_and_no_record_key_in
 
     default, restricted = tmp_path / "analyst.duckdb", tmp_path / "analyst_restricted.duckdb"
     source = build_warehouse(tmp_path / "veru.duckdb", fixed_records())
-    about = {"published_at": dt.datetime(2025, 1, 12), "run_id": "attack", "events_from": dt.date(2024, 3, 1),
-             "events_to": dt.date(2024, 11, 17), "persons": 27}
+    about = {
+        "published_at": dt.datetime(2025, 1, 12),
+        "run_id": "attack",
+        "events_from": dt.date(2024, 3, 1),
+        "events_to": dt.date(2024, 11, 17),
+        "persons": 27,
+    }
     snapshot.publish(source, default, restricted, about)
     with duckdb.connect(str(source), read_only=True) as con:
         person_ids = {p for (p,) in con.sql("SELECT person_id FROM cohorts.persons").fetchall()}

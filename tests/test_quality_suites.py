@@ -8,7 +8,6 @@ import socket
 import time
 
 import polars as pl
-
 import pytest
 
 from dagster_project.feeds import FEEDS
@@ -34,27 +33,76 @@ def validate_frame(df: pl.DataFrame, suite_name: str, **kwargs) -> SuiteResult:
         return validate_any_frame(df, suite_name, **kwargs)
     return validate_delivery(spec, df, validator=validate_any_frame, **kwargs)
 
+
 # The columns of each feed exactly as FEEDS.md lists them, key first.
 FEED_COLUMNS = {
     "police": [
-        "nominal_link_id", "occurrence_ref", "role", "surname", "forenames", "dob", "sex",
-        "ethnicity", "postcode", "pnc_id", "offence_code", "offence_group",
-        "occurrence_datetime", "location_lsoa", "domestic_abuse", "knife_or_sharp",
+        "nominal_link_id",
+        "occurrence_ref",
+        "role",
+        "surname",
+        "forenames",
+        "dob",
+        "sex",
+        "ethnicity",
+        "postcode",
+        "pnc_id",
+        "offence_code",
+        "offence_group",
+        "occurrence_datetime",
+        "location_lsoa",
+        "domestic_abuse",
+        "knife_or_sharp",
         "drugs_or_alcohol",
     ],
     "social_care": [
-        "referral_id", "child_id", "local_authority", "first_name", "last_name", "dob", "gender",
-        "ethnicity", "nhs_number", "postcode", "referral_date", "referral_source", "primary_need",
-        "cse_concern", "cce_concern", "missing_episodes", "child_protection_plan", "looked_after",
+        "referral_id",
+        "child_id",
+        "local_authority",
+        "first_name",
+        "last_name",
+        "dob",
+        "gender",
+        "ethnicity",
+        "nhs_number",
+        "postcode",
+        "referral_date",
+        "referral_source",
+        "primary_need",
+        "cse_concern",
+        "cce_concern",
+        "missing_episodes",
+        "child_protection_plan",
+        "looked_after",
     ],
     "health": [
-        "attendance_id", "site", "nhs_number", "forename", "surname", "date_of_birth", "sex",
-        "ethnic_category", "postcode", "arrival_datetime", "assault_location_type", "weapon",
+        "attendance_id",
+        "site",
+        "nhs_number",
+        "forename",
+        "surname",
+        "date_of_birth",
+        "sex",
+        "ethnic_category",
+        "postcode",
+        "arrival_datetime",
+        "assault_location_type",
+        "weapon",
         "admitted",
     ],
     "yos": [
-        "yos_outcome_id", "service", "full_name", "dob", "gender", "ethnicity", "pnc_number",
-        "postcode", "outcome_date", "outcome_type", "offence_type", "first_time_entrant",
+        "yos_outcome_id",
+        "service",
+        "full_name",
+        "dob",
+        "gender",
+        "ethnicity",
+        "pnc_number",
+        "postcode",
+        "outcome_date",
+        "outcome_type",
+        "offence_type",
+        "first_time_entrant",
         "exploitation_concern",
     ],
 }
@@ -153,8 +201,7 @@ def _yos_row(i: int) -> dict:
     }
 
 
-ROW_BUILDERS = {"police": _police_row, "social_care": _social_care_row,
-                "health": _health_row, "yos": _yos_row}
+ROW_BUILDERS = {"police": _police_row, "social_care": _social_care_row, "health": _health_row, "yos": _yos_row}
 
 
 def good_delivery(feed: str, n: int = 40) -> pl.DataFrame:
@@ -171,13 +218,14 @@ def set_values(df: pl.DataFrame, column: str, values: dict[int, str | None]) -> 
 
 def failed(result: SuiteResult, expectation_type: str, column: str | None = None):
     return [
-        o for o in result.outcomes
-        if not o.success and o.expectation_type == expectation_type
-        and (column is None or o.column == column)
+        o
+        for o in result.outcomes
+        if not o.success and o.expectation_type == expectation_type and (column is None or o.column == column)
     ]
 
 
 # Suites ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", SUITE_NAMES)
 def test_every_suite_loads_and_every_expectation_has_severity_and_description(name):
@@ -212,8 +260,11 @@ def test_feed_suite_pins_the_feeds_md_columns_and_a_blocking_key(feed):
         assert sorted(columns.column_set) == sorted(FEED_COLUMNS[feed])
     assert layouts["blocking"].exact_match is False and layouts["warning"].exact_match is True
     key = KEY[feed]
-    for kind in ("expect_column_values_to_not_be_null", "expect_column_values_to_be_unique",
-                 "expect_column_values_to_match_regex"):
+    for kind in (
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_unique",
+        "expect_column_values_to_match_regex",
+    ):
         on_key = {e.meta["severity"]: e for e in by_type[kind] if e.column == key}
         # Two tiers: any bad key is a warning (the row is rejected on its own); bad keys on
         # more than 10% of rows block the delivery (the export itself is broken).
@@ -229,9 +280,13 @@ def test_feed_suite_pins_the_feeds_md_columns_and_a_blocking_key(feed):
     # column mostly off its format (a format change) block the delivery; everything else is a
     # warning (degraded, still loaded). Each format check has a blocking twin at 50%.
     dob = spec.checked_dates[1][0]
-    format_checks = {(e.column, e.expectation_type) for e in suite.expectations
-                     if getattr(e, "column", None) not in (None, key) and e.meta["severity"] == "warning"
-                     and e.expectation_type in ("expect_column_values_to_match_regex", "expect_column_values_to_be_in_set")}
+    format_checks = {
+        (e.column, e.expectation_type)
+        for e in suite.expectations
+        if getattr(e, "column", None) not in (None, key)
+        and e.meta["severity"] == "warning"
+        and e.expectation_type in ("expect_column_values_to_match_regex", "expect_column_values_to_be_in_set")
+    }
     twins = set()
     for expectation in suite.expectations:
         column = getattr(expectation, "column", None)
@@ -248,6 +303,7 @@ def test_feed_suite_pins_the_feeds_md_columns_and_a_blocking_key(feed):
 
 
 # Good and broken deliveries -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("feed", FEED_SUITE_NAMES)
 def test_good_delivery_passes_with_no_failures(feed):
@@ -290,8 +346,10 @@ def test_renamed_column_is_a_blocking_failure(feed):
     (outcome,) = [o for o in failed(result, "expect_table_columns_to_match_set") if o.severity == "blocking"]
     assert outcome.missing_columns == (renamed,) and outcome.renamed_columns == (renamed,)
     assert outcome.unexpected_column_count == 1
-    assert f"column {renamed} missing (renamed? a column of a similar name is present), 1 unexpected column" \
+    assert (
+        f"column {renamed} missing (renamed? a column of a similar name is present), 1 unexpected column"
         in result.summary()
+    )
     assert renamed.upper() + "_X" not in result.summary()  # unexpected names are never repeated
 
 
@@ -326,7 +384,10 @@ def test_a_duplicated_key_is_a_warning_and_mass_duplication_blocks(feed):
     many = set_values(df, KEY[feed], {i: df[KEY[feed]][0] for i in range(1, 10)})  # 10 of 40 rows
     blocked = validate_frame(many, feed, label="t")
     assert not blocked.success
-    assert {o.severity for o in failed(blocked, "expect_column_values_to_be_unique", KEY[feed])} == {"blocking", "warning"}
+    assert {o.severity for o in failed(blocked, "expect_column_values_to_be_unique", KEY[feed])} == {
+        "blocking",
+        "warning",
+    }
 
 
 @pytest.mark.parametrize("feed", FEED_SUITE_NAMES)
@@ -364,12 +425,15 @@ def test_non_string_columns_are_checked_as_text():
 
 # Hand-typed columns: tolerated below `mostly`, a warning above --------------------------------------
 
+
 def test_bad_format_in_hand_typed_column_below_mostly_threshold_passes():
     df = set_values(good_delivery("police"), "dob", {0: "1990-03-12"})  # 1 of 38 filled: 2.6%
     result = validate_frame(df, "police", label="t")
-    (outcome,) = [o for o in result.outcomes
-                  if o.expectation_type == "expect_column_values_to_match_regex"
-                  and o.column == "dob" and o.severity == "warning"]
+    (outcome,) = [
+        o
+        for o in result.outcomes
+        if o.expectation_type == "expect_column_values_to_match_regex" and o.column == "dob" and o.severity == "warning"
+    ]
     assert outcome.success and outcome.unexpected_count == 1
     assert outcome.severity == "warning"
     assert result.success and result.warning_failures == 0
@@ -387,13 +451,41 @@ def test_bad_format_in_hand_typed_column_above_mostly_threshold_is_a_warning_not
     assert result.summary() == "warning: 26.3% of dob not in dd/mm/yyyy (limit 5.0%)"
 
 
-@pytest.mark.parametrize(("feed", "column", "values", "phrase"), [
-    ("police", "dob", lambda i: f"19{70 + i % 29}-0{1 + i % 9}-1{i % 9}", "dob is yyyy-mm-dd in 100.0% of filled-in rows, expected dd/mm/yyyy"),
-    ("police", "sex", lambda i: ["Male", "Female"][i % 2], "sex is Male/Female/Unknown words in 100.0% of filled-in rows, expected M, F or U"),
-    ("health", "sex", lambda i: "mf"[i % 2].upper(), "sex is M/F/U letters in 100.0% of filled-in rows, expected 1, 2, 9 or 0"),
-    ("yos", "outcome_date", lambda i: f"2023-09-{1 + i % 28:02d}", "outcome_date is yyyy-mm-dd in 100.0% of filled-in rows, expected dd/mm/yyyy"),
-    ("social_care", "cse_concern", lambda i: ["Yes", "No"][i % 2], "cse_concern is Yes/No words in 100.0% of filled-in rows, expected Y or N"),
-])
+@pytest.mark.parametrize(
+    ("feed", "column", "values", "phrase"),
+    [
+        (
+            "police",
+            "dob",
+            lambda i: f"19{70 + i % 29}-0{1 + i % 9}-1{i % 9}",
+            "dob is yyyy-mm-dd in 100.0% of filled-in rows, expected dd/mm/yyyy",
+        ),
+        (
+            "police",
+            "sex",
+            lambda i: ["Male", "Female"][i % 2],
+            "sex is Male/Female/Unknown words in 100.0% of filled-in rows, expected M, F or U",
+        ),
+        (
+            "health",
+            "sex",
+            lambda i: "mf"[i % 2].upper(),
+            "sex is M/F/U letters in 100.0% of filled-in rows, expected 1, 2, 9 or 0",
+        ),
+        (
+            "yos",
+            "outcome_date",
+            lambda i: f"2023-09-{1 + i % 28:02d}",
+            "outcome_date is yyyy-mm-dd in 100.0% of filled-in rows, expected dd/mm/yyyy",
+        ),
+        (
+            "social_care",
+            "cse_concern",
+            lambda i: ["Yes", "No"][i % 2],
+            "cse_concern is Yes/No words in 100.0% of filled-in rows, expected Y or N",
+        ),
+    ],
+)
 def test_a_column_mostly_in_another_format_blocks_naming_the_format_found(feed, column, values, phrase):
     df = good_delivery(feed)
     df = df.with_columns(pl.Series(column, [values(i) for i in range(df.height)]))
@@ -404,31 +496,44 @@ def test_a_column_mostly_in_another_format_blocks_naming_the_format_found(feed, 
 def test_a_format_change_on_a_handful_of_values_is_not_judged():
     df = good_delivery("police")
     df = df.with_columns(pl.when(pl.int_range(pl.len()) < 9).then(pl.lit("1990-01-01")).otherwise(None).alias("dob"))
-    outcome = next(o for o in validate_frame(df, "police", label="t").outcomes
-                   if o.column == "dob" and o.severity == "blocking" and o.expectation_type.endswith("regex"))
+    outcome = next(
+        o
+        for o in validate_frame(df, "police", label="t").outcomes
+        if o.column == "dob" and o.severity == "blocking" and o.expectation_type.endswith("regex")
+    )
     assert outcome.success and not outcome.judged
 
 
 def test_postcodes_are_checked_tolerant_of_case_and_spacing():
-    df = set_values(good_delivery("health"), "postcode",
-                    {0: "lu11aa", 1: " MK40 1AB ", 2: "MkO4 1AB", 3: "LU1", 4: "not known"})
+    df = set_values(
+        good_delivery("health"), "postcode", {0: "lu11aa", 1: " MK40 1AB ", 2: "MkO4 1AB", 3: "LU1", 4: "not known"}
+    )
     result = validate_frame(df, "health", label="t")
-    (outcome,) = [o for o in result.outcomes
-                  if o.expectation_type == "expect_column_values_to_match_regex"
-                  and o.column == "postcode" and o.severity == "warning"]
+    (outcome,) = [
+        o
+        for o in result.outcomes
+        if o.expectation_type == "expect_column_values_to_match_regex"
+        and o.column == "postcode"
+        and o.severity == "warning"
+    ]
     assert outcome.unexpected_count == 3  # the letter O for zero, a district only, free text
 
 
 def test_social_care_nhs_number_may_be_spaced_but_health_may_not():
     spaced = "401 234 5678"
-    care = validate_frame(set_values(good_delivery("social_care"), "nhs_number", {0: spaced}),
-                          "social_care", label="t")
-    health = validate_frame(set_values(good_delivery("health"), "nhs_number", {0: spaced}),
-                            "health", label="t")
+    care = validate_frame(set_values(good_delivery("social_care"), "nhs_number", {0: spaced}), "social_care", label="t")
+    health = validate_frame(set_values(good_delivery("health"), "nhs_number", {0: spaced}), "health", label="t")
+
     def nhs_unexpected(result):
-        (o,) = [o for o in result.outcomes if o.column == "nhs_number" and o.severity == "warning"
-                and o.expectation_type == "expect_column_values_to_match_regex"]
+        (o,) = [
+            o
+            for o in result.outcomes
+            if o.column == "nhs_number"
+            and o.severity == "warning"
+            and o.expectation_type == "expect_column_values_to_match_regex"
+        ]
         return o.unexpected_count
+
     assert nhs_unexpected(care) == 0
     assert nhs_unexpected(health) == 1
 
@@ -458,7 +563,7 @@ SENTINELS = ["ZQXWSENTINEL", "9999999999", "ZZ99 9ZZ", "zz99 9zz", "01/01/1901",
 
 
 def _fragments(sentinels: list[str], size: int = 4) -> set[str]:
-    return {s[i:i + size] for s in sentinels for i in range(len(s) - size + 1)}
+    return {s[i : i + size] for s in sentinels for i in range(len(s) - size + 1)}
 
 
 def _assert_no_sentinel(text: str) -> None:
@@ -467,16 +572,19 @@ def _assert_no_sentinel(text: str) -> None:
 
 
 def _everything_said(result: SuiteResult) -> str:
-    return "\n".join([repr(result), json.dumps(result.to_records(), default=str),
-                      result.summary(), str(result)])
+    return "\n".join([repr(result), json.dumps(result.to_records(), default=str), result.summary(), str(result)])
 
 
 def test_sentinels_planted_in_invalid_positions_never_appear_in_results_or_logs(caplog, capsys):
     caplog.set_level(logging.DEBUG)  # every logger, GX's included
     df = good_delivery("police")
     plant = {
-        "nominal_link_id": {0: "ZQXWSENTINEL", 1: "9999999999", 2: "NL999999999",
-                            3: "NL999999999"},  # malformed and duplicated keys
+        "nominal_link_id": {
+            0: "ZQXWSENTINEL",
+            1: "9999999999",
+            2: "NL999999999",
+            3: "NL999999999",
+        },  # malformed and duplicated keys
         "dob": {i: "ZQXWSENTINEL" for i in range(4, 30)},
         "sex": {4: "ZZ99 9ZZ"},
         "role": {5: "9999999999"},
@@ -501,9 +609,12 @@ def test_sentinels_planted_in_invalid_positions_never_appear_in_results_or_logs(
 
 def test_gx_loggers_are_silenced():
     gx_runtime()
-    for name in ("great_expectations", "great_expectations.validator.validator",
-                 "great_expectations.data_context.types.base",
-                 "great_expectations.core.expectation_suite"):
+    for name in (
+        "great_expectations",
+        "great_expectations.validator.validator",
+        "great_expectations.data_context.types.base",
+        "great_expectations.core.expectation_suite",
+    ):
         assert not logging.getLogger(name).isEnabledFor(logging.CRITICAL), name
 
 
@@ -527,9 +638,13 @@ def test_gx_own_result_under_our_result_format_holds_no_values():
     df = set_values(df, "date_of_birth", {1: "18500101"})
     frame = with_checked_dates(FEEDS["health"], df)
     batch = gx_runtime().batch_definition.get_batch(
-        batch_parameters={"dataframe": suites_module._as_text_pandas(frame)})
-    validation = batch.validate(load_suite("health"), result_format=suites_module.RESULT_FORMAT,
-                                expectation_parameters=suites_module.default_parameters())
+        batch_parameters={"dataframe": suites_module._as_text_pandas(frame)}
+    )
+    validation = batch.validate(
+        load_suite("health"),
+        result_format=suites_module.RESULT_FORMAT,
+        expectation_parameters=suites_module.default_parameters(),
+    )
     assert not validation.success
     _assert_no_sentinel(json.dumps(validation.to_json_dict(), default=str))
     assert "1850" not in json.dumps(validation.to_json_dict(), default=str)
@@ -544,8 +659,7 @@ def test_outcomes_hold_numbers_and_suite_names_only():
     for record in result.to_records():
         assert all(isinstance(v, (str, int, float, bool, type(None))) for v in record.values())
         assert record["observed_value"] is None or isinstance(record["observed_value"], (int, float))
-    columns_check = next(o for o in result.outcomes
-                         if o.expectation_type == "expect_table_columns_to_match_set")
+    columns_check = next(o for o in result.outcomes if o.expectation_type == "expect_table_columns_to_match_set")
     assert columns_check.observed_value is None  # GX observed a list of header names
 
 
@@ -568,10 +682,11 @@ def test_gx_error_message_is_reduced_to_its_type(monkeypatch, caplog):
 
 
 def test_exception_type_name_never_returns_message_text():
-    traceback = ("Traceback (most recent call last):\n  File 'x.py', line 1\n"
-                 "ValueError: bad value ZQXWSENTINEL\nZQXWSENTINELError: 9999999999")
-    info = {"raised_exception": True, "exception_message": "bad value ZQXWSENTINEL",
-            "exception_traceback": traceback}
+    traceback = (
+        "Traceback (most recent call last):\n  File 'x.py', line 1\n"
+        "ValueError: bad value ZQXWSENTINEL\nZQXWSENTINELError: 9999999999"
+    )
+    info = {"raised_exception": True, "exception_message": "bad value ZQXWSENTINEL", "exception_traceback": traceback}
     assert exception_type_name(info) == "ValueError"
     assert exception_type_name({"metric-id": info}) == "ValueError"
     unknown = dict(info, exception_traceback="ZQXWSENTINELError: boom")
@@ -593,14 +708,20 @@ def test_validation_makes_no_network_calls(monkeypatch):
 
 # person_records ------------------------------------------------------------------------------------
 
+
 def _person_records(rows: list[tuple[str | None, str | None, str | None]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema={"source_feed": pl.String, "record_key": pl.String,
-                                      "person_id": pl.String}, orient="row")
+    return pl.DataFrame(
+        rows, schema={"source_feed": pl.String, "record_key": pl.String, "person_id": pl.String}, orient="row"
+    )
 
 
-GOOD_LINKS = [("police", "NL000000001", "P1"), ("health", "ED0000000001", "P1"),
-              ("yos", "YOS00000001", "P2"), ("social_care", "BED-R0000001", "P2"),
-              ("health", "NL000000001", "P3")]  # the same key text in two feeds is fine
+GOOD_LINKS = [
+    ("police", "NL000000001", "P1"),
+    ("health", "ED0000000001", "P1"),
+    ("yos", "YOS00000001", "P2"),
+    ("social_care", "BED-R0000001", "P2"),
+    ("health", "NL000000001", "P3"),
+]  # the same key text in two feeds is fine
 
 
 def test_person_records_good_table_passes():
@@ -629,6 +750,7 @@ def test_person_records_rejects_unknown_feed_and_extra_columns():
 
 # Suite loading --------------------------------------------------------------------------------------
 
+
 def test_expectations_dir_can_be_overridden(tmp_path, monkeypatch):
     document = json.loads((suites_module.expectations_dir() / "person_records.json").read_text())
     document["expectations"] = document["expectations"][:1]
@@ -649,15 +771,51 @@ def test_missing_suite_file_raises_naming_the_file(tmp_path, monkeypatch):
     ("content", "message"),
     [
         ("{not json", "is not valid JSON"),
-        (json.dumps({"name": "police", "expectations": [
-            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "dob"},
-             "meta": {"description": "x"}}]}), "meta.severity must be one of"),
-        (json.dumps({"name": "police", "expectations": [
-            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "dob"},
-             "meta": {"severity": "warning"}}]}), "meta.description must be"),
-        (json.dumps({"name": "police", "expectations": [
-            {"type": "expect_column_values_to_be_shiny", "kwargs": {"column": "dob"},
-             "meta": {"severity": "warning", "description": "x"}}]}), "not a valid GX expectation"),
+        (
+            json.dumps(
+                {
+                    "name": "police",
+                    "expectations": [
+                        {
+                            "type": "expect_column_values_to_not_be_null",
+                            "kwargs": {"column": "dob"},
+                            "meta": {"description": "x"},
+                        }
+                    ],
+                }
+            ),
+            "meta.severity must be one of",
+        ),
+        (
+            json.dumps(
+                {
+                    "name": "police",
+                    "expectations": [
+                        {
+                            "type": "expect_column_values_to_not_be_null",
+                            "kwargs": {"column": "dob"},
+                            "meta": {"severity": "warning"},
+                        }
+                    ],
+                }
+            ),
+            "meta.description must be",
+        ),
+        (
+            json.dumps(
+                {
+                    "name": "police",
+                    "expectations": [
+                        {
+                            "type": "expect_column_values_to_be_shiny",
+                            "kwargs": {"column": "dob"},
+                            "meta": {"severity": "warning", "description": "x"},
+                        }
+                    ],
+                }
+            ),
+            "not a valid GX expectation",
+        ),
         (json.dumps({"name": "health", "expectations": []}), "suite name must be"),
     ],
 )
@@ -675,6 +833,7 @@ def test_suite_name_cannot_escape_the_directory():
 
 
 # Speed -----------------------------------------------------------------------------------------------
+
 
 def test_fifty_thousand_row_delivery_validates_in_seconds():
     df = good_delivery("police", n=50_000)

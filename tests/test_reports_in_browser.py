@@ -11,13 +11,23 @@ from browser import not_blank, open_offline
 
 pytestmark = pytest.mark.slow
 
-PAGES = ("match_weights", "m_u_parameters", "match_weight_histogram", "blocking_rules", "comparison_viewer", "cluster_studio")
+PAGES = (
+    "match_weights",
+    "m_u_parameters",
+    "match_weight_histogram",
+    "blocking_rules",
+    "comparison_viewer",
+    "cluster_studio",
+)
 
 
 @pytest.fixture
 def reports(shared_world) -> dict[str, Path]:
-    (linked,) = [e for e in shared_world.result.get_asset_materialization_events()
-                 if e.asset_key.to_user_string() == "linkage/person_records"]
+    (linked,) = [
+        e
+        for e in shared_world.result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "linkage/person_records"
+    ]
     metadata = linked.materialization.metadata
     reports = {page: Path(metadata[f"chart_{page}"].value) for page in PAGES}
     private = shared_world.linkage_reports.resolve()

@@ -91,8 +91,11 @@ def test_a_run_killed_with_sigkill_is_marked_failed_once_it_outlives_the_maximum
     script = tmp_path / "slow_run.py"
     script.write_text(SLOW_RUN)
     worker = subprocess.Popen(
-        [sys.executable, str(script)], env={**os.environ, "DAGSTER_HOME": str(home)}, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, str(script)],
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         with dg.DagsterInstance.get() as instance:

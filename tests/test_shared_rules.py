@@ -19,7 +19,13 @@ def test_python_polars_and_sql_give_every_age_the_same_band():
     assert python == polars == [sql[a] for a in ages]
     assert sorted(set(python), key=AGE_BANDS.index) == list(AGE_BANDS)
     assert (age_band_of(9), age_band_of(10), age_band_of(17), age_band_of(18), age_band_of(64), age_band_of(65)) == (
-        "0-9", "10-14", "15-17", "18-24", "55-64", "65+")
+        "0-9",
+        "10-14",
+        "15-17",
+        "18-24",
+        "55-64",
+        "65+",
+    )
 
 
 def test_a_missing_age_has_no_band():

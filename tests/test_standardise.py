@@ -36,13 +36,21 @@ def test_yos_full_name_is_split_at_the_comma():
 
 def test_dates_of_birth_defaults_future_and_garbage_become_missing_with_a_reason():
     df = pl.DataFrame(
-        {"v": ["03/04/1995", "01/01/1900", "31/02/2001", None, "12/13/2000", "01/01/2030", "05/05/1850"],
-         "event": [dt.date(2024, 1, 1)] * 7}
+        {
+            "v": ["03/04/1995", "01/01/1900", "31/02/2001", None, "12/13/2000", "01/01/2030", "05/05/1850"],
+            "event": [dt.date(2024, 1, 1)] * 7,
+        }
     )
     out = std.standardise_dob(df, "v", "%d/%m/%Y", reference="event")
     assert out["dob"].to_list() == [dt.date(1995, 4, 3), None, None, None, None, None, None]
     assert out["dob_problem"].to_list() == [
-        None, "default_date", "unparseable", None, "unparseable", "after_event", "before_1900"
+        None,
+        "default_date",
+        "unparseable",
+        None,
+        "unparseable",
+        "after_event",
+        "before_1900",
     ]
 
 

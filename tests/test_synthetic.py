@@ -21,11 +21,60 @@ FEEDS = ("police", "social_care", "health", "yos")
 
 POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}"
 POSTCODE_ANY_CASE_SPACING = r"\s*[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}\s*"
-DFE = "WBRI WIRI WOTH WIRT WROM MWBC MWBA MWAS MOTH AIND APKN ABAN AOTH BCRB BAFR BOTH CHNE OOTH REFU NOBT".split()
-POLICE_ETH = "W1 W2 W3 W9 M1 M2 M3 M9 A1 A2 A3 A4 A9 B1 B2 B9 O1 O9 NS".split()
+DFE = [
+    "WBRI",
+    "WIRI",
+    "WOTH",
+    "WIRT",
+    "WROM",
+    "MWBC",
+    "MWBA",
+    "MWAS",
+    "MOTH",
+    "AIND",
+    "APKN",
+    "ABAN",
+    "AOTH",
+    "BCRB",
+    "BAFR",
+    "BOTH",
+    "CHNE",
+    "OOTH",
+    "REFU",
+    "NOBT",
+]
+POLICE_ETH = [
+    "W1",
+    "W2",
+    "W3",
+    "W9",
+    "M1",
+    "M2",
+    "M3",
+    "M9",
+    "A1",
+    "A2",
+    "A3",
+    "A4",
+    "A9",
+    "B1",
+    "B2",
+    "B9",
+    "O1",
+    "O9",
+    "NS",
+]
 OFFENCE_GROUPS = [
-    "Violence with injury", "Violence without injury", "Stalking and harassment", "Rape", "Other sexual offences",
-    "Homicide", "Robbery", "Possession of weapons", "Drug offences", "Public order",
+    "Violence with injury",
+    "Violence without injury",
+    "Stalking and harassment",
+    "Rape",
+    "Other sexual offences",
+    "Homicide",
+    "Robbery",
+    "Possession of weapons",
+    "Drug offences",
+    "Public order",
 ]
 VSO = set(OFFENCE_GROUPS[:6])
 MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
@@ -102,10 +151,16 @@ SPEC: dict[str, dict[str, str]] = {
         "pnc_number": r"(?:\d{4}/\d{7}[A-Z])?",
         "postcode": f"(?:{POSTCODE})?",
         "outcome_date": r"\d{2}/\d{2}/\d{4}",
-        "outcome_type": one_of([
-            "Community Resolution", "Youth Caution", "Youth Conditional Caution", "Referral Order",
-            "Youth Rehabilitation Order", "Custody",
-        ]),
+        "outcome_type": one_of(
+            [
+                "Community Resolution",
+                "Youth Caution",
+                "Youth Conditional Caution",
+                "Referral Order",
+                "Youth Rehabilitation Order",
+                "Custody",
+            ]
+        ),
         "offence_type": one_of(["Violence against the person", "Robbery", "Drugs", "Weapons", "Sexual", "Other"]),
         "first_time_entrant": YN,
         "exploitation_concern": YN,
@@ -123,10 +178,27 @@ DATE_FORMATS = {
     ("yos", "outcome_date"): "%d/%m/%Y",
 }
 KNOWN_ERRORS = {
-    "typo_forename", "typo_surname", "nickname", "transliteration", "diacritics_dropped", "swapped_names",
-    "surname_part_only", "middle_name_as_forename", "dob_day_month_swap", "dob_year_typo", "dob_default_1900",
-    "dob_missing", "postcode_missing", "postcode_stale", "postcode_typo", "nhs_missing", "nhs_mistyped",
-    "sex_unknown", "pnc_missing", "dob_estimated", "forename_placeholder",
+    "typo_forename",
+    "typo_surname",
+    "nickname",
+    "transliteration",
+    "diacritics_dropped",
+    "swapped_names",
+    "surname_part_only",
+    "middle_name_as_forename",
+    "dob_day_month_swap",
+    "dob_year_typo",
+    "dob_default_1900",
+    "dob_missing",
+    "postcode_missing",
+    "postcode_stale",
+    "postcode_typo",
+    "nhs_missing",
+    "nhs_mistyped",
+    "sex_unknown",
+    "pnc_missing",
+    "dob_estimated",
+    "forename_placeholder",
 }
 
 
@@ -161,7 +233,7 @@ def nhs_valid(number: str) -> bool:
     digits = number.replace(" ", "")
     if not re.fullmatch(r"\d{10}", digits):
         return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
     check = 11 - total % 11
     check = 0 if check == 11 else check
     return check != 10 and check == int(digits[9])
@@ -173,8 +245,13 @@ def pnc_letter_ok(year2: int, serial: int, letter: str) -> bool:
 
 def make(base: Path, people: int, seed: int = 7, **kw) -> tuple[SyntheticConfig, object]:
     config = SyntheticConfig(
-        landing=base / "landing", truth=base / "truth", reference=base / "reference", people=people, seed=seed,
-        progress=False, **kw,
+        landing=base / "landing",
+        truth=base / "truth",
+        reference=base / "reference",
+        people=people,
+        seed=seed,
+        progress=False,
+        **kw,
     )
     return config, generate(config)
 
@@ -270,9 +347,16 @@ def test_reference_files(run3000):
     header, lsoas = read_csv(ref / "lsoa_lookup.csv")
     assert header == ["lsoa21cd", "lsoa21nm", "lad22cd", "lad22nm", "imd_decile"]
     counts = Counter(r["lad22nm"] for r in lsoas)
-    assert 95 <= counts["Bedford"] <= 125 and 150 <= counts["Central Bedfordshire"] <= 190 and 115 <= counts["Luton"] <= 145
+    assert (
+        95 <= counts["Bedford"] <= 125
+        and 150 <= counts["Central Bedfordshire"] <= 190
+        and 115 <= counts["Luton"] <= 145
+    )
     malformed = sum(
-        not (re.fullmatch(r"E01\d{6}", r["lsoa21cd"]) and re.fullmatch(r"(Bedford|Central Bedfordshire|Luton) \d{3}[A-E]", r["lsoa21nm"]))
+        not (
+            re.fullmatch(r"E01\d{6}", r["lsoa21cd"])
+            and re.fullmatch(r"(Bedford|Central Bedfordshire|Luton) \d{3}[A-E]", r["lsoa21nm"])
+        )
         for r in lsoas
     )
     assert malformed == 0
@@ -330,14 +414,27 @@ def test_ground_truth_covers_every_record_once(run3000, truth3000):
     _, persons, _ = truth3000
     assert len(persons) == 3000 == summary.people
     assert len({r["person_id"] for r in gt_rows} ^ set(persons)) == 0, "every person appears in some feed"
-    assert sum(summary.records.values()) == sum(len(read_csv(p)[1]) for f in FEEDS for _, p in deliveries(config.landing, f))
+    assert sum(summary.records.values()) == sum(
+        len(read_csv(p)[1]) for f in FEEDS for _, p in deliveries(config.landing, f)
+    )
 
 
 def test_persons_and_errors_files(run3000, truth3000):
     config, _ = run3000
     header, persons = read_csv(config.truth / "persons.csv")
-    for col in ("person_id", "sex", "dob", "ethnic_group", "ethnicity", "name_origin", "council", "lsoa21cd",
-                "is_da_victim", "exploitation_risk_cse", "exploitation_risk_cce"):
+    for col in (
+        "person_id",
+        "sex",
+        "dob",
+        "ethnic_group",
+        "ethnicity",
+        "name_origin",
+        "council",
+        "lsoa21cd",
+        "is_da_victim",
+        "exploitation_risk_cse",
+        "exploitation_risk_cce",
+    ):
         assert col in header
     assert {r["sex"] for r in persons} == {"M", "F"}
     assert {r["ethnic_group"] for r in persons} <= {"White", "Mixed", "Asian", "Black", "Other"}
@@ -349,8 +446,19 @@ def test_persons_and_errors_files(run3000, truth3000):
     orphans = sum(key not in person_of for key in errors)
     assert orphans == 0, "errors.csv keys missing from the ground truth"
     counts = Counter(e for es in errors.values() for e in es)
-    for name in ("typo_forename", "typo_surname", "nickname", "transliteration", "swapped_names", "dob_day_month_swap",
-                 "dob_missing", "postcode_missing", "postcode_stale", "nhs_mistyped", "nhs_missing"):
+    for name in (
+        "typo_forename",
+        "typo_surname",
+        "nickname",
+        "transliteration",
+        "swapped_names",
+        "dob_day_month_swap",
+        "dob_missing",
+        "postcode_missing",
+        "postcode_stale",
+        "nhs_mistyped",
+        "nhs_missing",
+    ):
         assert counts[name] > 0, f"no {name} errors"
     police_total = sum(1 for f, _ in person_of if f == "police")
     typo_share = counts["typo_surname"] / len(person_of)
@@ -367,17 +475,19 @@ def test_resent_keys_reappear_in_a_later_delivery(run3000):
     assert resent, "no corrected re-sends"
     for feed in FEEDS:
         seen: dict[str, list[str]] = defaultdict(list)
-        first_date_rows = 0
         for date, path in deliveries(config.landing, feed):
             for r in read_csv(path)[1]:
                 seen[r[KEY[feed]]].append(date)
-            first_date_rows += 1
         multiple = {k: v for k, v in seen.items() if len(v) > 1}
         logged = {(r["record_key"]): r for r in resent if r["source_feed"] == feed}
         assert len(set(multiple) ^ set(logged)) == 0, f"{feed}: re-sent keys differ from resent.csv"
         wrong = sum(
-            not (dates == sorted(dates) and len(set(dates)) == len(dates)
-                 and dates[0] == logged[key]["first_delivery"] and dates[-1] == logged[key]["resent_delivery"])
+            not (
+                dates == sorted(dates)
+                and len(set(dates)) == len(dates)
+                and dates[0] == logged[key]["first_delivery"]
+                and dates[-1] == logged[key]["resent_delivery"]
+            )
             for key, dates in multiple.items()
         )
         assert wrong == 0, f"{feed}: {wrong} re-sent records not in a later delivery"
@@ -450,7 +560,11 @@ def test_pnc_numbers_agree_between_police_and_yos(run3000, truth3000):
 def test_yos_people_are_young_police_suspects(run3000, truth3000):
     config, _ = run3000
     person_of, persons, _ = truth3000
-    suspects = {person_of[("police", k)] for k, r in latest(config.landing, "police").items() if r["role"] in ("SUSPECT", "OFFENDER")}
+    suspects = {
+        person_of[("police", k)]
+        for k, r in latest(config.landing, "police").items()
+        if r["role"] in ("SUSPECT", "OFFENDER")
+    }
     not_suspect = wrong_age = 0
     for key, r in latest(config.landing, "yos").items():
         person = person_of[("yos", key)]
@@ -473,7 +587,9 @@ def test_victims_peak_at_15_to_34_and_are_more_often_female(run3000, truth3000):
         if r["role"] == "VICTIM" and r["offence_group"] in VSO:
             when = dt.date.fromisoformat(r["occurrence_datetime"][:10])
             age = (when - dt.date.fromisoformat(p["dob"])).days / 365.25
-            band = "0-14" if age < 15 else "15-24" if age < 25 else "25-34" if age < 35 else "35-44" if age < 45 else "45+"
+            band = (
+                "0-14" if age < 15 else "15-24" if age < 25 else "25-34" if age < 35 else "35-44" if age < 45 else "45+"
+            )
             bands[band] += 1
             victims += 1
             female += p["sex"] == "F"
@@ -529,7 +645,9 @@ def test_most_ae_attendances_have_no_police_victim_record_within_14_days(run3000
     victim_times = defaultdict(list)
     for key, r in latest(config.landing, "police").items():
         if r["role"] == "VICTIM":
-            victim_times[person_of[("police", key)]].append(dt.datetime.strptime(r["occurrence_datetime"], "%Y-%m-%d %H:%M"))
+            victim_times[person_of[("police", key)]].append(
+                dt.datetime.strptime(r["occurrence_datetime"], "%Y-%m-%d %H:%M")
+            )
     attendances = latest(config.landing, "health")
     without = 0
     for key, r in attendances.items():
@@ -556,7 +674,8 @@ def test_exploitation_cohort(run3000, truth3000):
     assert 0.45 < cse_female < 0.65
     # 86 per 10,000 residents under 25 of the scaled county
     under_25 = sum(
-        int(r["residents"]) for r in read_csv(config.reference / "lsoa_population.csv")[1]
+        int(r["residents"])
+        for r in read_csv(config.reference / "lsoa_population.csv")[1]
         if r["age_band"] in ("0-9", "10-14", "15-17", "18-24")
     )
     at_risk = {p["person_id"] for p in cce + cse}
@@ -588,7 +707,11 @@ def test_luton_is_more_diverse_than_central_bedfordshire(truth3000):
         share[council] = sum(p["ethnic_group"] != "White" for p in people) / len(people)
     assert share["Luton"] > 0.4 and share["Central Bedfordshire"] < 0.2
     assert share["Luton"] > share["Bedford"] > share["Central Bedfordshire"]
-    south_asian = [p for p in persons.values() if p["council"] == "Luton" and p["name_origin"] in ("pakistani", "bangladeshi", "indian")]
+    south_asian = [
+        p
+        for p in persons.values()
+        if p["council"] == "Luton" and p["name_origin"] in ("pakistani", "bangladeshi", "indian")
+    ]
     south_asian_share = len(south_asian) / sum(p["council"] == "Luton" for p in persons.values())
     assert south_asian_share > 0.2
 
@@ -649,8 +772,19 @@ def test_refuses_to_overwrite(tmp_path):
 
 def test_cli(tmp_path, caplog):
     argv = [
-        "--people", "300", "--seed", "5", "--landing", str(tmp_path / "l"), "--truth", str(tmp_path / "t"),
-        "--reference", str(tmp_path / "r"), "--deliveries", "2", "--quiet",
+        "--people",
+        "300",
+        "--seed",
+        "5",
+        "--landing",
+        str(tmp_path / "l"),
+        "--truth",
+        str(tmp_path / "t"),
+        "--reference",
+        str(tmp_path / "r"),
+        "--deliveries",
+        "2",
+        "--quiet",
     ]
     with caplog.at_level("INFO"):
         assert main(argv) == 0

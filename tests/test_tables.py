@@ -87,7 +87,11 @@ def test_an_empty_frame_of_a_table_creates_it_with_the_declared_types(tmp_path):
 PERTURBATIONS = {
     "extra": (lambda f: f.with_columns(pl.lit(SECRET).alias("note")), "note", "is not declared"),
     "missing": (lambda f: f.drop("fails_now"), "fails_now", "is missing (declared Boolean)"),
-    "retyped": (lambda f: f.with_columns(pl.col("rows_read").cast(pl.String)), "rows_read", "is String, declared Int64"),
+    "retyped": (
+        lambda f: f.with_columns(pl.col("rows_read").cast(pl.String)),
+        "rows_read",
+        "is String, declared Int64",
+    ),
 }
 
 

@@ -11,10 +11,12 @@ def test_a_changed_column_type_is_refused_and_nothing_is_written(tmp_path):
     runs = tables.LINKAGE_RUNS
     with warehouse.connect(db) as con:
         warehouse.append(con, runs, runs.from_rows([{"run_id": "r1", "records": 3}]))
-        with pytest.raises(warehouse.SchemaMismatchError, match="column records is String, declared Int64"):
-            with warehouse.transaction(con):
-                warehouse.replace_table(con, "reference.x", pl.DataFrame({"a": [1]}))
-                warehouse.append(con, runs, runs.from_rows([{"run_id": "r2"}]).with_columns(records=pl.lit("four")))
+        with (
+            pytest.raises(warehouse.SchemaMismatchError, match="column records is String, declared Int64"),
+            warehouse.transaction(con),
+        ):
+            warehouse.replace_table(con, "reference.x", pl.DataFrame({"a": [1]}))
+            warehouse.append(con, runs, runs.from_rows([{"run_id": "r2"}]).with_columns(records=pl.lit("four")))
         assert con.sql("SELECT count(*) FROM linkage.runs").fetchall() == [(1,)]
         assert not warehouse.table_exists(con, "reference.x")  # the whole transaction rolled back
 

@@ -49,10 +49,17 @@ print(json.dumps({
 def _clean_checkout(target: Path) -> Path:
     """The checkout's files as a fresh clone has them (tracked and new, never ignored build
     output such as an editable install's egg-info, which would smuggle files into the wheel)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, check=True, capture_output=True, timeout=120,
-    ).stdout.decode("utf-8").split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        .stdout.decode("utf-8")
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -65,14 +72,29 @@ def test_the_installed_wheel_loads_its_definitions_sql_and_suites(tmp_path):
     source = _clean_checkout(tmp_path / "checkout")
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(wheels), str(source)],
-        check=True, capture_output=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
     )
     (wheel,) = wheels.glob("veru_linked_data-*.whl")
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site), str(wheel)],
-        check=True, capture_output=True, timeout=600,
+        check=True,
+        capture_output=True,
+        timeout=600,
     )
     assert not (site / "dagster_project" / "sql").is_symlink()
     elsewhere = tmp_path / "elsewhere"  # not the checkout, so `import dagster_project` cannot find it by accident
@@ -82,7 +104,12 @@ def test_the_installed_wheel_loads_its_definitions_sql_and_suites(tmp_path):
     env["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
     (tmp_path / "dagster_home").mkdir()
     probe = subprocess.run(
-        [sys.executable, "-S", "-c", PROBE], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-S", "-c", PROBE],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert probe.returncode == 0, probe.stderr[-4000:]
     found = json.loads(probe.stdout.strip().splitlines()[-1])

@@ -27,7 +27,7 @@ class Code:
     dtype: ClassVar[pl.DataType] = pl.String()
 
     @classmethod
-    def of(cls, *values: str) -> "Code":
+    def of(cls, *values: str) -> Code:
         return cls({v: v for v in values})
 
     def apply(self, df: pl.DataFrame, source: str, target: str) -> pl.DataFrame:
@@ -50,9 +50,7 @@ class Flag:
         raw = pl.col(source).str.strip_chars().str.to_uppercase()
         return df.with_columns(
             pl.when(raw == "Y").then(True).when(raw == "N").then(False).alias(target),
-            pl.when(_present(source) & ~raw.is_in(["Y", "N"])).then(pl.lit("not_Y_or_N")).alias(
-                f"{target}_problem"
-            ),
+            pl.when(_present(source) & ~raw.is_in(["Y", "N"])).then(pl.lit("not_Y_or_N")).alias(f"{target}_problem"),
         )
 
 
@@ -67,9 +65,7 @@ class Count:
         ok = raw.str.contains(r"^[0-9]{1,6}$")
         return df.with_columns(
             pl.when(ok).then(raw.cast(self.dtype, strict=False)).alias(target),
-            pl.when(_present(source) & ~ok.fill_null(False)).then(pl.lit("not_a_count")).alias(
-                f"{target}_problem"
-            ),
+            pl.when(_present(source) & ~ok.fill_null(False)).then(pl.lit("not_a_count")).alias(f"{target}_problem"),
         )
 
 
@@ -88,9 +84,7 @@ class Pattern:
         ok = raw.str.contains(self.regex)
         return df.with_columns(
             pl.when(ok).then(raw).alias(target),
-            pl.when(_present(source) & ~ok.fill_null(False)).then(pl.lit("invalid_format")).alias(
-                f"{target}_problem"
-            ),
+            pl.when(_present(source) & ~ok.fill_null(False)).then(pl.lit("invalid_format")).alias(f"{target}_problem"),
         )
 
 
@@ -110,9 +104,7 @@ class Timestamp:
             parsed = raw.str.strptime(self.dtype, self.fmt, strict=False)
         return df.with_columns(
             parsed.alias(target),
-            pl.when(_present(source) & parsed.is_null()).then(pl.lit("unparseable")).alias(
-                f"{target}_problem"
-            ),
+            pl.when(_present(source) & parsed.is_null()).then(pl.lit("unparseable")).alias(f"{target}_problem"),
         )
 
 

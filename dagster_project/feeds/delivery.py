@@ -116,11 +116,13 @@ def _rejects_frame(rows: array, lines: array, codes: array, reasons: dict[str, i
     if not rows:
         return pl.DataFrame(schema=REJECT_COLUMNS)
     texts = pl.Series("reason", list(reasons), dtype=pl.String)
-    return pl.DataFrame({
-        "row_number": pl.Series(rows, dtype=pl.Int64),
-        "line_number": pl.Series(lines, dtype=pl.Int64),
-        "reason": texts.gather(pl.Series(codes, dtype=pl.Int64)),
-    })
+    return pl.DataFrame(
+        {
+            "row_number": pl.Series(rows, dtype=pl.Int64),
+            "line_number": pl.Series(lines, dtype=pl.Int64),
+            "reason": texts.gather(pl.Series(codes, dtype=pl.Int64)),
+        }
+    )
 
 
 def _delimiter_hint(header: list[str]) -> str:
@@ -141,14 +143,19 @@ def _open_checked(delivery: Delivery) -> int:
         if exc.errno in (errno.ELOOP, errno.EMLINK):
             raise DeliveryError(delivery.feed, path, "is a symbolic link; not followed", "refused") from None
         if exc.errno == errno.ENOENT:
-            raise DeliveryError(delivery.feed, path, "went from the landing zone while the run looked at it", "held") from None
+            raise DeliveryError(
+                delivery.feed, path, "went from the landing zone while the run looked at it", "held"
+            ) from None
         raise DeliveryError(delivery.feed, path, f"cannot be opened ({type(exc).__name__})") from None
     info = os.fstat(fd)
     problem, status = None, "quarantined"
     if not stat.S_ISREG(info.st_mode):
         problem, status = "is not a regular file; not read", "refused"
     elif delivery.inode is not None and (info.st_dev, info.st_ino) != delivery.inode:
-        problem, status = "was replaced by another file while the run looked at it; it will be read at the next run", "held"
+        problem, status = (
+            "was replaced by another file while the run looked at it; it will be read at the next run",
+            "held",
+        )
     if problem:
         os.close(fd)
         raise DeliveryError(delivery.feed, path, problem, status)
@@ -180,7 +187,8 @@ def _decompressed(delivery: Delivery, chunks: Iterator[bytes], max_bytes: int) -
             produced += len(out)
             if produced > max_bytes:
                 raise DeliveryError(
-                    delivery.feed, delivery.path,
+                    delivery.feed,
+                    delivery.path,
                     f"decompresses to more than the limit of {max_bytes:,} bytes (VERU_MAX_DELIVERY_BYTES); not read",
                 )
             if out:
@@ -260,14 +268,15 @@ def _lines(delivery: Delivery, chunks: Iterator[bytes]) -> Iterator[tuple[int, s
 
 def _decode(delivery: Delivery, part: bytes, line_number: int, offset: int) -> str:
     if line_number == 1 and part.startswith(_BOM):
-        part, offset = part[len(_BOM):], offset + len(_BOM)
+        part, offset = part[len(_BOM) :], offset + len(_BOM)
     if part.endswith(b"\r"):
         part = part[:-1]
     try:
         return part.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DeliveryError(
-            delivery.feed, delivery.path,
+            delivery.feed,
+            delivery.path,
             f"not UTF-8: undecodable byte at offset {offset + exc.start} (line {line_number})",
         ) from None
 
@@ -310,7 +319,9 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     if size > max_bytes:
         os.close(fd)
         raise DeliveryError(
-            delivery.feed, path, f"is {size:,} bytes, above the limit of {max_bytes:,} (VERU_MAX_DELIVERY_BYTES); not read"
+            delivery.feed,
+            path,
+            f"is {size:,} bytes, above the limit of {max_bytes:,} (VERU_MAX_DELIVERY_BYTES); not read",
         )
     raw = _Hashing(_raw_chunks(fd))
     stream: Iterator[bytes] = iter(raw)
@@ -348,7 +359,8 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         raise DeliveryError(delivery.feed, path, "file is empty (no header row)")
     if header_line[1] == TOO_LONG:
         raise DeliveryError(
-            delivery.feed, path,
+            delivery.feed,
+            path,
             f"its first line is longer than {MAX_LINE_BYTES:,} bytes: no header (line breaks missing, or not a CSV file)",
         )
     try:
@@ -388,12 +400,15 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         if not row_numbers:
             return
         batch = pl.DataFrame(
-            [pl.Series("row_number", row_numbers, dtype=pl.Int64), pl.Series("line_number", line_numbers, dtype=pl.Int64)]
-            + [pl.Series(name, values, dtype=pl.String) for name, values in zip(header, columns)]
+            [
+                pl.Series("row_number", row_numbers, dtype=pl.Int64),
+                pl.Series("line_number", line_numbers, dtype=pl.Int64),
+            ]
+            + [pl.Series(name, values, dtype=pl.String) for name, values in zip(header, columns, strict=True)]
         )
-        batches.append(batch.with_columns(
-            [pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in header]
-        ))
+        batches.append(
+            batch.with_columns([pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in header])
+        )
         row_numbers.clear()
         line_numbers.clear()
         for values in columns:
@@ -420,7 +435,7 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
             continue
         row_numbers.append(row_number)
         line_numbers.append(line_number)
-        for values, value in zip(columns, row if every_column else [row[i] for i in kept]):
+        for values, value in zip(columns, row if every_column else [row[i] for i in kept], strict=True):
             values.append(value)
         if len(row_numbers) >= BATCH_ROWS:
             flush()
@@ -435,7 +450,9 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         )
     notes: list[str] = []
     if clashing:
-        notes.append(f"added column {', '.join(clashing)} dropped, not stored (a name the platform uses for row numbering)")
+        notes.append(
+            f"added column {', '.join(clashing)} dropped, not stored (a name the platform uses for row numbering)"
+        )
     hint = _delimiter_hint(header)
     if hint:
         notes.append(hint)
@@ -452,4 +469,3 @@ def read_delivery(delivery: Delivery, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         blank_lines=blank,
         lines=last_line_number,
     )
-

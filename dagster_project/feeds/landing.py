@@ -25,9 +25,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-DELIVERY_NAME = re.compile(
-    r"^(?P<feed>[a-z_]+)_(?P<date>\d{4}-\d{2}-\d{2})(?P<pseudo>\.pseudo)?\.csv(?P<gz>\.gz)?$"
-)
+DELIVERY_NAME = re.compile(r"^(?P<feed>[a-z_]+)_(?P<date>\d{4}-\d{2}-\d{2})(?P<pseudo>\.pseudo)?\.csv(?P<gz>\.gz)?$")
 
 
 @dataclass(frozen=True)
@@ -42,8 +40,10 @@ class Delivery:
     links: int = 1  # hard links: more than one may make it another file of this machine
 
     def hard_link_problem(self) -> str:
-        return (f"has {self.links} hard links (it may be another file of this machine); deliveries must be "
-                "plain copies; not read")
+        return (
+            f"has {self.links} hard links (it may be another file of this machine); deliveries must be "
+            "plain copies; not read"
+        )
 
     @property
     def file_name(self) -> str:
@@ -72,7 +72,7 @@ def mask_name(name: str, feed: str) -> str:
     `health_2025-07-08 (1).csv` → `health_2025-07-08****.csv`.
     """
     head = f"{feed}_" if name.startswith(f"{feed}_") else ""
-    rest = name[len(head):]
+    rest = name[len(head) :]
     date = re.match(r"\d{4}-\d{2}-\d{2}", rest) if head else None
     middle_start = len(head) + (date.end() if date else 0)
     ending = re.search(r"(\.pseudo)?\.csv(\.gz)?$", name[middle_start:])
@@ -89,9 +89,7 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def discover(
-    landing_dir: Path, feed: str
-) -> tuple[list[Delivery], list[UnrecognisedFile]]:
+def discover(landing_dir: Path, feed: str) -> tuple[list[Delivery], list[UnrecognisedFile]]:
     """Deliveries of `feed` in extract-date order, plus files that are not read (and why).
 
     Nothing here reads a file's content or follows a link. Names starting with `.` are files
@@ -108,10 +106,15 @@ def discover(
     deliveries: list[Delivery] = []
     unread: list[UnrecognisedFile] = []
     if folder.is_symlink() or not _inside(folder.resolve(), real_root):
-        unread.append(UnrecognisedFile(
-            feed, folder, f"{feed}/", "refused",
-            f"the {feed} folder is a link or resolves outside the landing zone; nothing in it is read",
-        ))
+        unread.append(
+            UnrecognisedFile(
+                feed,
+                folder,
+                f"{feed}/",
+                "refused",
+                f"the {feed} folder is a link or resolves outside the landing zone; nothing in it is read",
+            )
+        )
         return [], unread
     with os.scandir(folder) as entries:
         listed = sorted(entries, key=lambda e: e.name)
@@ -122,45 +125,76 @@ def discover(
         masked = mask_name(entry.name, feed)
         info = entry.stat(follow_symlinks=False)
         if stat.S_ISDIR(info.st_mode):
-            unread.append(UnrecognisedFile(
-                feed, path, f"{masked}/", "unrecognised_name",
-                f"is a folder: deliveries must sit directly in landing/{feed}/; nothing in it is read",
-            ))
+            unread.append(
+                UnrecognisedFile(
+                    feed,
+                    path,
+                    f"{masked}/",
+                    "unrecognised_name",
+                    f"is a folder: deliveries must sit directly in landing/{feed}/; nothing in it is read",
+                )
+            )
             continue
         if stat.S_ISLNK(info.st_mode):
-            unread.append(UnrecognisedFile(
-                feed, path, masked, "refused",
-                "is a symbolic link; deliveries must be regular files (the link is not followed)",
-            ))
+            unread.append(
+                UnrecognisedFile(
+                    feed,
+                    path,
+                    masked,
+                    "refused",
+                    "is a symbolic link; deliveries must be regular files (the link is not followed)",
+                )
+            )
             continue
         if not stat.S_ISREG(info.st_mode):
-            unread.append(UnrecognisedFile(
-                feed, path, masked, "refused", "is not a regular file (a pipe, socket or device); not read",
-            ))
+            unread.append(
+                UnrecognisedFile(
+                    feed,
+                    path,
+                    masked,
+                    "refused",
+                    "is not a regular file (a pipe, socket or device); not read",
+                )
+            )
             continue
         match = DELIVERY_NAME.match(entry.name)
         if not match or match.group("feed") != feed:
-            unread.append(UnrecognisedFile(
-                feed, path, masked, "unrecognised_name",
-                f"file name is not {feed}_<YYYY-MM-DD>.csv (or .csv.gz or .pseudo.csv); not read until renamed",
-                info.st_size,
-            ))
+            unread.append(
+                UnrecognisedFile(
+                    feed,
+                    path,
+                    masked,
+                    "unrecognised_name",
+                    f"file name is not {feed}_<YYYY-MM-DD>.csv (or .csv.gz or .pseudo.csv); not read until renamed",
+                    info.st_size,
+                )
+            )
             continue
         try:
             extract = dt.date.fromisoformat(match.group("date"))
         except ValueError:
-            unread.append(UnrecognisedFile(
-                feed, path, masked, "unrecognised_name", "file name holds an impossible date; not read until renamed",
-                info.st_size,
-            ))
+            unread.append(
+                UnrecognisedFile(
+                    feed,
+                    path,
+                    masked,
+                    "unrecognised_name",
+                    "file name holds an impossible date; not read until renamed",
+                    info.st_size,
+                )
+            )
             continue
-        deliveries.append(Delivery(
-            feed, path, extract,
-            pseudonymised=bool(match.group("pseudo")),
-            compressed=bool(match.group("gz")),
-            size_bytes=info.st_size,
-            inode=(info.st_dev, info.st_ino),
-            links=info.st_nlink,
-        ))
+        deliveries.append(
+            Delivery(
+                feed,
+                path,
+                extract,
+                pseudonymised=bool(match.group("pseudo")),
+                compressed=bool(match.group("gz")),
+                size_bytes=info.st_size,
+                inode=(info.st_dev, info.st_ino),
+                links=info.st_nlink,
+            )
+        )
     deliveries.sort(key=lambda d: (d.extract_date, d.file_name))
     return deliveries, unread

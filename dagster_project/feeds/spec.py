@@ -80,7 +80,7 @@ ATTRIBUTE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def keep_groups(spec: "FeedSpec", columns: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+def keep_groups(spec: FeedSpec, columns: list[str]) -> list[tuple[str, tuple[str, ...]]]:
     """(presence column, member columns) for every field of a staged record of `spec` that a
     correction may not blank: the token groups, the event date, ethnicity, and each other
     parsed attribute on its own. Only columns present in `columns` are listed."""
@@ -159,9 +159,7 @@ def stage_delivery(spec: FeedSpec, pseudo: pl.DataFrame) -> ParsedDelivery:
     rejects = pseudo.filter(pl.col("reject_reason").is_not_null()).select(
         "row_number", "line_number", pl.col("reject_reason").alias("reason")
     )
-    df = pseudo.filter(pl.col("reject_reason").is_null()).with_columns(
-        record_key=pl.col(spec.key).str.strip_chars()
-    )
+    df = pseudo.filter(pl.col("reject_reason").is_null()).with_columns(record_key=pl.col(spec.key).str.strip_chars())
     for attribute in spec.attributes:
         df = attribute.apply(df)
     df = df.with_columns(event_date=pl.col("event_at").dt.date())
@@ -174,8 +172,10 @@ def stage_delivery(spec: FeedSpec, pseudo: pl.DataFrame) -> ParsedDelivery:
         .with_columns(pl.col("identifier_problems").str.split_exact(":", 1).struct.rename_fields(["field", "problem"]))
         .unnest("identifier_problems")
     )
-    problems = pl.concat(
-        [collect_problems(df, ["row_number", "record_key"]), identifier_problems], how="vertical_relaxed"
-    ).cast(PROBLEM_COLUMNS).sort("row_number", "field")
+    problems = (
+        pl.concat([collect_problems(df, ["row_number", "record_key"]), identifier_problems], how="vertical_relaxed")
+        .cast(PROBLEM_COLUMNS)
+        .sort("row_number", "field")
+    )
     df = df.drop([c for c in df.columns if c.endswith("_problem")] + ["identifier_problems", "reject_reason"])
     return ParsedDelivery(records=df, rejects=rejects.cast(REJECT_COLUMNS), problems=problems)

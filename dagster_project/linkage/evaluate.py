@@ -70,7 +70,9 @@ def pairwise_scores(person_records: pl.DataFrame, truth: pl.DataFrame) -> Pairwi
     )
 
 
-def scores_by_group(person_records: pl.DataFrame, truth: pl.DataFrame, persons: pl.DataFrame, group: str) -> pl.DataFrame:
+def scores_by_group(
+    person_records: pl.DataFrame, truth: pl.DataFrame, persons: pl.DataFrame, group: str
+) -> pl.DataFrame:
     """Pairwise recall and precision per group of true persons (e.g. ethnic group).
 
     persons: the truth's person attributes (person_id, `group`). A true pair belongs to its
@@ -78,11 +80,17 @@ def scores_by_group(person_records: pl.DataFrame, truth: pl.DataFrame, persons: 
     are in it; predicted pairs joining records of two groups are false and counted in
     `cross_group_false_pairs`, which every group's precision would otherwise hide.
     """
-    joined = person_records.select("source_feed", "record_key", "person_id").join(
-        truth.select("source_feed", "record_key", pl.col("person_id").alias("true_id")),
-        on=["source_feed", "record_key"],
-        how="inner",
-    ).join(persons.select(pl.col("person_id").alias("true_id"), pl.col(group).alias("group")), on="true_id", how="left")
+    joined = (
+        person_records.select("source_feed", "record_key", "person_id")
+        .join(
+            truth.select("source_feed", "record_key", pl.col("person_id").alias("true_id")),
+            on=["source_feed", "record_key"],
+            how="inner",
+        )
+        .join(
+            persons.select(pl.col("person_id").alias("true_id"), pl.col(group).alias("group")), on="true_id", how="left"
+        )
+    )
 
     def pairs(*by: str) -> pl.DataFrame:
         return joined.group_by(*by).len().group_by("group").agg(_pairs(pl.col("len")).alias("pairs"))
@@ -93,10 +101,17 @@ def scores_by_group(person_records: pl.DataFrame, truth: pl.DataFrame, persons: 
     cross = joined.group_by("person_id").agg(pl.col("group").n_unique().alias("groups"))
     cross_total = int(
         joined.join(cross.filter(pl.col("groups") > 1), on="person_id")
-        .group_by("person_id", "group").len()
-        .group_by("person_id").agg(
-            ((pl.col("len").sum() * (pl.col("len").sum() - 1) - (pl.col("len") * (pl.col("len") - 1)).sum()) / 2).alias("x")
-        ).get_column("x").sum() or 0
+        .group_by("person_id", "group")
+        .len()
+        .group_by("person_id")
+        .agg(
+            ((pl.col("len").sum() * (pl.col("len").sum() - 1) - (pl.col("len") * (pl.col("len") - 1)).sum()) / 2).alias(
+                "x"
+            )
+        )
+        .get_column("x")
+        .sum()
+        or 0
     )
     return (
         true_pairs.join(predicted, on="group", how="full", coalesce=True)
@@ -104,7 +119,9 @@ def scores_by_group(person_records: pl.DataFrame, truth: pl.DataFrame, persons: 
         .fill_null(0)
         .with_columns(
             recall=pl.when(pl.col("true_pairs") > 0).then(pl.col("true_positive_pairs") / pl.col("true_pairs")),
-            precision=pl.when(pl.col("predicted_pairs") > 0).then(pl.col("true_positive_pairs") / pl.col("predicted_pairs")),
+            precision=pl.when(pl.col("predicted_pairs") > 0).then(
+                pl.col("true_positive_pairs") / pl.col("predicted_pairs")
+            ),
             cross_group_false_pairs=pl.lit(cross_total),
         )
         .sort("group")
@@ -139,15 +156,21 @@ def scores_by_feed_pair(person_records: pl.DataFrame, truth: pl.DataFrame) -> pl
     frame = (
         pairs(["true_id"], "true_pairs")
         .join(pairs(["person_id"], "predicted_pairs"), on=["feed_a", "feed_b"], how="full", coalesce=True)
-        .join(pairs(["person_id", "true_id"], "true_positive_pairs"), on=["feed_a", "feed_b"], how="full", coalesce=True)
+        .join(
+            pairs(["person_id", "true_id"], "true_positive_pairs"), on=["feed_a", "feed_b"], how="full", coalesce=True
+        )
         .fill_null(0)
     )
-    return frame.with_columns(
-        precision=pl.when(pl.col("predicted_pairs") > 0).then(pl.col("true_positive_pairs") / pl.col("predicted_pairs")),
-        recall=pl.when(pl.col("true_pairs") > 0).then(pl.col("true_positive_pairs") / pl.col("true_pairs")),
-    ).with_columns(
-        f1=2 * pl.col("precision") * pl.col("recall") / (pl.col("precision") + pl.col("recall"))
-    ).sort("feed_a", "feed_b")
+    return (
+        frame.with_columns(
+            precision=pl.when(pl.col("predicted_pairs") > 0).then(
+                pl.col("true_positive_pairs") / pl.col("predicted_pairs")
+            ),
+            recall=pl.when(pl.col("true_pairs") > 0).then(pl.col("true_positive_pairs") / pl.col("true_pairs")),
+        )
+        .with_columns(f1=2 * pl.col("precision") * pl.col("recall") / (pl.col("precision") + pl.col("recall")))
+        .sort("feed_a", "feed_b")
+    )
 
 
 @dataclass(frozen=True)
@@ -174,6 +197,10 @@ def cluster_scores(person_records: pl.DataFrame, truth: pl.DataFrame) -> Cluster
     """A predicted person is correct when it holds exactly one true person's records, all of them."""
     joined = _joined(person_records, truth)
     true_sizes = joined.group_by("true_id").len().rename({"len": "true_size"})
-    predicted = joined.group_by("person_id").agg(pl.col("true_id").n_unique().alias("ids"), pl.col("true_id").first(), pl.len())
-    exact = predicted.filter(pl.col("ids") == 1).join(true_sizes, on="true_id").filter(pl.col("len") == pl.col("true_size"))
+    predicted = joined.group_by("person_id").agg(
+        pl.col("true_id").n_unique().alias("ids"), pl.col("true_id").first(), pl.len()
+    )
+    exact = (
+        predicted.filter(pl.col("ids") == 1).join(true_sizes, on="true_id").filter(pl.col("len") == pl.col("true_size"))
+    )
     return ClusterScores(predicted.height, true_sizes.height, exact.height)

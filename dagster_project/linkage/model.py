@@ -42,13 +42,13 @@ def _forename(fuzzy: bool) -> cl.CustomComparison:
         "Bloom-filter Dice, phonetic",
         [
             cll.NullLevel("fn_tok"),
-            cll.ExactMatchLevel("fn_tok", term_frequency_adjustments=True).configure(
-                label_for_charts="Exact forename"
-            ),
+            cll.ExactMatchLevel("fn_tok", term_frequency_adjustments=True).configure(label_for_charts="Exact forename"),
         ],
         [
             cll.CustomLevel("fn_tok_l = sn_tok_r", "Forename equals the other's surname (swapped)"),
-            cll.CustomLevel("list_has_any(fn_nv_toks_l, fn_nv_toks_r)", "Forenames are variants (nickname, transliteration)"),
+            cll.CustomLevel(
+                "list_has_any(fn_nv_toks_l, fn_nv_toks_r)", "Forenames are variants (nickname, transliteration)"
+            ),
             cll.CustomLevel(f"{dice_sql('fn_bf')} >= 0.75", "Forename Dice >= 0.75"),
             cll.CustomLevel("fn_ph_l = fn_ph_r", "Forename sounds alike (NYSIIS)"),
             cll.CustomLevel(f"{dice_sql('fn_bf')} >= 0.55", "Forename Dice >= 0.55"),
@@ -60,20 +60,17 @@ def _forename(fuzzy: bool) -> cl.CustomComparison:
 def _surname(fuzzy: bool) -> cl.CustomComparison:
     return _comparison(
         "surname",
-        "Surname: exact token, swapped, shared part of a double-barrelled name, variant group, "
-        "Dice, phonetic",
+        "Surname: exact token, swapped, shared part of a double-barrelled name, variant group, Dice, phonetic",
         [
             cll.NullLevel("sn_tok"),
-            cll.ExactMatchLevel("sn_tok", term_frequency_adjustments=True).configure(
-                label_for_charts="Exact surname"
-            ),
+            cll.ExactMatchLevel("sn_tok", term_frequency_adjustments=True).configure(label_for_charts="Exact surname"),
         ],
         [
             cll.CustomLevel("sn_tok_l = fn_tok_r", "Surname equals the other's forename (swapped)"),
+            cll.CustomLevel("list_has_any(sn_part_toks_l, sn_part_toks_r)", "Surnames share a part (double-barrelled)"),
             cll.CustomLevel(
-                "list_has_any(sn_part_toks_l, sn_part_toks_r)", "Surnames share a part (double-barrelled)"
+                "list_has_any(sn_nv_toks_l, sn_nv_toks_r)", "Surnames are variants (transliteration, gendered form)"
             ),
-            cll.CustomLevel("list_has_any(sn_nv_toks_l, sn_nv_toks_r)", "Surnames are variants (transliteration, gendered form)"),
             cll.CustomLevel(f"{dice_sql('sn_bf')} >= 0.75", "Surname Dice >= 0.75"),
             cll.CustomLevel("sn_ph_l = sn_ph_r", "Surname sounds alike (NYSIIS)"),
             cll.CustomLevel(f"{dice_sql('sn_bf')} >= 0.55", "Surname Dice >= 0.55"),

@@ -22,9 +22,7 @@ def _format(numbers: pl.Expr) -> pl.Expr:
     return pl.lit(PERSON_ID_PREFIX) + numbers.cast(pl.String).str.zfill(PERSON_ID_DIGITS)
 
 
-def assign_person_ids(
-    clusters: pl.DataFrame, previous: pl.DataFrame | None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def assign_person_ids(clusters: pl.DataFrame, previous: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Give each cluster a person id.
 
     clusters: record_id, cluster_id (every record of this run).
@@ -49,9 +47,7 @@ def assign_person_ids(
         taken_clusters.add(cluster_id)
         taken_ids.add(person_id)
 
-    highest = (
-        previous.get_column("person_id").str.strip_prefix(PERSON_ID_PREFIX).cast(pl.Int64, strict=False).max()
-    )
+    highest = previous.get_column("person_id").str.strip_prefix(PERSON_ID_PREFIX).cast(pl.Int64, strict=False).max()
     next_number = (highest or 0) + 1
     fresh = (
         clusters.group_by("cluster_id")

@@ -129,8 +129,9 @@ def level_labels(linker) -> dict[str, dict[int, str]]:
     }
 
 
-def clerical_review(predictions: pl.DataFrame, labels: dict[str, dict[int, str]], threshold_weight: float,
-                    margin: float = 3.0) -> pl.DataFrame:
+def clerical_review(
+    predictions: pl.DataFrame, labels: dict[str, dict[int, str]], threshold_weight: float, margin: float = 3.0
+) -> pl.DataFrame:
     """Borderline pairs for agencies to check at source: record keys and comparison levels
     only (never a token). A pair is borderline when its match weight is within `margin`
     bits of the threshold's."""

@@ -16,6 +16,7 @@ from splink import DuckDBAPI, Linker
 
 from dagster_project.linkage import model
 from dagster_project.linkage.clusters import SplitStats, split_conflicting_clusters
+from dagster_project.linkage.person_ids import assign_person_ids
 from dagster_project.linkage.reports import (
     blocking_analysis,
     clerical_review,
@@ -23,7 +24,6 @@ from dagster_project.linkage.reports import (
     private_folder,
     write_reports,
 )
-from dagster_project.linkage.person_ids import assign_person_ids
 from dagster_project.linkage.splink_compat import clamp_em_estimates, fill_unobserved_m
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,9 @@ SWEEP_THRESHOLDS = (0.5, 0.9, 0.95, 0.99, 0.999, 0.9999)
 PREDICTION_FLOOR = 0.001
 
 
-def choose_threshold(curves: dict[int, dict[float, tuple[float, float]]], floor: float = PRECISION_FLOOR) -> float | None:
+def choose_threshold(
+    curves: dict[int, dict[float, tuple[float, float]]], floor: float = PRECISION_FLOOR
+) -> float | None:
     """The threshold with the highest mean F1 among those whose precision reaches `floor`
     on every population. curves: seed → threshold → (precision, recall)."""
     thresholds = set.intersection(*(set(c) for c in curves.values())) if curves else set()
@@ -94,9 +96,7 @@ def _train(linker: Linker, n_records: int, seed: int, variant: str) -> None:
     training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     with clamp_em_estimates():
         for rule in model.training_rules(variant):
-            training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True
-            )
+            training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
     fill_unobserved_m(linker, identifier_pairs(linker))
 
 
@@ -114,14 +114,16 @@ def _final_clusters(con: duckdb.DuckDBPyConnection, source: str, clusters: pl.Da
     """The input records with their final cluster ids (after contradiction splitting)."""
     con.register("__veru_final", clusters.to_arrow())
     try:
-        return con.sql(f"SELECT r.*, c.cluster_id FROM {source} r JOIN __veru_final c USING (record_id)").pl().to_arrow()
+        return (
+            con.sql(f"SELECT r.*, c.cluster_id FROM {source} r JOIN __veru_final c USING (record_id)").pl().to_arrow()
+        )
     finally:
         con.unregister("__veru_final")
 
 
 def save_model(linker: Linker, model_dir: Path, key_id: str) -> tuple[Path, dict]:
     """Save the trained model as versioned JSON; never overwrites an earlier model."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = Path(model_dir) / f"{model.MODEL_NAME}_v{model.MODEL_VERSION}_{stamp}"
     folder.mkdir(parents=True, exist_ok=False)
     path = folder / "model.json"
@@ -166,9 +168,7 @@ def link_records(
     """
     timings: dict[str, float] = {}
     key_id = _check_comparable(tokens)
-    records = tokens.with_columns(
-        record_id=pl.concat_str([pl.col("source_feed"), pl.lit("|"), pl.col("record_key")])
-    )
+    records = tokens.with_columns(record_id=pl.concat_str([pl.col("source_feed"), pl.lit("|"), pl.col("record_key")]))
     con = duckdb.connect()
     con.execute(f"SET threads = {int(threads)}").fetchall()
     db_api = DuckDBAPI(con)

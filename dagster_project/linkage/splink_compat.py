@@ -33,7 +33,9 @@ def _clamped(lookup: dict[str, dict[int, Any]], floor: float) -> dict[str, dict[
             for name in ("m_probability", "u_probability"):
                 value = record.get(name)
                 if isinstance(value, (int, float)) and value < floor:
-                    logger.info("Splink EM estimated %s=%r for %s level %s; floored at %g", name, value, column, level, floor)
+                    logger.info(
+                        "Splink EM estimated %s=%r for %s level %s; floored at %g", name, value, column, level, floor
+                    )
                     record[name] = floor
             out[column][level] = record
     return out
@@ -42,7 +44,8 @@ def _clamped(lookup: dict[str, dict[int, Any]], floor: float) -> dict[str, dict[
 @contextmanager
 def clamp_em_estimates() -> Iterator[None]:
     try:
-        from splink.internals import comparison_level, expectation_maximisation as em
+        from splink.internals import comparison_level
+        from splink.internals import expectation_maximisation as em
     except ImportError:  # pragma: no cover - a different Splink layout: nothing to patch
         yield
         return
@@ -86,7 +89,9 @@ def fill_unobserved_m(linker, identifier_pairs: int) -> list[str]:
         for level in comparison._comparison_levels_excluding_null:
             if level._has_estimated_m_values or level._fix_m_probability:
                 continue
-            level._add_trained_m_probability(bound, f"rule of three: not seen in {identifier_pairs:,} identifier-matched pairs")
+            level._add_trained_m_probability(
+                bound, f"rule of three: not seen in {identifier_pairs:,} identifier-matched pairs"
+            )
             filled.append(f"{comparison.output_column_name}: {level.label_for_charts}")
     if filled:
         linker._populate_m_u_from_trained_values()

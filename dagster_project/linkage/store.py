@@ -22,14 +22,18 @@ def write_links(con: duckdb.DuckDBPyConnection, result: LinkageResult) -> None:
 
 def run_row(result: LinkageResult, run_id: str, linked_at: dt.datetime) -> pl.DataFrame:
     """The run's `linkage.runs` row: threshold, model, figures and timings."""
-    return tables.LINKAGE_RUNS.from_rows([{
-        "run_id": run_id,
-        "linked_at": linked_at,
-        "threshold_match_probability": result.threshold,
-        "model_path": str(result.model_path) if result.model_path else None,
-        **result.stats,
-        **result.timings,
-    }])  # fmt: skip
+    return tables.LINKAGE_RUNS.from_rows(
+        [
+            {
+                "run_id": run_id,
+                "linked_at": linked_at,
+                "threshold_match_probability": result.threshold,
+                "model_path": str(result.model_path) if result.model_path else None,
+                **result.stats,
+                **result.timings,
+            }
+        ]
+    )
 
 
 def write_run(con: duckdb.DuckDBPyConnection, result: LinkageResult, run_id: str, linked_at: dt.datetime) -> None:

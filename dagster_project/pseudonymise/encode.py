@@ -106,11 +106,7 @@ class Encoder:
         lookup = pl.DataFrame(
             {"__k": uniques, "__v": pl.Series(self.token_values(uniques.to_list(), purpose), dtype=pl.String)}
         )
-        return (
-            series.to_frame("__k")
-            .join(lookup, on="__k", how="left", maintain_order="left")
-            .get_column("__v")
-        )
+        return series.to_frame("__k").join(lookup, on="__k", how="left", maintain_order="left").get_column("__v")
 
     def list_tokens(self, series: pl.Series, purpose: str) -> pl.Series:
         """Token of each element of a list column (null or empty lists give null)."""
@@ -196,7 +192,10 @@ def year_bands(dob: pl.Series) -> pl.Series:
     return pl.select(
         pl.when(year.is_not_null()).then(
             pl.concat_list(
-                [pl.format(f"w{YEAR_BAND_WIDTH}o{o}:{{}}", (pl.lit(year) + o) // YEAR_BAND_WIDTH) for o in YEAR_BAND_OFFSETS]
+                [
+                    pl.format(f"w{YEAR_BAND_WIDTH}o{o}:{{}}", (pl.lit(year) + o) // YEAR_BAND_WIDTH)
+                    for o in YEAR_BAND_OFFSETS
+                ]
             )
         )
     ).to_series()

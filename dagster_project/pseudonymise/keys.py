@@ -150,7 +150,7 @@ class HashKey:
         return hmac.HMAC(self.subkey(purpose), hashes.SHA256())
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> "HashKey":
+    def from_file(cls, path: str | os.PathLike[str]) -> HashKey:
         """Load the key file at `path` (see the module docstring for what is refused)."""
         path = Path(path)
         text = read_key_file(path)
@@ -167,7 +167,7 @@ class HashKey:
         return cls(secret=secret, source=str(path))
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "HashKey":
+    def from_env(cls, environ: dict[str, str] | None = None) -> HashKey:
         """The key named by `VERU_HASH_KEY_FILE` (`settings.Environment`)."""
         path = Environment.from_env(environ).hash_key_file
         if not path:
@@ -213,9 +213,7 @@ def read_key_file(path: Path) -> str:
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise MissingKeyError(
-                f"Pseudonymisation key file {name} is a directory, not a key file. {_FIX_HINT}"
-            )
+            raise MissingKeyError(f"Pseudonymisation key file {name} is a directory, not a key file. {_FIX_HINT}")
         if not stat.S_ISREG(info.st_mode):
             raise MissingKeyError(
                 f"Pseudonymisation key file {name} is not a regular file (a device, pipe or socket). {_FIX_HINT}"
@@ -263,9 +261,7 @@ def _access_problems(path: Path, info: os.stat_result) -> list[str]:
         )
     loose = stat.S_IMODE(info.st_mode) & 0o077
     if loose:
-        who = " and ".join(
-            w for w, bits in (("its group", 0o070), ("every other user", 0o007)) if loose & bits
-        )
+        who = " and ".join(w for w, bits in (("its group", 0o070), ("every other user", 0o007)) if loose & bits)
         what = "/".join(a for a, bits in (("read", 0o044), ("write", 0o022), ("execute", 0o011)) if loose & bits)
         problems.append(
             f"its mode {stat.S_IMODE(info.st_mode):04o} lets {who} {what} it; a key file must be "

@@ -19,9 +19,7 @@ import polars as pl
 from unidecode import unidecode
 
 # Titles and honorifics removed from name fields (after upper-casing and punctuation removal).
-TITLES = frozenset(
-    {"MR", "MRS", "MS", "MISS", "MX", "DR", "MASTER", "SIR", "DAME", "PROF", "REV", "LADY", "LORD"}
-)
+TITLES = frozenset({"MR", "MRS", "MS", "MISS", "MX", "DR", "MASTER", "SIR", "DAME", "PROF", "REV", "LADY", "LORD"})
 # Dates that source systems use as placeholders for "unknown".
 DEFAULT_DATES = frozenset({dt.date(1900, 1, 1), dt.date(1901, 1, 1), dt.date(1899, 12, 31)})
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
@@ -57,12 +55,7 @@ def map_unique(series: pl.Series, fn: Callable[[str], object], dtype: pl.DataTyp
 
 def _clean_name_expr(raw: pl.Expr) -> pl.Expr:
     """Upper-case A-Z words separated by single spaces; apostrophes dropped, other marks split."""
-    return (
-        raw.str.to_uppercase()
-        .str.replace_all(r"['’`]", "")
-        .str.replace_all(r"[^A-Z]+", " ")
-        .str.strip_chars()
-    )
+    return raw.str.to_uppercase().str.replace_all(r"['’`]", "").str.replace_all(r"[^A-Z]+", " ").str.strip_chars()
 
 
 def _ascii(series: pl.Series) -> pl.Series:
@@ -142,9 +135,7 @@ def split_full_name(df: pl.DataFrame, column: str) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------
 
 
-def _check_dob(
-    df: pl.DataFrame, parsed: pl.Expr, raw: pl.Expr, reference: pl.Expr | None
-) -> pl.DataFrame:
+def _check_dob(df: pl.DataFrame, parsed: pl.Expr, raw: pl.Expr, reference: pl.Expr | None) -> pl.DataFrame:
     """Turn a parsed date into `dob` and `dob_problem` (defaults, future, pre-1900 → missing)."""
     problem = (
         pl.when(raw.is_null())
@@ -159,14 +150,10 @@ def _check_dob(
     if reference is not None:
         problem = problem.when(parsed > reference).then(pl.lit("after_event"))
     problem = problem.otherwise(None)
-    return df.with_columns(dob_problem=problem).with_columns(
-        dob=pl.when(pl.col("dob_problem").is_null()).then(parsed)
-    )
+    return df.with_columns(dob_problem=problem).with_columns(dob=pl.when(pl.col("dob_problem").is_null()).then(parsed))
 
 
-def standardise_dob(
-    df: pl.DataFrame, column: str, fmt: str, *, reference: str | None = None
-) -> pl.DataFrame:
+def standardise_dob(df: pl.DataFrame, column: str, fmt: str, *, reference: str | None = None) -> pl.DataFrame:
     """Parse a date of birth written as `fmt` (strftime) into `dob` (Date) + `dob_problem`.
 
     `reference` names a Date column (the event date): a birth after it is impossible.
@@ -178,9 +165,7 @@ def standardise_dob(
     return _check_dob(df, parsed, raw, ref)
 
 
-def standardise_dob_two_digit_year(
-    df: pl.DataFrame, column: str, *, reference: str, min_age: int = 5
-) -> pl.DataFrame:
+def standardise_dob_two_digit_year(df: pl.DataFrame, column: str, *, reference: str, min_age: int = 5) -> pl.DataFrame:
     """Parse `dd-Mon-yy` dates of birth of children and young adults.
 
     The century is resolved against the event date in `reference`: 20yy unless that would
@@ -189,8 +174,10 @@ def standardise_dob_two_digit_year(
     raw = pl.col(column).str.strip_chars()
     raw = pl.when(raw != "").then(raw)
     parts = raw.str.to_titlecase().str.extract_groups(r"^(\d{1,2})-([A-Z][a-z]{2})-(\d{2})$")
-    months = {m: i for i, m in enumerate(
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
+    months = {
+        m: i
+        for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)
+    }
     day = parts.struct.field("1").cast(pl.Int32, strict=False)
     month = parts.struct.field("2").replace_strict(months, default=None, return_dtype=pl.Int32)
     yy = parts.struct.field("3").cast(pl.Int32, strict=False)
@@ -231,12 +218,8 @@ def standardise_postcode(df: pl.DataFrame, column: str) -> pl.DataFrame:
         postcode=pl.when(outward.is_not_null()).then(pl.format("{} {}", outward, inward)),
         postcode_area=outward.str.extract(r"^([A-Z]{1,2})"),
         postcode_district=outward,
-        postcode_sector=pl.when(outward.is_not_null()).then(
-            pl.format("{} {}", outward, inward.str.slice(0, 1))
-        ),
-        postcode_problem=pl.when(compact.is_not_null() & outward.is_null()).then(
-            pl.lit("impossible_postcode")
-        ),
+        postcode_sector=pl.when(outward.is_not_null()).then(pl.format("{} {}", outward, inward.str.slice(0, 1))),
+        postcode_problem=pl.when(compact.is_not_null() & outward.is_null()).then(pl.lit("impossible_postcode")),
     )
 
 
@@ -247,9 +230,7 @@ def standardise_postcode(df: pl.DataFrame, column: str) -> pl.DataFrame:
 
 def nhs_check_digit_valid(digits: pl.Expr) -> pl.Expr:
     """True when a 10-digit string passes the NHS modulus-11 check."""
-    total = pl.sum_horizontal(
-        [digits.str.slice(i, 1).cast(pl.Int32, strict=False) * (10 - i) for i in range(9)]
-    )
+    total = pl.sum_horizontal([digits.str.slice(i, 1).cast(pl.Int32, strict=False) * (10 - i) for i in range(9)])
     check = 11 - (total % 11)
     check = pl.when(check == 11).then(0).otherwise(check)
     return (check != 10) & (check == digits.str.slice(9, 1).cast(pl.Int32, strict=False))
@@ -286,9 +267,7 @@ def standardise_pnc(df: pl.DataFrame, column: str) -> pl.DataFrame:
     serial = groups.struct.field("2").str.zfill(7)
     letter = groups.struct.field("3")
     expected_index = pl.concat_str([yy, serial]).cast(pl.Int64, strict=False) % 23
-    expected = expected_index.replace_strict(
-        dict(enumerate(PNC_CHECK_LETTERS)), default=None, return_dtype=pl.String
-    )
+    expected = expected_index.replace_strict(dict(enumerate(PNC_CHECK_LETTERS)), default=None, return_dtype=pl.String)
     unified = pl.format("{}/{}{}", yy, serial, letter)
     ok = letter == expected
     return df.with_columns(

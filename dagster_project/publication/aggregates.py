@@ -77,15 +77,18 @@ class Publication:
     def __post_init__(self) -> None:
         unknown = [d for d in self.listed_in_full if d not in self.dims]
         if unknown:
-            raise ValueError(f"publication {self.name!r}: listed_in_full names {unknown[0]!r}, "
-                             f"which is not one of its dims {list(self.dims)!r}.")
+            raise ValueError(
+                f"publication {self.name!r}: listed_in_full names {unknown[0]!r}, "
+                f"which is not one of its dims {list(self.dims)!r}."
+            )
 
     def listed_always(self, keys: Iterable[Sequence[str]]) -> tuple[frozenset[str], ...]:
         """Per dim, the labels among `keys` the table lists whatever their count (for the audit)."""
         keys = list(keys)
         return tuple(
             frozenset(k[d] for k in keys if k[d] != TOTAL and k[d] not in NOT_KNOWN)
-            if dim in self.listed_in_full else frozenset()
+            if dim in self.listed_in_full
+            else frozenset()
             for d, dim in enumerate(self.dims)
         )
 
@@ -98,17 +101,38 @@ class Publication:
 
 
 PUBLICATIONS = (
-    Publication("victims_by_council_and_age_band", ("council", "age_band"), "persons", VICTIMS, "denominators_council_age_band.sql"),
+    Publication(
+        "victims_by_council_and_age_band",
+        ("council", "age_band"),
+        "persons",
+        VICTIMS,
+        "denominators_council_age_band.sql",
+    ),
     Publication("victims_by_council_and_sex", ("council", "sex"), "persons", VICTIMS, "denominators_council_sex.sql"),
-    Publication("victims_by_neighbourhood", ("neighbourhood",), "persons", VICTIMS, "denominators_neighbourhood.sql",
-                listed_in_full=("neighbourhood",)),
-    Publication("victims_by_deprivation_decile", ("deprivation_decile",), "persons", VICTIMS, "denominators_deprivation_decile.sql"),
+    Publication(
+        "victims_by_neighbourhood",
+        ("neighbourhood",),
+        "persons",
+        VICTIMS,
+        "denominators_neighbourhood.sql",
+        listed_in_full=("neighbourhood",),
+    ),
+    Publication(
+        "victims_by_deprivation_decile",
+        ("deprivation_decile",),
+        "persons",
+        VICTIMS,
+        "denominators_deprivation_decile.sql",
+    ),
     Publication("victims_by_ethnic_group", ("ethnic_group",), "persons", VICTIMS),
     Publication("victimisations_by_month", ("month",), "events", VICTIMISATIONS),
     Publication("victimisations_by_weekday_and_hour", ("weekday", "hour"), "events", VICTIMISATIONS),
     Publication("unreported_assaults_by_council", ("council", "police_record"), "events", ASSAULT_ATTENDANCES),
     Publication(
-        "exploitation_risk_by_council_and_sex", ("council", "sex"), "persons", EXPLOITATION_RISK,
+        "exploitation_risk_by_council_and_sex",
+        ("council", "sex"),
+        "persons",
+        EXPLOITATION_RISK,
         "denominators_council_sex_under_25.sql",
     ),
 )
@@ -154,14 +178,12 @@ def publish_all(con: duckdb.DuckDBPyConnection, *, threshold: int = MIN_PUBLISHE
     """Count, suppress each table, protect all of them together, audit, and give the frames."""
     true_counts = {p: counts(con, p) for p in PUBLICATIONS}
     suppressed = {p: _suppressed(true_counts[p], p, threshold) for p in PUBLICATIONS}
-    linked = [LinkedTable(p.name, p.population, t, p.listed_always(t.keys))
-              for p, t in suppressed.items() if t is not None]
+    linked = [
+        LinkedTable(p.name, p.population, t, p.listed_always(t.keys)) for p, t in suppressed.items() if t is not None
+    ]
     links = relations(con)
     changes = protect_together(linked, links, threshold=threshold)
-    tables = {
-        p: _empty(p) if t is None else _publish(con, p, t, true_counts[p])
-        for p, t in suppressed.items()
-    }
+    tables = {p: _empty(p) if t is None else _publish(con, p, t, true_counts[p]) for p, t in suppressed.items()}
     return Release(
         tables=tables,
         audit=changes.audit,
@@ -182,11 +204,17 @@ def attacker_tables(
         if not warehouse.table_exists(con, name):
             continue
         frame = warehouse.read_table(con, name)
-        out.append(AuditTable.from_frame(
-            p.name, p.population, p.dims, frame,
-            label_column="suppression" if use_labels else None, threshold=MIN_PUBLISHED_COUNT,
-            listed_always=p.listed_always(frame.select(p.dims).iter_rows()),
-        ))
+        out.append(
+            AuditTable.from_frame(
+                p.name,
+                p.population,
+                p.dims,
+                frame,
+                label_column="suppression" if use_labels else None,
+                threshold=MIN_PUBLISHED_COUNT,
+                listed_always=p.listed_always(frame.select(p.dims).iter_rows()),
+            )
+        )
     return out
 
 
@@ -203,16 +231,20 @@ def _publish(
 ) -> pl.DataFrame:
     denominators = None
     if publication.denominators:
-        denominators = _with_unknowns(
-            frame, con.sql(warehouse.load_sql(f"aggregates/{publication.denominators}")).pl()
-        )
+        denominators = _with_unknowns(frame, con.sql(warehouse.load_sql(f"aggregates/{publication.denominators}")).pl())
     return publish(table, denominators=denominators)
 
 
 def _empty(publication: Publication) -> pl.DataFrame:
     """Nothing to publish yet: an empty table of the right shape."""
-    return pl.DataFrame(schema={**{d: pl.String for d in publication.dims}, "count": pl.Int64,
-                                "suppressed": pl.Boolean, "is_total": pl.Boolean})
+    return pl.DataFrame(
+        schema={
+            **{d: pl.String for d in publication.dims},
+            "count": pl.Int64,
+            "suppressed": pl.Boolean,
+            "is_total": pl.Boolean,
+        }
+    )
 
 
 def _not_known(frame: pl.DataFrame, publication: Publication) -> int:
@@ -253,6 +285,8 @@ def line_violations(table: pl.DataFrame, dims: tuple[str, ...], total: str = "To
         lines += [table.filter(pl.col(b) == value) for value in table.get_column(b).unique().to_list()]
     for line in lines:
         if int(line.get_column("suppressed").sum()) == 1:
-            problems.append("a line with exactly one suppressed entry: " + ", ".join(
-                f"{d}={line.filter(pl.col('suppressed')).get_column(d)[0]}" for d in dims))
+            problems.append(
+                "a line with exactly one suppressed entry: "
+                + ", ".join(f"{d}={line.filter(pl.col('suppressed')).get_column(d)[0]}" for d in dims)
+            )
     return problems

@@ -37,10 +37,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dagster_project.clock import utcnow
 from dagster_project import warehouse
-from dagster_project.publication import anonymise
+from dagster_project.clock import utcnow
 from dagster_project.pseudonymise.encode import TOKEN_SCHEMA
+from dagster_project.publication import anonymise
 from dagster_project.settings import ANALYST_GROUP_VAR, ANALYST_SNAPSHOT_VAR, RESTRICTED_SNAPSHOT_VAR
 
 logger = logging.getLogger(__name__)
@@ -59,8 +59,13 @@ class KAnonymityError(SnapshotError):
     """The default tier breaks its promised k-anonymity, or publishes a column its published events
     do not give (a quasi-identifier the k measurement cannot see): it is not published."""
 
-    def __init__(self, figures: list[anonymise.Figure], recoding: anonymise.Recoding, k: int,
-                 underivable: list[anonymise.Underivable] | None = None):
+    def __init__(
+        self,
+        figures: list[anonymise.Figure],
+        recoding: anonymise.Recoding,
+        k: int,
+        underivable: list[anonymise.Underivable] | None = None,
+    ):
         self.figures = figures
         self.recoding = recoding
         self.k = k
@@ -71,7 +76,8 @@ class KAnonymityError(SnapshotError):
             more = len(self.underivable) - 5
             reasons.append(
                 f"{len(self.underivable)} column(s) say more than the published events: "
-                + "; ".join(str(u) for u in self.underivable[:5]) + (f"; and {more} more" if more > 0 else "")
+                + "; ".join(str(u) for u in self.underivable[:5])
+                + (f"; and {more} more" if more > 0 else "")
             )
         super().__init__("Refusing to publish the default analyst tier: " + "; ".join(reasons))
 
@@ -119,8 +125,9 @@ def check_default_tier(path: Path) -> list[str]:
         ).fetchall()
     problems = [f"cohorts.{t}.{c}" for t, c, _ in columns if c in anonymise.DETAIL_COLUMNS]
     problems += [f"cohorts.{t}.{c} ({d})" for t, c, d in columns if d.startswith(("DATE", "TIME"))]
-    problems += sorted({f"cohorts.{t} (not a default-tier table)" for t, _, _ in columns
-                        if t not in anonymise.DEFAULT_TABLES})
+    problems += sorted(
+        {f"cohorts.{t} (not a default-tier table)" for t, _, _ in columns if t not in anonymise.DEFAULT_TABLES}
+    )
     return problems
 
 
@@ -237,8 +244,9 @@ def publish(
     """
     default_path, restricted_path = Path(default_path), Path(restricted_path)
     if default_path.resolve() == restricted_path.resolve():
-        raise SnapshotError(f"{ANALYST_SNAPSHOT_VAR} and {RESTRICTED_SNAPSHOT_VAR} name the same file; "
-                            "the two tiers need two files.")
+        raise SnapshotError(
+            f"{ANALYST_SNAPSHOT_VAR} and {RESTRICTED_SNAPSHOT_VAR} name the same file; the two tiers need two files."
+        )
     gid = resolve_group(group)
     targets = {"restricted": restricted_path, "default": default_path}
     for target in targets.values():
@@ -255,20 +263,31 @@ def publish(
             with _owner_only_files(), warehouse.connect(warehouse_path) as con:
                 tables = published_tables(con)
                 restricted_counts = _write(
-                    con, temporaries["restricted"], {t: f"SELECT * FROM {t}" for t in tables},
+                    con,
+                    temporaries["restricted"],
+                    {t: f"SELECT * FROM {t}" for t in tables},
                     {**about, "tier": "restricted"},
                 )
                 recoding = anonymise.build_default_tier(con, k)
                 span = anonymise.published_span(con)
                 sources = {
-                    t: (f"SELECT * FROM default_{t.split('.')[1]}" if t.startswith("cohorts.") else f"SELECT * FROM {t}")
+                    t: (
+                        f"SELECT * FROM default_{t.split('.')[1]}" if t.startswith("cohorts.") else f"SELECT * FROM {t}"
+                    )
                     for t in tables
                     if not t.startswith("cohorts.") or t.split(".")[1] in anonymise.DEFAULT_TABLES
                 }
                 default_counts = _write(
-                    con, temporaries["default"], sources, {**default_about(about, span), "tier": "default", "k": k,
-                                                             "persons": recoding.persons,
-                                                             "persons_withheld": recoding.persons_withheld},
+                    con,
+                    temporaries["default"],
+                    sources,
+                    {
+                        **default_about(about, span),
+                        "tier": "default",
+                        "k": k,
+                        "persons": recoding.persons,
+                        "persons_withheld": recoding.persons_withheld,
+                    },
                 )
             problems = [f"{tier}: {p}" for tier, tmp in temporaries.items() for p in check(tmp)]
             problems += [f"default: {p}" for p in check_default_tier(temporaries["default"])]
@@ -291,7 +310,9 @@ def publish(
 
 
 def about(run_id: str, con: duckdb.DuckDBPyConnection) -> dict:
-    period = con.sql("SELECT min(event_date), max(event_date), count(DISTINCT person_id) FROM cohorts.events").fetchall()[0]
+    period = con.sql(
+        "SELECT min(event_date), max(event_date), count(DISTINCT person_id) FROM cohorts.events"
+    ).fetchall()[0]
     return {
         "published_at": utcnow(),
         "run_id": run_id,

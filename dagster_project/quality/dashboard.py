@@ -111,8 +111,10 @@ def _bars(values: list[tuple[str, float | None, str]], *, width: int = 250, heig
             f"<title>{_e(label)}: {_e(_num(value))}{unit}</title></rect>"
         )
         if value is not None and len(values) <= 8:
-            parts.append(f'<text x="{x + (step - 4) / 2:.1f}" y="{height - h - 2:.1f}" font-size="9" '
-                         f'text-anchor="middle">{_e(_num(value))}{unit}</text>')
+            parts.append(
+                f'<text x="{x + (step - 4) / 2:.1f}" y="{height - h - 2:.1f}" font-size="9" '
+                f'text-anchor="middle">{_e(_num(value))}{unit}</text>'
+            )
     parts.append(f'<text x="0" y="{height + 12}" font-size="9">{_e(values[0][0])}</text>')
     parts.append(f'<text x="{width}" y="{height + 12}" font-size="9" text-anchor="end">{_e(values[-1][0])}</text>')
     parts.append("</svg>")
@@ -133,21 +135,27 @@ def _lines(series: dict[str, list[tuple[str, float | None]]], *, width: int = 26
     top = _scale_top(max((v for points in series.values() for _, v in points if v is not None), default=0.0))
     left = 30
     xs = {label: left + i * (width - left - 5) / max(len(labels) - 1, 1) for i, label in enumerate(labels)}
-    parts = [f'<svg width="{width}" height="{height + 14}" role="img">',
-             f'<line x1="{left}" y1="{height}" x2="{width}" y2="{height}" stroke="#ccc"/>',
-             f'<line x1="{left}" y1="6" x2="{width}" y2="6" stroke="#eee"/>',
-             f'<text x="{left - 3}" y="10" font-size="9" text-anchor="end">{top:g}%</text>',
-             f'<text x="{left - 3}" y="{height}" font-size="9" text-anchor="end">0%</text>']
+    parts = [
+        f'<svg width="{width}" height="{height + 14}" role="img">',
+        f'<line x1="{left}" y1="{height}" x2="{width}" y2="{height}" stroke="#ccc"/>',
+        f'<line x1="{left}" y1="6" x2="{width}" y2="6" stroke="#eee"/>',
+        f'<text x="{left - 3}" y="10" font-size="9" text-anchor="end">{top:g}%</text>',
+        f'<text x="{left - 3}" y="{height}" font-size="9" text-anchor="end">0%</text>',
+    ]
     legend = []
-    for colour, (column, points) in zip(palette, sorted(series.items()), strict=False):  # a colour per line; spare colours unused
+    for colour, (column, points) in zip(
+        palette, sorted(series.items()), strict=False
+    ):  # a colour per line; spare colours unused
         present = [(label, v) for label, v in points if v is not None]
         coords = [(xs[x], height - (height - 6) * (v / top)) for x, v in present]
         if coords:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
             for (x, y), (label, v) in zip(coords, present, strict=True):
-                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{_e(column)} '
-                             f"{_e(label)}: {v:.1f}% missing</title></circle>")
+                parts.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{_e(column)} '
+                    f"{_e(label)}: {v:.1f}% missing</title></circle>"
+                )
         # the value at the feed's latest delivery; a dash when that delivery lacked the column
         latest = f" {present[-1][1]:.1f}%" if present and present[-1][0] == labels[-1] else " –"
         legend.append(f'<span><i class="swatch" style="background:{colour}"></i>{_e(column)}{latest}</span>')
@@ -177,19 +185,25 @@ def _feed_card(status: dict, history: pl.DataFrame, nulls: pl.DataFrame, site: P
     usual = status["usual_rows"]
     against = f" (usual {_num(usual)}; {100 * size / usual:.0f}% of usual)" if size is not None and usual else ""
     facts = [
-        ("Latest delivery", f"{_e(status['latest_delivery'] or 'none')} "
-                            f"({_e(status['latest_extract_date'] or '–')}, {_e(status['latest_status'] or '–')})"),
+        (
+            "Latest delivery",
+            f"{_e(status['latest_delivery'] or 'none')} "
+            f"({_e(status['latest_extract_date'] or '–')}, {_e(status['latest_status'] or '–')})",
+        ),
         ("Rows in it", f"{_num(size)}{against}"),
         ("File size", f"{_num(status['latest_size_bytes'])} bytes" if status["latest_size_bytes"] else "–"),
         ("Days since delivery", f"{_num(status['days_since_delivery'])} (late after {_num(status['max_days'])})"),
-        ("Records served", f"{_num(status['records_served'])} (last good delivery: {_e(status['last_good_delivery'] or 'none')})"),
+        (
+            "Records served",
+            f"{_num(status['records_served'])} (last good delivery: {_e(status['last_good_delivery'] or 'none')})",
+        ),
     ]
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
     return f"""
-<div class="card {status['status']}" id="feed-{_e(feed)}" data-feed="{_e(feed)}" data-status="{_e(status['status'])}"
+<div class="card {status["status"]}" id="feed-{_e(feed)}" data-feed="{_e(feed)}" data-status="{_e(status["status"])}"
      style="border-top-color:{colour}">
   <h2><span>{_e(feed)}</span><span class="badge" style="background:{colour}">{symbol} {word.upper()}</span></h2>
-  <p class="reason"><b>{word}:</b> {_e(status['reason'])}</p>
+  <p class="reason"><b>{word}:</b> {_e(status["reason"])}</p>
   <table>{table}</table>
   <div class="charts">
     <div class="chart"><h3>Rows per delivery (red: quarantined, orange: duplicate)</h3>{_bars(rows)}</div>
@@ -201,7 +215,9 @@ def _feed_card(status: dict, history: pl.DataFrame, nulls: pl.DataFrame, site: P
 
 def _null_rates(validations: pl.DataFrame, deliveries: pl.DataFrame) -> pl.DataFrame:
     """Per feed, delivery and identifier column: % missing, from the latest validation of each delivery."""
-    empty = pl.DataFrame(schema={"feed": pl.String, "column": pl.String, "extract_date": pl.Date, "missing_percent": pl.Float64})
+    empty = pl.DataFrame(
+        schema={"feed": pl.String, "column": pl.String, "extract_date": pl.Date, "missing_percent": pl.Float64}
+    )
     if validations.is_empty() or deliveries.is_empty():
         return empty
     checks = validations.filter(
@@ -213,9 +229,11 @@ def _null_rates(validations: pl.DataFrame, deliveries: pl.DataFrame) -> pl.DataF
         return empty
     latest = checks.sort("validated_at").unique(["feed", "label", "column"], keep="last")
     dates = deliveries.select("feed", pl.col("delivery_file").alias("label"), "extract_date").unique(["feed", "label"])
-    return latest.join(dates, on=["feed", "label"]).select(
-        "feed", "column", "extract_date", pl.col("unexpected_percent").alias("missing_percent")
-    ).sort("extract_date")
+    return (
+        latest.join(dates, on=["feed", "label"])
+        .select("feed", "column", "extract_date", pl.col("unexpected_percent").alias("missing_percent"))
+        .sort("extract_date")
+    )
 
 
 def build_site(
@@ -233,12 +251,14 @@ def build_site(
         history = history.sort("checked_at").unique(["feed", "delivery_file", "sha256"], keep="last")
     if not quarantine.is_empty():
         seen = history.select("feed", "delivery_file") if not history.is_empty() else None
-        extra = quarantine.select(
-            "feed", "delivery_file", "extract_date", "status", "rows_read", "sha256"
-        )
+        extra = quarantine.select("feed", "delivery_file", "extract_date", "status", "rows_read", "sha256")
         if seen is not None:
             extra = extra.join(seen, on=["feed", "delivery_file"], how="anti")
-        history = pl.concat([history.select(extra.columns), extra], how="vertical_relaxed") if not history.is_empty() else extra
+        history = (
+            pl.concat([history.select(extra.columns), extra], how="vertical_relaxed")
+            if not history.is_empty()
+            else extra
+        )
     nulls = _null_rates(validations, history) if not history.is_empty() else pl.DataFrame()
 
     cards = []
@@ -246,11 +266,21 @@ def build_site(
         status = statuses.get(feed)
         if status is None:
             status = dict.fromkeys(tables.FEED_STATUS.column_names) | {
-                "feed": feed, "status": "late", "reason": "never materialised: no status recorded yet"
+                "feed": feed,
+                "status": "late",
+                "reason": "never materialised: no status recorded yet",
             }
             statuses[feed] = status
-        feed_history = history.filter(pl.col("feed") == feed).sort("extract_date", "delivery_file") if not history.is_empty() else pl.DataFrame(schema={"extract_date": pl.Date, "rows_read": pl.Int64, "status": pl.String})
-        feed_nulls = nulls.filter(pl.col("feed") == feed) if not nulls.is_empty() else pl.DataFrame(schema={"column": pl.String, "extract_date": pl.Date, "missing_percent": pl.Float64})
+        feed_history = (
+            history.filter(pl.col("feed") == feed).sort("extract_date", "delivery_file")
+            if not history.is_empty()
+            else pl.DataFrame(schema={"extract_date": pl.Date, "rows_read": pl.Int64, "status": pl.String})
+        )
+        feed_nulls = (
+            nulls.filter(pl.col("feed") == feed)
+            if not nulls.is_empty()
+            else pl.DataFrame(schema={"column": pl.String, "extract_date": pl.Date, "missing_percent": pl.Float64})
+        )
         cards.append(_feed_card(status, feed_history, feed_nulls, site))
 
     counts = {s: sum(1 for r in statuses.values() if r["status"] == s) for s in STATUS_STYLE}
@@ -261,7 +291,9 @@ def build_site(
         banner = "All feeds healthy"
     else:
         banner = " · ".join(
-            f"{STATUS_STYLE[s][1]} {len(named[s])} {s}: {', '.join(named[s])}" for s in ("broken", "late", "degraded") if named[s]
+            f"{STATUS_STYLE[s][1]} {len(named[s])} {s}: {', '.join(named[s])}"
+            for s in ("broken", "late", "degraded")
+            if named[s]
         )
 
     linkage_html, linkage_result = _linkage_section(con)
@@ -271,10 +303,10 @@ def build_site(
 <html lang="en"><head><meta charset="utf-8"><title>Feed quality: {_e(worst)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
 <body><header><h1>Violence Reduction Unit data platform: feed quality</h1>
-<p>As of {as_of.isoformat()} · run {_e(run_id)} · built {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC</p></header>
+<p>As of {as_of.isoformat()} · run {_e(run_id)} · built {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC</p></header>
 <main>
 <div class="banner" id="banner" style="background:{colour}">{_e(banner)}</div>
-<div class="cards">{''.join(cards)}</div>
+<div class="cards">{"".join(cards)}</div>
 {linkage_html}
 {quarantine_html}
 <section><h2>Validation results</h2><p><a href="validations.html">Every delivery's Great Expectations validation
@@ -299,15 +331,18 @@ def _linkage_section(con: duckdb.DuckDBPyConnection) -> tuple[str, object | None
     problems = "; ".join(o.description for o in result.failures) or "all measurements within their expected bands"
     sizes = cluster_sizes(con)
     bars = _bars([(f"size {s}", n, "#4b8bbe") for s, n in sizes], width=300)
-    return f"""<section id="linkage" data-status="{verdict}"><h2>Linkage health
+    return (
+        f"""<section id="linkage" data-status="{verdict}"><h2>Linkage health
 <span class="badge" style="background:{colour}">{symbol} {word.upper()}</span></h2>
 <p class="reason">{_e(problems)}</p>
-<table style="max-width:560px"><tr><th>Records linked</th><td class="num">{_num(m['records'])}</td></tr>
-<tr><th>Persons</th><td class="num">{_num(m['persons'])}</td></tr>
-<tr><th>Match rate (records linked to another)</th><td class="num">{100 * m['match_rate']:.1f}%</td></tr>
-<tr><th>Records per person</th><td class="num">{m['records_per_person']:.2f}</td></tr>
-<tr><th>Largest person (records)</th><td class="num">{_num(m['largest_cluster'])}</td></tr></table>
-<div class="chart"><h3>Persons by number of records</h3>{bars}</div></section>""", result
+<table style="max-width:560px"><tr><th>Records linked</th><td class="num">{_num(m["records"])}</td></tr>
+<tr><th>Persons</th><td class="num">{_num(m["persons"])}</td></tr>
+<tr><th>Match rate (records linked to another)</th><td class="num">{100 * m["match_rate"]:.1f}%</td></tr>
+<tr><th>Records per person</th><td class="num">{m["records_per_person"]:.2f}</td></tr>
+<tr><th>Largest person (records)</th><td class="num">{_num(m["largest_cluster"])}</td></tr></table>
+<div class="chart"><h3>Persons by number of records</h3>{bars}</div></section>""",
+        result,
+    )
 
 
 def _landing_section(current: pl.DataFrame) -> str:
@@ -322,8 +357,13 @@ def _landing_section(current: pl.DataFrame) -> str:
     )
     if waiting.is_empty():
         return ""
-    words = {"unrecognised_name": "not read: name", "refused": "refused unread", "held": "held: dated ahead",
-             "not_served": "not served", "accepted": "served; fails today's checks"}
+    words = {
+        "unrecognised_name": "not read: name",
+        "refused": "refused unread",
+        "held": "held: dated ahead",
+        "not_served": "not served",
+        "accepted": "served; fails today's checks",
+    }
     rows = "".join(
         f"<tr><td>{_e(r['feed'])}</td><td>{_e(r['delivery_file'])}</td><td>{_e(words.get(r['status'], r['status']))}</td>"
         f"<td>{_e(r['reason'])}</td></tr>"
@@ -355,21 +395,30 @@ quarantine area (with a report of why beside each); nothing in them reached the 
 def _validation_index(validations: pl.DataFrame, history: pl.DataFrame, site: Path) -> None:
     entries = []
     if not validations.is_empty():
-        latest = validations.sort("validated_at").group_by(["feed", "suite_name", "label"], maintain_order=True).agg(
-            pl.col("run_id").last(), pl.col("validated_at").last()
+        latest = (
+            validations.sort("validated_at")
+            .group_by(["feed", "suite_name", "label"], maintain_order=True)
+            .agg(pl.col("run_id").last(), pl.col("validated_at").last())
         )
         for row in latest.iter_rows(named=True):
             page = site / "validations" / row["feed"] / f"{row['label']}.html"
             if not page.exists():
                 continue
             one = validations.filter(
-                (pl.col("feed") == row["feed"]) & (pl.col("label") == row["label"]) & (pl.col("run_id") == row["run_id"])
+                (pl.col("feed") == row["feed"])
+                & (pl.col("label") == row["label"])
+                & (pl.col("run_id") == row["run_id"])
                 & (pl.col("suite_name") == row["suite_name"])
             )
-            entries.append({
-                "href": f"validations/{row['feed']}/{row['label']}.html", "suite": row["suite_name"],
-                "label": row["label"], "validated_at": str(row["validated_at"])[:19],
-                "success": bool(one.get_column("suite_success").all()), "evaluated": one.height,
-                "failed": int((~one.get_column("success")).sum()),
-            })  # fmt: skip
+            entries.append(
+                {
+                    "href": f"validations/{row['feed']}/{row['label']}.html",
+                    "suite": row["suite_name"],
+                    "label": row["label"],
+                    "validated_at": str(row["validated_at"])[:19],
+                    "success": bool(one.get_column("suite_success").all()),
+                    "evaluated": one.height,
+                    "failed": int((~one.get_column("success")).sum()),
+                }
+            )
     write_page(site / "validations.html", render_index_page(entries, title="Validation results of every delivery"))

@@ -27,7 +27,10 @@ _T = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
 # Shapes of dates and times, most specific first (ties go to the earlier entry).
 SHAPES: tuple[tuple[str, str], ...] = (
     ("yyyy-mm-ddTHH:MM:SS", rf"^{_Y4}-{_M}-{_D}T{_T}:[0-5][0-9]$"),
-    ("yyyy-mm-ddTHH:MM:SS with a time zone", rf"^{_Y4}-{_M}-{_D}T{_T}(?::[0-5][0-9](?:\.[0-9]+)?)?(?:Z|[+-][0-9]{{2}}:?[0-9]{{2}})$"),
+    (
+        "yyyy-mm-ddTHH:MM:SS with a time zone",
+        rf"^{_Y4}-{_M}-{_D}T{_T}(?::[0-5][0-9](?:\.[0-9]+)?)?(?:Z|[+-][0-9]{{2}}:?[0-9]{{2}})$",
+    ),
     ("yyyy-mm-dd HH:MM:SS", rf"^{_Y4}-{_M}-{_D} {_T}:[0-5][0-9]$"),
     ("yyyy-mm-dd HH:MM", rf"^{_Y4}-{_M}-{_D} {_T}$"),
     ("yyyy-mm-ddTHH:MM", rf"^{_Y4}-{_M}-{_D}T{_T}$"),
@@ -93,8 +96,9 @@ def describe(values: pl.Series, agreed_codes: Iterable[str] | None = None) -> tu
                 continue
             candidates.append((label, sum(t in vocabulary for t in texts)))
         folded = {c.casefold() for c in agreed}
-        candidates.append(("the agreed codes in another letter case",
-                           sum(t not in agreed and t.casefold() in folded for t in texts)))
+        candidates.append(
+            ("the agreed codes in another letter case", sum(t not in agreed and t.casefold() in folded for t in texts))
+        )
     for label, pattern in _SHAPES:
         candidates.append((label, sum(bool(pattern.match(t)) for t in texts)))
     best_label, best = max(candidates, key=lambda c: c[1])  # max keeps the first of equal counts

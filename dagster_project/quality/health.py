@@ -140,9 +140,14 @@ def assess(
     )
     earlier = quarantine.filter(~pl.col("delivery_file").is_in(deliveries.get_column("delivery_file").to_list()))
     earlier = earlier.select(
-        "delivery_file", "extract_date", "status", "reason", "rows_read", "size_bytes",
+        "delivery_file",
+        "extract_date",
+        "status",
+        "reason",
+        "rows_read",
+        "size_bytes",
         pl.lit(None, dtype=pl.Int64).alias("rows_rejected"),
-    ).unique("delivery_file", keep="last")  # fmt: skip
+    ).unique("delivery_file", keep="last")
     every = pl.concat([current, earlier], how="vertical_relaxed").sort("extract_date", "delivery_file")
     health = FeedHealth(feed=feed, status="healthy", records_served=records_served)
     statuses: list[str] = []
@@ -229,9 +234,7 @@ def assess(
             )
         elif not freshness.success or freshness.warning_failures:
             statuses.append("late")
-            health.reasons.insert(
-                0, late_reason(feed, health.days_since_delivery, latest["extract_date"], cadence)
-            )
+            health.reasons.insert(0, late_reason(feed, health.days_since_delivery, latest["extract_date"], cadence))
     return _finish(health, statuses), freshness
 
 

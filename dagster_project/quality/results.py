@@ -79,17 +79,21 @@ class ExpectationOutcome:
                     parts.append(f"{n} unexpected column{'s' if n != 1 else ''}")
                 return ", ".join(parts)
             parts = [
-                f"column {name} missing" + (" (renamed? a column of a similar name is present)"
-                                            if name in self.renamed_columns else "")
+                f"column {name} missing"
+                + (" (renamed? a column of a similar name is present)" if name in self.renamed_columns else "")
                 for name in self.missing_columns
             ]
             if self.unexpected_column_count and not self.missing_columns:
                 n = self.unexpected_column_count
                 if self.added_columns and len(self.added_columns) == n:
-                    parts.append(f"added column{'s' if n != 1 else ''} {', '.join(self.added_columns)} (dropped, not stored)")
+                    parts.append(
+                        f"added column{'s' if n != 1 else ''} {', '.join(self.added_columns)} (dropped, not stored)"
+                    )
                 else:
-                    parts.append(f"{n} added column{'s' if n != 1 else ''} (dropped, not stored; "
-                                 "header not shown as it is not a plain column name)")
+                    parts.append(
+                        f"{n} added column{'s' if n != 1 else ''} (dropped, not stored; "
+                        "header not shown as it is not a plain column name)"
+                    )
             elif self.unexpected_column_count:
                 n = self.unexpected_column_count
                 parts.append(f"{n} unexpected column{'s' if n != 1 else ''}")
@@ -112,8 +116,10 @@ class ExpectationOutcome:
             expected = self.format_label or "the agreed format"
             if self.found_format == UNKNOWN_FORMAT:
                 return f"{share} not in {expected}, and in no format the platform knows (a format change?)"
-            return (f"{col} is {self.found_format} in {_percent(self.found_percent)} of filled-in rows, "
-                    f"expected {expected} (a format change?)")
+            return (
+                f"{col} is {self.found_format} in {_percent(self.found_percent)} of filled-in rows, "
+                f"expected {expected} (a format change?)"
+            )
         if kind == "expect_column_values_to_not_be_null":
             return f"{share} missing{limit}"
         if kind == "expect_column_values_to_match_regex":
@@ -208,10 +214,7 @@ class SuiteResult:
                 if (o.severity == BLOCKING) == (severity == BLOCKING)
                 and not (o.severity != BLOCKING and (o.expectation_type, o.column) in blocked)
                 # A missing column already says why every check on it could not run.
-                and not (
-                    o.exception is not None
-                    and missing.intersection(c.removesuffix("__date") for c in o.columns)
-                )
+                and not (o.exception is not None and missing.intersection(c.removesuffix("__date") for c in o.columns))
             ]
             phrases = list(dict.fromkeys(phrases))
             if phrases:

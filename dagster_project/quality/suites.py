@@ -80,9 +80,7 @@ def expectations_dir() -> Path:
 
 def suite_path(name: str) -> Path:
     if not isinstance(name, str) or not _SUITE_NAME.match(name):
-        raise SuiteConfigError(
-            f"Suite names are lower-case words joined by underscores. Supplied value {name!r}."
-        )
+        raise SuiteConfigError(f"Suite names are lower-case words joined by underscores. Supplied value {name!r}.")
     return expectations_dir() / f"{name}.json"
 
 
@@ -134,10 +132,7 @@ def derived_suite(
         kwargs = raw.get("kwargs") or {}
         if raw.get("type") == "expect_table_columns_to_match_set":
             raw = {**raw, "kwargs": {**kwargs, "column_set": list(columns)}}
-        elif (
-            kwargs.get("column") in dropped
-            or dropped & set(kwargs.get("column_list") or [])
-        ):
+        elif kwargs.get("column") in dropped or dropped & set(kwargs.get("column_list") or []):
             continue
         kept.append(raw)
     return _suite_from_document({**document, "name": name, "expectations": kept + list(extra)}, name, path)
@@ -163,9 +158,7 @@ def _suite_from_document(document: Any, name: str, path: Path) -> gx.Expectation
             raise SuiteConfigError(f"{where} has no 'meta' object.")
         severity = meta.get("severity")
         if severity not in SEVERITIES:
-            raise SuiteConfigError(
-                f"{where}: meta.severity must be one of {SEVERITIES}. Supplied value {severity!r}."
-            )
+            raise SuiteConfigError(f"{where}: meta.severity must be one of {SEVERITIES}. Supplied value {severity!r}.")
         if not isinstance(meta.get("description"), str) or not meta["description"].strip():
             raise SuiteConfigError(f"{where}: meta.description must be a non-empty string.")
         gx_severity = raw.get("severity", _GX_SEVERITY[severity])
@@ -276,12 +269,10 @@ def validate_frame(
             batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": frame})
             validation = batch.validate(suite, result_format=dict(RESULT_FORMAT), expectation_parameters=values)
         gx_results = list(validation.results)
-    except Exception as exc:  # never let an exception message (which may quote data) escape
+    except Exception as exc:  # noqa: BLE001 - any GX failure; never let its message (which may quote data) escape
         error = _exception_label(exc)
         logger.warning("suite %s on %s could not run: %s", suite_name, label, error)
-        return SuiteResult.from_outcomes(
-            suite_name, label, evaluated_rows, [_not_run(suite_name, error)]
-        )
+        return SuiteResult.from_outcomes(suite_name, label, evaluated_rows, [_not_run(suite_name, error)])
 
     outcomes: list[ExpectationOutcome | None] = [None] * len(expectations)
     for gx_result in gx_results:
@@ -354,9 +345,13 @@ def _outcome(expectation: Any, gx_result: Any | None) -> ExpectationOutcome:
     missing_count = _integer(result.get("missing_count")) or 0
     if isinstance(min_filled, int) and element_count is not None and element_count - missing_count < min_filled:
         return ExpectationOutcome(
-            success=True, judged=False, element_count=element_count,
+            success=True,
+            judged=False,
+            element_count=element_count,
             unexpected_count=_integer(result.get("unexpected_count")),
-            unexpected_percent=_number(result.get("unexpected_percent")), **base, **extra,
+            unexpected_percent=_number(result.get("unexpected_percent")),
+            **base,
+            **extra,
         )
     if (
         base["severity"] != BLOCKING
@@ -366,9 +361,13 @@ def _outcome(expectation: Any, gx_result: Any | None) -> ExpectationOutcome:
         and element_count < MIN_ROWS_FOR_RATES
     ):
         return ExpectationOutcome(
-            success=True, judged=False, element_count=element_count,
+            success=True,
+            judged=False,
+            element_count=element_count,
             unexpected_count=_integer(result.get("unexpected_count")),
-            unexpected_percent=_number(result.get("unexpected_percent")), **base, **extra,
+            unexpected_percent=_number(result.get("unexpected_percent")),
+            **base,
+            **extra,
         )
     return ExpectationOutcome(
         success=bool(gx_result.success),

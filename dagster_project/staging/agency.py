@@ -63,7 +63,12 @@ class Pseudonymised:
     def log(self) -> None:
         logger.info(
             "%s → %s: %d rows, %d rejected, key id %s, %.1f s",
-            self.source, self.target.name, self.rows, len(self.rejected), self.key_id, self.seconds,
+            self.source,
+            self.target.name,
+            self.rows,
+            len(self.rejected),
+            self.key_id,
+            self.seconds,
         )
         for warning in self.warnings:
             logger.warning("  %s", warning)
@@ -85,7 +90,9 @@ def _delivery(path: Path, feed: str | None, date: str | None) -> Delivery:
             f"--feed (one of {', '.join(FEEDS)}). Supplied value {feed!r}."
         )
     if date is None:
-        raise Refused(f"{path.name}: cannot tell the extract date; name the file {feed}_<YYYY-MM-DD>.csv or pass --date.")
+        raise Refused(
+            f"{path.name}: cannot tell the extract date; name the file {feed}_<YYYY-MM-DD>.csv or pass --date."
+        )
     try:
         extract = dt.date.fromisoformat(date)
     except ValueError:
@@ -94,8 +101,14 @@ def _delivery(path: Path, feed: str | None, date: str | None) -> Delivery:
 
 
 def pseudonymise_file(
-    path: Path, key: HashKey, output_dir: Path | None = None, *, feed: str | None = None,
-    date: str | None = None, validate: bool = True, as_of: dt.date | None = None,
+    path: Path,
+    key: HashKey,
+    output_dir: Path | None = None,
+    *,
+    feed: str | None = None,
+    date: str | None = None,
+    validate: bool = True,
+    as_of: dt.date | None = None,
     previous_rows: tuple[int, ...] = (),
 ) -> Pseudonymised:
     """Pseudonymise one delivery file; raises Refused (with reasons) if it cannot be.
@@ -112,8 +125,9 @@ def pseudonymise_file(
         raise Refused(str(exc)) from None
     parameters = validation_parameters(as_of or dt.date.today(), previous_rows)
     try:
-        frame, result = prepare_plaintext(spec, raw, key, validator=validate_frame if validate else None,
-                                          parameters=parameters)
+        frame, result = prepare_plaintext(
+            spec, raw, key, validator=validate_frame if validate else None, parameters=parameters
+        )
     except Quarantine as exc:
         if exc.result is not None and not exc.result.success:
             raise Refused(f"{delivery.file_name} fails the {spec.name} expectations: {exc.reason}") from None
@@ -125,12 +139,21 @@ def pseudonymise_file(
     write_pseudonymised(frame, target)
     rejected = frame.filter(pl.col("reject_reason").is_not_null()).select("row_number", "reject_reason")
     problems = (
-        frame.select(pl.col("identifier_problems").str.split(";")).explode("identifier_problems").drop_nulls()
-        .group_by("identifier_problems").len().sort("identifier_problems")
+        frame.select(pl.col("identifier_problems").str.split(";"))
+        .explode("identifier_problems")
+        .drop_nulls()
+        .group_by("identifier_problems")
+        .len()
+        .sort("identifier_problems")
     )
     return Pseudonymised(
-        source=delivery.file_name, target=target, rows=frame.height, key_id=key.key_id,
-        rejected=list(rejected.iter_rows()), problems=list(problems.iter_rows()), warnings=warnings,
+        source=delivery.file_name,
+        target=target,
+        rows=frame.height,
+        key_id=key.key_id,
+        rejected=list(rejected.iter_rows()),
+        problems=list(problems.iter_rows()),
+        warnings=warnings,
         seconds=time.perf_counter() - start,
     )
 
@@ -176,11 +199,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feed", choices=sorted(FEEDS), help="the feed, if the file name does not say")
     parser.add_argument("--date", help="the extract date YYYY-MM-DD, if the file name does not say")
     parser.add_argument("--no-validate", action="store_true", help="skip the expectation suite (not recommended)")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
-                        help="judge the delivery as on this day, YYYY-MM-DD (default: today), as the platform does")
-    parser.add_argument("--previous-rows", type=_row_counts, default=(),
-                        help="row counts of the feed's earlier deliveries, oldest first, comma-separated "
-                             "(the usual-size check, as the platform does)")
+    parser.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="judge the delivery as on this day, YYYY-MM-DD (default: today), as the platform does",
+    )
+    parser.add_argument(
+        "--previous-rows",
+        type=_row_counts,
+        default=(),
+        help="row counts of the feed's earlier deliveries, oldest first, comma-separated "
+        "(the usual-size check, as the platform does)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="files encoded at once (default: CPUs)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
@@ -194,8 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", exc)
         return 2
     failures = 0
-    options = {"feed": args.feed, "date": args.date, "validate": not args.no_validate, "as_of": args.as_of,
-               "previous_rows": args.previous_rows}
+    options = {
+        "feed": args.feed,
+        "date": args.date,
+        "validate": not args.no_validate,
+        "as_of": args.as_of,
+        "previous_rows": args.previous_rows,
+    }
     for outcome in pseudonymise_files(args.files, key, args.output_dir, jobs=args.jobs, **options):
         if isinstance(outcome, str):
             logger.error("%s", outcome)

@@ -146,8 +146,13 @@ def _unread_row(item: UnrecognisedFile) -> dict:
 
 
 def _raw_counts(raw: RawDelivery) -> dict:
-    return {"sha256": raw.sha256, "size_bytes": raw.size_bytes, "lines": raw.lines, "blank_lines": raw.blank_lines,
-            "rows_read": raw.rows_read}
+    return {
+        "sha256": raw.sha256,
+        "size_bytes": raw.size_bytes,
+        "lines": raw.lines,
+        "blank_lines": raw.blank_lines,
+        "rows_read": raw.rows_read,
+    }
 
 
 def _check_accounting(spec: FeedSpec, raw: RawDelivery, parsed) -> None:
@@ -207,8 +212,18 @@ def ingest_feed(
         earlier = verdicts.get(raw.sha256) if raw is not None else None
         if raw is None or (earlier is not None and earlier.verdict == verdict):
             return
-        new = Verdict(spec.name, raw.sha256, delivery.file_name, delivery.extract_date, raw.size_bytes, verdict,
-                      reason, now, "pipeline", run_id)
+        new = Verdict(
+            spec.name,
+            raw.sha256,
+            delivery.file_name,
+            delivery.extract_date,
+            raw.size_bytes,
+            verdict,
+            reason,
+            now,
+            "pipeline",
+            run_id,
+        )
         verdicts[raw.sha256] = new
         new_verdicts.append(new)
 
@@ -243,7 +258,11 @@ def ingest_feed(
             continue
         counts = _raw_counts(raw)
         earlier = verdicts.get(raw.sha256)
-        owner = earlier.delivery_file if earlier is not None and earlier.served and earlier.delivery_file in present else None
+        owner = (
+            earlier.delivery_file
+            if earlier is not None and earlier.served and earlier.delivery_file in present
+            else None
+        )
         if owner is not None and owner != delivery.file_name:
             first = owner
         elif owner is None and raw.sha256 in seen:
@@ -272,18 +291,29 @@ def ingest_feed(
             if delivery.pseudonymised:
                 # an agency's file is checked for its layout and key before its values
                 prepared = prepare_pseudonymised(spec, raw, key)
-                result = None if judge is None else validate_delivery(
-                    spec, raw.frame.filter(pl.col("reject_reason").is_null()), label=delivery.file_name,
-                    validator=judge, parameters=parameters, pseudonymised=True,
+                result = (
+                    None
+                    if judge is None
+                    else validate_delivery(
+                        spec,
+                        raw.frame.filter(pl.col("reject_reason").is_null()),
+                        label=delivery.file_name,
+                        validator=judge,
+                        parameters=parameters,
+                        pseudonymised=True,
+                    )
                 )
             else:
-                prepared, result = prepare_plaintext(spec, raw, key, validator=judge, parameters=parameters,
-                                                     accept_failing=served_before)
+                prepared, result = prepare_plaintext(
+                    spec, raw, key, validator=judge, parameters=parameters, accept_failing=served_before
+                )
             if result is not None:
                 validations.append(result)
             if future:
-                notes.append(f"dated after {today.isoformat()}, the day deliveries are judged on: "
-                             f"served as {earlier.describe()}, not judged again")
+                notes.append(
+                    f"dated after {today.isoformat()}, the day deliveries are judged on: "
+                    f"served as {earlier.describe()}, not judged again"
+                )
             if result is not None and not result.success:
                 if not served_before:
                     raise Quarantine(result.summary(), raw.rows_read)
@@ -321,12 +351,18 @@ def ingest_feed(
         if parsed.rejects.height:
             logger.warning(
                 "%s delivery %s: %d row(s) rejected (see quality.rejects)",
-                spec.name, delivery.file_name, parsed.rejects.height,
+                spec.name,
+                delivery.file_name,
+                parsed.rejects.height,
             )
         log.append(
             _delivery_row(
-                delivery, "accepted", "; ".join(notes) or None,
-                rows_rejected=parsed.rejects.height, rows_accepted=parsed.records.height, fails_now=fails_now,
+                delivery,
+                "accepted",
+                "; ".join(notes) or None,
+                rows_rejected=parsed.rejects.height,
+                rows_accepted=parsed.records.height,
+                fails_now=fails_now,
                 **counts,
             )
         )
@@ -393,7 +429,11 @@ def _finish(
     # The latest version of a record wins, field by field (within a delivery keys are unique:
     # duplicates were rejected); a blank field never erases an earlier value.
     records = _merge_versions(spec, records).with_columns(source_feed=pl.lit(spec.name))
-    lookup = postcode_lsoa if postcode_lsoa is not None else pl.DataFrame(schema={"pc_tok": pl.String, "lsoa21cd": pl.String})
+    lookup = (
+        postcode_lsoa
+        if postcode_lsoa is not None
+        else pl.DataFrame(schema={"pc_tok": pl.String, "lsoa21cd": pl.String})
+    )
     records = records.join(
         lookup.select("pc_tok", pl.col("lsoa21cd").alias("home_lsoa")), on="pc_tok", how="left", maintain_order="left"
     )
@@ -401,7 +441,9 @@ def _finish(
     problems = pl.concat(
         [tag(pl.DataFrame(schema=tables.PROBLEM_COLUMNS), None), *(tag(p.problems, d) for d, p in staged)]
     ).join(kept, on=["record_key", "delivery_file", "row_number"], how="semi")
-    rejects = pl.concat([tag(pl.DataFrame(schema=tables.REJECT_COLUMNS), None), *(tag(p.rejects, d) for d, p in staged)])
+    rejects = pl.concat(
+        [tag(pl.DataFrame(schema=tables.REJECT_COLUMNS), None), *(tag(p.rejects, d) for d, p in staged)]
+    )
     feed = pl.lit(spec.name).alias("feed")
     return FeedIngest(
         feed=spec.name,

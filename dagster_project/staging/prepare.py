@@ -27,8 +27,14 @@ class Validator(Protocol):
     """`quality.suites.validate_frame`, or a stand-in with its signature."""
 
     def __call__(
-        self, df: pl.DataFrame, suite_name: str, *, label: str, suite: object = None,
-        parameters: Mapping[str, object] | None = None, derived_columns: Sequence[str] = (),
+        self,
+        df: pl.DataFrame,
+        suite_name: str,
+        *,
+        label: str,
+        suite: object = None,
+        parameters: Mapping[str, object] | None = None,
+        derived_columns: Sequence[str] = (),
     ) -> SuiteResult: ...
 
 
@@ -50,8 +56,13 @@ def validation_parameters(today: dt.date, history: Sequence[int] = ()) -> dict:
 
 
 def validate_delivery(
-    spec: FeedSpec, frame: pl.DataFrame, *, label: str, validator: Validator,
-    parameters: Mapping[str, object] | None = None, pseudonymised: bool = False,
+    spec: FeedSpec,
+    frame: pl.DataFrame,
+    *,
+    label: str,
+    validator: Validator,
+    parameters: Mapping[str, object] | None = None,
+    pseudonymised: bool = False,
 ) -> SuiteResult:
     """Run the feed's suite (or, for a delivery an agency pseudonymised, its token suite) on
     the delivery's text columns, with the feed's checked dates parsed for the range checks
@@ -60,14 +71,25 @@ def validate_delivery(
     dated = with_checked_dates(spec, frame)
     derived = [c for c in dated.columns if c.endswith(CHECKED_DATE_SUFFIX) and c not in frame.columns]
     if pseudonymised:
-        return validator(dated, f"{spec.name}_pseudonymised", label=label, suite=pseudo.suite(spec),
-                         parameters=parameters, derived_columns=derived)
+        return validator(
+            dated,
+            f"{spec.name}_pseudonymised",
+            label=label,
+            suite=pseudo.suite(spec),
+            parameters=parameters,
+            derived_columns=derived,
+        )
     return validator(dated, spec.name, label=label, parameters=parameters, derived_columns=derived)
 
 
 def prepare_plaintext(
-    spec: FeedSpec, raw: RawDelivery, key: HashKey, *, validator: Validator | None,
-    parameters: Mapping[str, object] | None = None, accept_failing: bool = False,
+    spec: FeedSpec,
+    raw: RawDelivery,
+    key: HashKey,
+    *,
+    validator: Validator | None,
+    parameters: Mapping[str, object] | None = None,
+    accept_failing: bool = False,
 ) -> tuple[pl.DataFrame, SuiteResult | None]:
     """A plaintext delivery checked and pseudonymised: (the pseudonymised frame, the suite's
     result, None without a validator). The platform's ingest and the agency command
@@ -79,8 +101,9 @@ def prepare_plaintext(
     """
     result = None
     if validator is not None:
-        result = validate_delivery(spec, raw.frame, label=raw.delivery.file_name, validator=validator,
-                                   parameters=parameters)
+        result = validate_delivery(
+            spec, raw.frame, label=raw.delivery.file_name, validator=validator, parameters=parameters
+        )
         if not result.success and not accept_failing:
             raise Quarantine(result.summary(), raw.rows_read, result)
     try:
@@ -113,7 +136,8 @@ def prepare_pseudonymised(spec: FeedSpec, raw: RawDelivery, key: HashKey) -> pl.
     frame = pseudo.from_text(spec, raw.frame)
     if raw.rejects.height:  # lines of the pseudonymised file itself that could not be read
         unreadable = raw.rejects.select(
-            "row_number", "line_number",
+            "row_number",
+            "line_number",
             pl.format("in the pseudonymised file: {}", "reason").alias("reject_reason"),
         )
         frame = pl.concat([frame, unreadable], how="diagonal_relaxed").select(frame.columns).cast(frame.schema)

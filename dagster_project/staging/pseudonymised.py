@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -100,9 +100,9 @@ def pseudonymise_delivery(spec: FeedSpec, raw: RawDelivery, key: HashKey) -> pl.
         how="horizontal",
     ).join(problems, on="row_number", how="left")
     accepted = accepted.with_columns(key_id=pl.lit(key.key_id), encoding_version=pl.lit(ENCODING_VERSION))
-    rejected = pl.concat(
-        [raw.rejects, bad_keys.select("row_number", "line_number", "reason")]
-    ).rename({"reason": "reject_reason"})
+    rejected = pl.concat([raw.rejects, bad_keys.select("row_number", "line_number", "reason")]).rename(
+        {"reason": "reject_reason"}
+    )
     return (
         pl.concat([accepted, rejected], how="diagonal_relaxed")
         .sort("row_number")
@@ -157,22 +157,26 @@ def from_text(spec: FeedSpec, frame: pl.DataFrame) -> pl.DataFrame:
     reasons written in the file are kept only when they are one the platform writes.
     """
     reader_rows = frame.select(
-        pl.col("row_number").alias("__file_row") if "row_number" in frame.columns else pl.lit(None, pl.Int64).alias("__file_row"),
-        pl.col("line_number").alias("__file_line") if "line_number" in frame.columns else pl.lit(None, pl.Int64).alias("__file_line"),
+        pl.col("row_number").alias("__file_row")
+        if "row_number" in frame.columns
+        else pl.lit(None, pl.Int64).alias("__file_row"),
+        pl.col("line_number").alias("__file_line")
+        if "line_number" in frame.columns
+        else pl.lit(None, pl.Int64).alias("__file_line"),
     )
     text = frame.select(file_columns(spec)).rename({v: k for k, v in FILE_NAMES.items()})
     parsed = text.with_columns(
         *[read(pl.col(c)).alias(c) for c, (_, read) in _CELL_FORMATS.items()],
         *[pl.col(c).str.split(LIST_SEPARATOR) for c in LIST_TOKEN_COLUMNS],
     )
-    broken = pl.DataFrame(
-        {c: text.get_column(c).is_not_null() & parsed.get_column(c).is_null() for c in _CELL_FORMATS}
-    )
+    broken = pl.DataFrame({c: text.get_column(c).is_not_null() & parsed.get_column(c).is_null() for c in _CELL_FORMATS})
     unreadable = broken.select(
-        pl.coalesce([
-            pl.when(pl.col(c)).then(pl.lit(f"in the pseudonymised file: {c} is not a {what}"))
-            for c, (what, _) in _CELL_FORMATS.items()
-        ]).alias("__unreadable")
+        pl.coalesce(
+            [
+                pl.when(pl.col(c)).then(pl.lit(f"in the pseudonymised file: {c} is not a {what}"))
+                for c, (what, _) in _CELL_FORMATS.items()
+            ]
+        ).alias("__unreadable")
     )
     parsed = pl.concat([parsed, reader_rows, unreadable], how="horizontal").with_columns(
         reject_reason=pl.coalesce("__unreadable", _known_reason(spec, pl.col("reject_reason"))),
@@ -188,17 +192,21 @@ def _known_reason(spec: FeedSpec, reason: pl.Expr) -> pl.Expr:
     holds no value from the data); otherwise a fixed text. The file is landing-zone input: a
     free-text reason could carry a name."""
     key = re.escape(spec.key)
-    known = "|".join([
-        r"row has \d+ fields, the header has \d+",
-        r"malformed CSV row(: [a-z ,()'-]+)?",
-        rf"{key} is missing",
-        rf"{key} does not match the format " + re.escape(spec.key_pattern),
-        rf"{key} [A-Z0-9-]{{1,20}} appears more than once \(rows [0-9, ]+\)",
-        r"line longer than [0-9,]+ bytes \(line breaks missing\?\)",
-    ])
+    known = "|".join(
+        [
+            r"row has \d+ fields, the header has \d+",
+            r"malformed CSV row(: [a-z ,()'-]+)?",
+            rf"{key} is missing",
+            rf"{key} does not match the format " + re.escape(spec.key_pattern),
+            rf"{key} [A-Z0-9-]{{1,20}} appears more than once \(rows [0-9, ]+\)",
+            r"line longer than [0-9,]+ bytes \(line breaks missing\?\)",
+        ]
+    )
     return (
-        pl.when(reason.is_null()).then(None)
-        .when(reason.str.contains(f"^(?:{known})$")).then(reason)
+        pl.when(reason.is_null())
+        .then(None)
+        .when(reason.str.contains(f"^(?:{known})$"))
+        .then(reason)
         .otherwise(pl.lit("rejected at the agency (its reason is not one the platform writes, so it is not shown)"))
     )
 
@@ -211,10 +219,14 @@ def _key_rules(spec: FeedSpec, frame: pl.DataFrame) -> pl.DataFrame:
     open_rows = pl.col("reject_reason").is_null()
     repeated = pl.when(open_rows).then(key).otherwise(None)
     return frame.with_columns(
-        reject_reason=pl.when(~open_rows).then(pl.col("reject_reason"))
-        .when(key.is_null()).then(pl.lit(f"in the pseudonymised file: {spec.key} is missing"))
-        .when(~key.str.contains(spec.key_pattern)).then(pl.lit(f"in the pseudonymised file: {spec.key} does not match the format {spec.key_pattern}"))
-        .when(pl.len().over(repeated) > 1).then(pl.lit(f"in the pseudonymised file: {spec.key} appears more than once"))
+        reject_reason=pl.when(~open_rows)
+        .then(pl.col("reject_reason"))
+        .when(key.is_null())
+        .then(pl.lit(f"in the pseudonymised file: {spec.key} is missing"))
+        .when(~key.str.contains(spec.key_pattern))
+        .then(pl.lit(f"in the pseudonymised file: {spec.key} does not match the format {spec.key_pattern}"))
+        .when(pl.len().over(repeated) > 1)
+        .then(pl.lit(f"in the pseudonymised file: {spec.key} appears more than once"))
         .otherwise(None)
     )
 
@@ -260,27 +272,54 @@ def suite(spec: FeedSpec):
     return _suite(spec.name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _suite(feed: str):
     spec = FEEDS[feed]
     extra = [
-        _expect("expect_column_values_to_not_be_null", "key_id", "blocking", "Every row names the key its tokens were made with."),
-        _expect("expect_column_values_to_not_be_null", "encoding_version", "blocking", "Every row names its encoding version."),
+        _expect(
+            "expect_column_values_to_not_be_null",
+            "key_id",
+            "blocking",
+            "Every row names the key its tokens were made with.",
+        ),
+        _expect(
+            "expect_column_values_to_not_be_null",
+            "encoding_version",
+            "blocking",
+            "Every row names its encoding version.",
+        ),
         *[
-            _expect("expect_column_values_to_match_regex", c, "blocking", f"{c} is a 24-character hex token.", regex=HEX_TOKEN)
+            _expect(
+                "expect_column_values_to_match_regex",
+                c,
+                "blocking",
+                f"{c} is a 24-character hex token.",
+                regex=HEX_TOKEN,
+            )
             for c in STRING_TOKEN_COLUMNS
         ],
         *[
-            _expect("expect_column_values_to_match_regex", c, "blocking", f"{c} is a 256-bit Bloom filter in hex.", regex=HEX_BLOOM)
+            _expect(
+                "expect_column_values_to_match_regex",
+                c,
+                "blocking",
+                f"{c} is a 256-bit Bloom filter in hex.",
+                regex=HEX_BLOOM,
+            )
             for c in BLOOM_COLUMNS
         ],
         *[
-            _expect("expect_column_values_to_match_regex", c, "blocking", f"{c} is a list of hex tokens.", regex=HEX_LIST)
+            _expect(
+                "expect_column_values_to_match_regex", c, "blocking", f"{c} is a list of hex tokens.", regex=HEX_LIST
+            )
             for c in LIST_TOKEN_COLUMNS
         ],
         _expect(
-            "expect_column_values_to_match_regex", "age_at_event", "warning",
-            "Age at the event is a whole number of years from 0 to 129.", regex=r"^(1[0-2][0-9]|[1-9]?[0-9])$",
+            "expect_column_values_to_match_regex",
+            "age_at_event",
+            "warning",
+            "Age at the event is a whole number of years from 0 to 129.",
+            regex=r"^(1[0-2][0-9]|[1-9]?[0-9])$",
         ),
     ]
     return derived_suite(

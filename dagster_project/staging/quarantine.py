@@ -46,14 +46,26 @@ def plan_quarantine(
         validation = failures.get(row["delivery_file"])
         failing = [o.to_record() for o in validation.failures] if validation is not None else []
         report = {k: v for k, v in row.items() if k != "pseudonymised_at_source"}
-        report.update(failing_expectations=failing, run_id=run_id, quarantined_at=utcnow().isoformat(), moved_to=str(target))
+        report.update(
+            failing_expectations=failing, run_id=run_id, quarantined_at=utcnow().isoformat(), moved_to=str(target)
+        )
         moves.append((row["delivery_file"], target, report))
-        rows.append({
-            "feed": result.feed, "delivery_file": row["delivery_file"], "extract_date": row["extract_date"],
-            "status": row["status"], "reason": row["reason"], "failing_expectations": json.dumps(failing, default=str),
-            "sha256": row["sha256"], "size_bytes": row["size_bytes"], "rows_read": row["rows_read"],
-            "moved_to": str(target), "quarantined_at": utcnow(), "run_id": run_id,
-        })  # fmt: skip
+        rows.append(
+            {
+                "feed": result.feed,
+                "delivery_file": row["delivery_file"],
+                "extract_date": row["extract_date"],
+                "status": row["status"],
+                "reason": row["reason"],
+                "failing_expectations": json.dumps(failing, default=str),
+                "sha256": row["sha256"],
+                "size_bytes": row["size_bytes"],
+                "rows_read": row["rows_read"],
+                "moved_to": str(target),
+                "quarantined_at": utcnow(),
+                "run_id": run_id,
+            }
+        )
     return QUARANTINE.from_rows(rows), moves
 
 

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.clock import utcnow
 from dagster_project import warehouse
+from dagster_project.clock import utcnow
 from dagster_project.feeds.catalogue import FEEDS
 from dagster_project.feeds.delivery import DELIVERY_NAME, Delivery, DeliveryError, read_delivery
 from dagster_project.feeds.spec import check_columns
@@ -106,7 +106,9 @@ def release(
             f"{path.name}: its delivery name is not {feed}_<YYYY-MM-DD>.csv; rename it and put it in the landing zone"
         )
     if report.get("status") == "duplicate":
-        raise ReleaseRefused(f"{delivery_file} was set aside as a duplicate ({report.get('reason')}): nothing to release")
+        raise ReleaseRefused(
+            f"{delivery_file} was set aside as a duplicate ({report.get('reason')}): nothing to release"
+        )
 
     sha256 = _sha256(path)
     if report.get("sha256") and report["sha256"] != sha256:
@@ -114,13 +116,15 @@ def release(
 
     spec = FEEDS[feed]
     delivery = Delivery(
-        feed, path, dt.date.fromisoformat(match.group("date")),
-        pseudonymised=bool(match.group("pseudo")), compressed=bool(match.group("gz")),
+        feed,
+        path,
+        dt.date.fromisoformat(match.group("date")),
+        pseudonymised=bool(match.group("pseudo")),
+        compressed=bool(match.group("gz")),
     )
     try:
         raw = read_delivery(delivery, max_bytes=env.max_delivery_bytes)
         if delivery.pseudonymised:
-
             check_columns(spec, raw, file_columns(spec))
         else:
             check_columns(spec, raw, list(spec.columns))
@@ -134,10 +138,16 @@ def release(
         raise ReleaseRefused(f"{delivery_file} is already in the landing zone ({target}); nothing moved")
 
     verdict = Verdict(
-        feed=feed, sha256=sha256, delivery_file=delivery_file, extract_date=delivery.extract_date,
-        size_bytes=path.stat().st_size, verdict=RELEASED, reason=note.strip(),
+        feed=feed,
+        sha256=sha256,
+        delivery_file=delivery_file,
+        extract_date=delivery.extract_date,
+        size_bytes=path.stat().st_size,
+        verdict=RELEASED,
+        reason=note.strip(),
         decided_at=now or utcnow(),
-        decided_by=released_by or getpass.getuser(), run_id=None,
+        decided_by=released_by or getpass.getuser(),
+        run_id=None,
     )
     try:
         with warehouse.connect(env.warehouse) as con, warehouse.transaction(con):

@@ -66,8 +66,15 @@ def stage_feed(
     with connect_warehouse() as con:
         earlier = read_verdicts(con, spec.name)
     result = ingest_feed(
-        spec, landing_root, key, validator=validate_frame, postcode_lsoa=postcode_lsoa, today=as_of,
-        verdicts=earlier, max_bytes=max_delivery_bytes, run_id=run_id,
+        spec,
+        landing_root,
+        key,
+        validator=validate_frame,
+        postcode_lsoa=postcode_lsoa,
+        today=as_of,
+        verdicts=earlier,
+        max_bytes=max_delivery_bytes,
+        run_id=run_id,
     )
     with connect_linkage_zone() as con:
         write_tokens(con, result)

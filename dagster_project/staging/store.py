@@ -40,7 +40,8 @@ def write_feed(
         warehouse.replace_partition(con, tables.IDENTIFIER_PROBLEMS, result.problems, "feed", result.feed)
         warehouse.replace_partition(con, tables.DELIVERIES, result.deliveries, "feed", result.feed)
         warehouse.append(
-            con, tables.DELIVERY_HISTORY,
+            con,
+            tables.DELIVERY_HISTORY,
             result.deliveries.with_columns(run_id=pl.lit(run_id), checked_at=pl.lit(utcnow())),
         )
         warehouse.run(con, warehouse.load_sql("quality/identifier_problem_counts.sql"))
@@ -64,15 +65,20 @@ def read_verdicts(con: duckdb.DuckDBPyConnection, feed: str) -> dict:
 
 def assess_feed(con: duckdb.DuckDBPyConnection, spec: FeedSpec, run_id: str, as_of: dt.date) -> FeedHealth:
     """Work out the feed's health from the quality tables just written, and record it."""
+
     def rows(sql: str) -> pl.DataFrame:
         return con.sql(sql, params=[spec.name]).pl()
 
     deliveries = rows("SELECT * FROM quality.deliveries WHERE feed = ?")
     quarantine = warehouse.read_declared(con, tables.QUARANTINE).filter(pl.col("feed") == spec.name)
     quarantine = quarantine.sort("quarantined_at")
-    validations = con.sql(
-        "SELECT * FROM quality.validation_results WHERE feed = ? AND run_id = ?", params=[spec.name, run_id]
-    ).pl() if warehouse.table_exists(con, "quality.validation_results") else tables.VALIDATION_RESULTS.empty()
+    validations = (
+        con.sql(
+            "SELECT * FROM quality.validation_results WHERE feed = ? AND run_id = ?", params=[spec.name, run_id]
+        ).pl()
+        if warehouse.table_exists(con, "quality.validation_results")
+        else tables.VALIDATION_RESULTS.empty()
+    )
     rejects = warehouse.read_table(con, f"quality.rejects_{spec.name}")
     served = con.sql(f"SELECT count(*) FROM staging.{spec.name}").fetchall()[0][0]
     health, freshness = assess(

@@ -40,21 +40,15 @@ class SyntheticConfig:
         if self.target_records is None and self.people < MIN_PEOPLE:
             raise ValueError(f"people must be at least {MIN_PEOPLE}. Supplied value {self.people}.")
         if self.target_records is not None and self.target_records < 1_000:
-            raise ValueError(
-                f"target_records must be at least 1000. Supplied value {self.target_records}."
-            )
+            raise ValueError(f"target_records must be at least 1000. Supplied value {self.target_records}.")
         if not 1 <= self.deliveries <= 24:
             raise ValueError(f"deliveries must be between 1 and 24. Supplied value {self.deliveries}.")
         if self.end <= self.start:
             raise ValueError(f"end must be after start. Supplied values {self.start} and {self.end}.")
         if (self.end - self.start).days < 90:
-            raise ValueError(
-                f"the period must cover at least 90 days. Supplied {self.start} to {self.end}."
-            )
+            raise ValueError(f"the period must cover at least 90 days. Supplied {self.start} to {self.end}.")
         if self.start.year < 2000 or self.end.year > 2098:
-            raise ValueError(
-                f"the period must lie within 2000-2098. Supplied {self.start} to {self.end}."
-            )
+            raise ValueError(f"the period must lie within 2000-2098. Supplied {self.start} to {self.end}.")
         resolved = {name: getattr(self, name).resolve() for name in ("landing", "truth", "reference")}
         if len(set(resolved.values())) != 3:
             raise ValueError(f"landing, truth and reference must be different directories: {resolved}.")

@@ -39,7 +39,9 @@ def schedule(start: dt.date, end: dt.date, n: int) -> list[Delivery]:
         total = (after_end - start).days
         bounds = [start + dt.timedelta(days=round(k * total / n)) for k in range(n + 1)]
     return [
-        Delivery(k, bounds[k], bounds[k + 1] - dt.timedelta(days=1), bounds[k + 1] + dt.timedelta(days=EXTRACT_LAG_DAYS - 1))
+        Delivery(
+            k, bounds[k], bounds[k + 1] - dt.timedelta(days=1), bounds[k + 1] + dt.timedelta(days=EXTRACT_LAG_DAYS - 1)
+        )
         for k in range(n)
     ]
 

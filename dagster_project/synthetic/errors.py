@@ -95,7 +95,12 @@ class PersonNameFacts:
         self.sur_variant = translit_origin & _lookup(pop.surname, variants)
         self.has_nick = _lookup(pop.forename, nick)
         self.compound = np.array([len(surname_parts(s)) > 1 for s in pop.surname])
-        self.accented = np.array([has_diacritics(f) or has_diacritics(s) or has_diacritics(m) for f, s, m in zip(pop.forename, pop.surname, pop.middle, strict=True)])
+        self.accented = np.array(
+            [
+                has_diacritics(f) or has_diacritics(s) or has_diacritics(m)
+                for f, s, m in zip(pop.forename, pop.surname, pop.middle, strict=True)
+            ]
+        )
         self.prefix = np.array([f in PREFIX_FORENAMES for f in pop.forename]) & (pop.middle != "")
         self.chinese = pop.origin == ORIGINS.index("chinese")
 
@@ -124,10 +129,18 @@ def render_identity(
     middle = pop.middle[person].copy()
     surname = pop.surname[person].copy()
     ident = Identity(
-        forename=forename, middle=middle, surname=surname, dob=pop.dob[person].copy(),
-        dob_missing=np.zeros(n, dtype=bool), sex=pop.male[person].astype(np.int64), postcode_index=np.empty(0, dtype=np.int64),
-        nhs=np.empty(n, dtype=object), pnc_missing=np.zeros(n, dtype=bool), swapped=np.zeros(n, dtype=bool),
+        forename=forename,
+        middle=middle,
+        surname=surname,
+        dob=pop.dob[person].copy(),
+        dob_missing=np.zeros(n, dtype=bool),
+        sex=pop.male[person].astype(np.int64),
+        postcode_index=np.empty(0, dtype=np.int64),
+        nhs=np.empty(n, dtype=object),
+        pnc_missing=np.zeros(n, dtype=bool),
+        swapped=np.zeros(n, dtype=bool),
     )
+
     def u() -> np.ndarray:
         return rng.random(n)
 
@@ -152,11 +165,19 @@ def render_identity(
 
     m = np.flatnonzero(facts.compound[person] & (u() < rate("surname_part_only", feed)))
     pick_last = rng.random(m.size) < 0.6
-    surname[m] = [surname_parts(s)[-1] if last else surname_parts(s)[0] for s, last in zip(surname[m], pick_last, strict=True)]
+    surname[m] = [
+        surname_parts(s)[-1] if last else surname_parts(s)[0] for s, last in zip(surname[m], pick_last, strict=True)
+    ]
     ident.log(m, "surname_part_only")
 
     m = np.flatnonzero(facts.accented[person] & (u() < rate("diacritics_dropped", feed)))
-    changed = np.array([has_diacritics(f) or has_diacritics(s) or has_diacritics(md) for f, s, md in zip(forename[m], surname[m], middle[m], strict=True)], dtype=bool)
+    changed = np.array(
+        [
+            has_diacritics(f) or has_diacritics(s) or has_diacritics(md)
+            for f, s, md in zip(forename[m], surname[m], middle[m], strict=True)
+        ],
+        dtype=bool,
+    )
     m = m[changed]
     forename[m] = [strip_diacritics(x) for x in forename[m]]
     surname[m] = [strip_diacritics(x) for x in surname[m]]

@@ -17,25 +17,81 @@ from .scenario import MINUTES_PER_DAY, ROLES, World, stream
 
 FEED_COLUMNS: dict[str, tuple[str, ...]] = {
     "police": (
-        "nominal_link_id", "occurrence_ref", "role", "surname", "forenames", "dob", "sex", "ethnicity",
-        "postcode", "pnc_id", "offence_code", "offence_group", "occurrence_datetime", "location_lsoa",
-        "domestic_abuse", "knife_or_sharp", "drugs_or_alcohol",
+        "nominal_link_id",
+        "occurrence_ref",
+        "role",
+        "surname",
+        "forenames",
+        "dob",
+        "sex",
+        "ethnicity",
+        "postcode",
+        "pnc_id",
+        "offence_code",
+        "offence_group",
+        "occurrence_datetime",
+        "location_lsoa",
+        "domestic_abuse",
+        "knife_or_sharp",
+        "drugs_or_alcohol",
     ),
     "social_care": (
-        "referral_id", "child_id", "local_authority", "first_name", "last_name", "dob", "gender", "ethnicity",
-        "nhs_number", "postcode", "referral_date", "referral_source", "primary_need", "cse_concern",
-        "cce_concern", "missing_episodes", "child_protection_plan", "looked_after",
+        "referral_id",
+        "child_id",
+        "local_authority",
+        "first_name",
+        "last_name",
+        "dob",
+        "gender",
+        "ethnicity",
+        "nhs_number",
+        "postcode",
+        "referral_date",
+        "referral_source",
+        "primary_need",
+        "cse_concern",
+        "cce_concern",
+        "missing_episodes",
+        "child_protection_plan",
+        "looked_after",
     ),
     "health": (
-        "attendance_id", "site", "nhs_number", "forename", "surname", "date_of_birth", "sex", "ethnic_category",
-        "postcode", "arrival_datetime", "assault_location_type", "weapon", "admitted",
+        "attendance_id",
+        "site",
+        "nhs_number",
+        "forename",
+        "surname",
+        "date_of_birth",
+        "sex",
+        "ethnic_category",
+        "postcode",
+        "arrival_datetime",
+        "assault_location_type",
+        "weapon",
+        "admitted",
     ),
     "yos": (
-        "yos_outcome_id", "service", "full_name", "dob", "gender", "ethnicity", "pnc_number", "postcode",
-        "outcome_date", "outcome_type", "offence_type", "first_time_entrant", "exploitation_concern",
+        "yos_outcome_id",
+        "service",
+        "full_name",
+        "dob",
+        "gender",
+        "ethnicity",
+        "pnc_number",
+        "postcode",
+        "outcome_date",
+        "outcome_type",
+        "offence_type",
+        "first_time_entrant",
+        "exploitation_concern",
     ),
 }
-KEY_COLUMN = {"police": "nominal_link_id", "social_care": "referral_id", "health": "attendance_id", "yos": "yos_outcome_id"}
+KEY_COLUMN = {
+    "police": "nominal_link_id",
+    "social_care": "referral_id",
+    "health": "attendance_id",
+    "yos": "yos_outcome_id",
+}
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 YN = np.array(["N", "Y"], dtype=object)
 
@@ -129,7 +185,9 @@ class FeedRenderer:
     def _postcodes(self, rng, ident, style: str) -> np.ndarray:
         pc = self.county.postcode[ident.postcode_index].astype(object)
         typo_idx = np.flatnonzero(ident.postcode_typo)
-        pc[typo_idx] = [mistype_postcode(p, u) for p, u in zip(pc[typo_idx], rng.random((typo_idx.size, 2)), strict=True)]
+        pc[typo_idx] = [
+            mistype_postcode(p, u) for p, u in zip(pc[typo_idx], rng.random((typo_idx.size, 2)), strict=True)
+        ]
         n = pc.size
         if style == "police":  # spacing and case vary
             kind = rng.choice(5, size=n, p=[0.72, 0.12, 0.08, 0.03, 0.05])
@@ -137,7 +195,12 @@ class FeedRenderer:
             kind = np.where(rng.random(n) < 0.08, 1, 0)
         else:
             kind = np.zeros(n, dtype=np.int64)
-        for k, fn in ((1, lambda s: s.replace(" ", "")), (2, str.lower), (3, lambda s: s.replace(" ", "").lower()), (4, lambda s: s.replace(" ", "  "))):
+        for k, fn in (
+            (1, lambda s: s.replace(" ", "")),
+            (2, str.lower),
+            (3, lambda s: s.replace(" ", "").lower()),
+            (4, lambda s: s.replace(" ", "  ")),
+        ):
             idx = np.flatnonzero(kind == k)
             pc[idx] = [fn(s) for s in pc[idx]]
         pc[ident.postcode_missing] = ""
@@ -150,7 +213,7 @@ class FeedRenderer:
         # a few recorded as another category of the same group (observed, not self-defined)
         other = np.flatnonzero(rng.random(n) < 0.03)
         for i in other:
-            same = np.flatnonzero(codes.ETH_GROUP == codes.ETH_GROUP[eth[i]])
+            same = np.flatnonzero(codes.ETH_GROUP[eth[i]] == codes.ETH_GROUP)
             eth[i] = same[int(rng.integers(0, same.size))]
         eth[rng.random(n) < codes.NOT_STATED_RATE[feed]] = -1
         return eth
@@ -181,7 +244,9 @@ class FeedRenderer:
         n = person.size
         # occurrence references: 43/NNNNNN/YY, numbered in time order within each year
         occ_order = np.argsort(occ.minute, kind="stable")
-        occ_year = (occ.minute // MINUTES_PER_DAY).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+        occ_year = (occ.minute // MINUTES_PER_DAY).astype("datetime64[D]").astype("datetime64[Y]").astype(
+            np.int64
+        ) + 1970
         ref_num = np.zeros(occ.minute.size, dtype=np.int64)
         for y in np.unique(occ_year):
             m = occ_order[occ_year[occ_order] == y]
@@ -191,7 +256,9 @@ class FeedRenderer:
         for g, options in codes.OFFENCE_CODES.items():
             m = np.flatnonzero(occ.group == g)
             w_ = np.array([o[1] for o in options])
-            offence_code[m] = np.array([o[0] for o in options], dtype=object)[rng.choice(len(options), size=m.size, p=w_ / w_.sum())]
+            offence_code[m] = np.array([o[0] for o in options], dtype=object)[
+                rng.choice(len(options), size=m.size, p=w_ / w_.sum())
+            ]
         surname = ident.surname.copy()
         upper = rng.random(n) < 0.65
         surname[upper] = [s.upper() for s in surname[upper]]
@@ -203,7 +270,9 @@ class FeedRenderer:
         has_pnc = (pnc_year > 0) & ~ident.pnc_missing
         pnc = np.full(n, "", dtype=object)
         idx = np.flatnonzero(has_pnc)
-        pnc[idx] = [pnc_police_format(y, s, c) for y, s, c in zip(pnc_year[idx], pnc_serial[idx], pnc_letter[idx], strict=True)]
+        pnc[idx] = [
+            pnc_police_format(y, s, c) for y, s, c in zip(pnc_year[idx], pnc_serial[idx], pnc_letter[idx], strict=True)
+        ]
         minute = occ.minute[occ_i]
         data = {
             "nominal_link_id": _join("NL", _zero_pad(_sequence_ids(rng, n, 100_000_000, 150_000_000, 3), 9)),
@@ -321,7 +390,9 @@ class FeedRenderer:
         pnc_year, pnc_serial, pnc_letter = pop.pnc_year[person], pop.pnc_serial[person], pop.pnc_letter[person]
         pnc = np.full(n, "", dtype=object)
         idx = np.flatnonzero((pnc_year > 0) & ~ident.pnc_missing)
-        pnc[idx] = [pnc_yos_format(y, s, c) for y, s, c in zip(pnc_year[idx], pnc_serial[idx], pnc_letter[idx], strict=True)]
+        pnc[idx] = [
+            pnc_yos_format(y, s, c) for y, s, c in zip(pnc_year[idx], pnc_serial[idx], pnc_letter[idx], strict=True)
+        ]
         sex = np.where(ident.sex == 2, pop.male[person].astype(np.int64), ident.sex)
         data = {
             "yos_outcome_id": _join("YOS", _zero_pad(_sequence_ids(rng, n, 10_000_000, 20_000_000, 9), 8)),

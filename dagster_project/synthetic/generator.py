@@ -53,7 +53,12 @@ def estimate_people(config: SyntheticConfig) -> int:
     target = int(config.target_records or 0)
     pilot = int(min(max(target / 1.8, 2_000), 40_000))
     world = _world(pilot, config)
-    records = world.police.person.size + world.referrals.person.size + world.attendances.person.size + world.outcomes.person.size
+    records = (
+        world.police.person.size
+        + world.referrals.person.size
+        + world.attendances.person.size
+        + world.outcomes.person.size
+    )
     d = config.deliveries
     records *= 1 + RESEND_RATE * (d - 1) / d
     return max(200, int(round(target * pilot / records)))
@@ -78,7 +83,11 @@ def generate(config: SyntheticConfig) -> GenerationSummary:
         renderer = FeedRenderer(world, county, config.seed)
         deliveries = schedule(config.start, config.end, config.deliveries)
         summary = GenerationSummary(
-            people=world.population.size, records={}, distinct_keys={}, resent={}, errors=0,
+            people=world.population.size,
+            records={},
+            distinct_keys={},
+            resent={},
+            errors=0,
             deliveries=[d.extract_date for d in deliveries],
         )
         # one feed at a time, keeping only what the truth files need (memory at 1M records)
@@ -104,7 +113,11 @@ def generate(config: SyntheticConfig) -> GenerationSummary:
     per_feed = ", ".join(f"{feed} {summary.records[feed]}" for feed in FEED_ORDER)
     logger.info(
         "veru-synth: %d records (%s), %d persons, %d deliveries, %.1f s",
-        summary.total_records, per_feed, summary.people, len(deliveries), summary.seconds,
+        summary.total_records,
+        per_feed,
+        summary.people,
+        len(deliveries),
+        summary.seconds,
     )
     return summary
 
@@ -138,7 +151,9 @@ def _write_landing(landing: Path, table: FeedTable, p: DeliveryPlan, deliveries,
     summary.resent[feed] = int(resent.sum())
 
 
-def _write_truth(truth: Path, world: World, county, tables, plans, deliveries, summary: GenerationSummary) -> list[Path]:
+def _write_truth(
+    truth: Path, world: World, county, tables, plans, deliveries, summary: GenerationSummary
+) -> list[Path]:
     pop = world.population
     pid = pop.person_ids()
     gt_rows: list[tuple[str, str, str]] = []
@@ -171,7 +186,18 @@ def _write_truth(truth: Path, world: World, county, tables, plans, deliveries, s
     paths.append(path)
     path = truth / "persons.csv"
     flag_names = list(pop.flags)
-    header = ("person_id", "sex", "dob", "ethnic_group", "ethnicity", "name_origin", "council", "lsoa21cd", "cohort", *flag_names)
+    header = (
+        "person_id",
+        "sex",
+        "dob",
+        "ethnic_group",
+        "ethnicity",
+        "name_origin",
+        "council",
+        "lsoa21cd",
+        "cohort",
+        *flag_names,
+    )
     dob = pop.dob.astype("datetime64[D]").astype(str)
     council_names = np.array([c.name for c in COUNCILS], dtype=object)
     flags = [np.where(pop.flags[f], "Y", "N") for f in flag_names]
@@ -186,7 +212,8 @@ def _write_truth(truth: Path, world: World, county, tables, plans, deliveries, s
             council_names[county.lsoa_council[pop.lsoa]].tolist(),
             county.lsoa_code[pop.lsoa].tolist(),
             np.array(COHORTS)[pop.cohort].tolist(),
-            *[f.tolist() for f in flags], strict=False,
+            *[f.tolist() for f in flags],
+            strict=False,
         )
     )
     write_csv(path, header, rows)

@@ -178,7 +178,9 @@ def build_county(scale: float) -> County:
         if n_pocket:
             # Deprived pockets: central Bedford; Dunstable, Leighton Buzzard, Flitwick in Central Beds.
             pocket_districts = {"Bedford": ("MK40", "MK42"), "Central Bedfordshire": ("LU5", "LU6", "LU7", "MK45")}
-            candidates = [i - local[0] for d in pocket_districts.get(council.name, ()) for i in first_of_district.get(d, [])]
+            candidates = [
+                i - local[0] for d in pocket_districts.get(council.name, ()) for i in first_of_district.get(d, [])
+            ]
             chosen = rng.choice(np.array(candidates), size=min(n_pocket, len(candidates)), replace=False)
             deciles[chosen] = rng.choice([1, 2, 3], size=chosen.size, p=[0.3, 0.4, 0.3])
         imd.extend(deciles.tolist())
@@ -249,7 +251,9 @@ def write_reference(county: County, directory: Path) -> list[Path]:
         w.writerow(["lsoa21cd", "lsoa21nm", "lad22cd", "lad22nm", "imd_decile"])
         for i in range(county.n_lsoa):
             council = COUNCILS[county.lsoa_council[i]]
-            w.writerow([county.lsoa_code[i], county.lsoa_name[i], council.lad22cd, council.name, int(county.imd_decile[i])])
+            w.writerow(
+                [county.lsoa_code[i], county.lsoa_name[i], council.lad22cd, council.name, int(county.imd_decile[i])]
+            )
     postcode_path = directory / "postcode_lookup.csv"
     with postcode_path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")

@@ -33,9 +33,20 @@ TRANSLITERATED_ORIGINS = frozenset(ORIGINS) - {"white_british", "black_caribbean
 
 # Probability that a person has a middle name, by origin.
 MIDDLE_NAME_RATE = {
-    "white_british": 0.45, "irish": 0.4, "polish": 0.2, "romanian": 0.3, "lithuanian": 0.1,
-    "portuguese": 0.6, "pakistani": 0.3, "bangladeshi": 0.4, "indian": 0.2, "black_african": 0.5,
-    "somali": 0.05, "black_caribbean": 0.4, "chinese": 0.15, "arab": 0.1,
+    "white_british": 0.45,
+    "irish": 0.4,
+    "polish": 0.2,
+    "romanian": 0.3,
+    "lithuanian": 0.1,
+    "portuguese": 0.6,
+    "pakistani": 0.3,
+    "bangladeshi": 0.4,
+    "indian": 0.2,
+    "black_african": 0.5,
+    "somali": 0.05,
+    "black_caribbean": 0.4,
+    "chinese": 0.15,
+    "arab": 0.1,
 }
 # Probability of a double-barrelled or hyphenated surname, by origin.
 COMPOUND_SURNAME_RATE = {"white_british": 0.04, "portuguese": 0.10, "arab": 0.03}
@@ -80,7 +91,9 @@ def surname_lists() -> dict[tuple[str, str], NameList]:
             names = common + gendered
             if not names:
                 raise ValueError(f"no surnames for origin {origin!r} in surnames.csv")
-            weights = np.concatenate([_zipf(len(common)) if common else np.empty(0), _zipf(len(gendered)) if gendered else np.empty(0)])
+            weights = np.concatenate(
+                [_zipf(len(common)) if common else np.empty(0), _zipf(len(gendered)) if gendered else np.empty(0)]
+            )
             if common and gendered:
                 # South Asian women: about a third recorded with the title-surnames Begum/Bibi etc.
                 # Polish and Lithuanian: the gendered form is the surname itself.
@@ -88,7 +101,7 @@ def surname_lists() -> dict[tuple[str, str], NameList]:
                 if origin == "indian":
                     share = 0.25
                 weights[: len(common)] *= 1 - share
-                weights[len(common):] *= share
+                weights[len(common) :] *= share
             out[(origin, sex)] = NameList(np.array(names, dtype=object), weights / weights.sum())
     return out
 
@@ -131,7 +144,6 @@ def surname_parts(surname: str) -> list[str]:
     if len(parts) > 1 and parts[0] in _PARTICLES:  # Mac Giolla, Ní Bhriain: one name
         return [surname]
     return parts if len(parts) > 1 else [surname]
-
 
 
 # --- Edits ----------------------------------------------------------------------------------
@@ -179,17 +191,15 @@ def typo(text: str, u: np.ndarray) -> str:
     if ch.isupper():
         repl = repl.upper()
     if kind == 0:
-        out = text[:pos] + repl + text[pos + 1:]
+        out = text[:pos] + repl + text[pos + 1 :]
     elif kind == 1:
-        out = text[:pos] + text[pos + 1:]
+        out = text[:pos] + text[pos + 1 :]
     elif kind == 2:
         extra = ch if u[2] < 0.4 else repl
-        out = text[: pos + 1] + extra + text[pos + 1:]
+        out = text[: pos + 1] + extra + text[pos + 1 :]
     else:
         nxt = pos + 1 if pos + 1 < len(text) and text[pos + 1].isalpha() else pos - 1
         a, b = sorted((pos, nxt))
-        if text[a] == text[b]:
-            out = text[:pos] + repl + text[pos + 1:]
-        else:
-            out = text[:a] + text[b] + text[a] + text[b + 1:]
-    return out if out != text else text[:pos] + repl + text[pos + 1:]
+        swapped = text[:a] + text[b] + text[a] + text[b + 1 :]
+        out = swapped if text[a] != text[b] else text[:pos] + repl + text[pos + 1 :]
+    return out if out != text else text[:pos] + repl + text[pos + 1 :]

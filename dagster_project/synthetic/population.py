@@ -152,7 +152,9 @@ class PopulationBuilder:
             self._origin_p.append(p / p.sum())
 
     # --- sampling helpers ---------------------------------------------------------------------
-    def sample_lsoa(self, n: int, risk_power: float = 0.5, council_weight: dict[str, float] | None = None) -> np.ndarray:
+    def sample_lsoa(
+        self, n: int, risk_power: float = 0.5, council_weight: dict[str, float] | None = None
+    ) -> np.ndarray:
         w = self._residents * deprivation_risk(self.county.imd_decile) ** risk_power
         weight = dict(COUNCIL_RATE)
         for name, extra in (council_weight or {}).items():
@@ -308,7 +310,9 @@ class PopulationBuilder:
 
     def _move_destination(self, lsoa: np.ndarray) -> np.ndarray:
         county = self.county
-        mode = np.searchsorted([MOVE_SAME_DISTRICT, MOVE_SAME_DISTRICT + MOVE_SAME_COUNCIL], self.rng.random(lsoa.size), side="right")
+        mode = np.searchsorted(
+            [MOVE_SAME_DISTRICT, MOVE_SAME_DISTRICT + MOVE_SAME_COUNCIL], self.rng.random(lsoa.size), side="right"
+        )
         dest = np.empty(lsoa.size, dtype=np.int64)
         w_all = self._residents * deprivation_risk(county.imd_decile) ** 0.5
         for home in np.unique(lsoa):

@@ -28,21 +28,25 @@ Nothing here is a pass/fail test: it prints what it measured.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import logging
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 
+from dagster_project import warehouse
 from dagster_project.cohort_tables import COHORT_TABLES
+from dagster_project.definitions import defs
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
-from dagster_project.staging.ingest import ingest_feed
 from dagster_project.linkage.evaluate import pairwise_scores, scores_by_group
 from dagster_project.linkage.run import (
     DEFAULT_MATCH_PROBABILITY,
@@ -51,22 +55,16 @@ from dagster_project.linkage.run import (
     choose_threshold,
     link_records,
 )
-from dagster_project.tools.pseudonym_attacks import cluster_attack, encoded_names, frequency_attack
-from dagster_project.staging.agency import pseudonymise_files
-from dagster_project.pseudonymise.keys import HashKey
-from dagster_project.synthetic import SyntheticConfig, generate
-from dagster_project.tools.plaintext_baseline import link_plaintext, plaintext_records
-import dagster as dg
-from dagster_project import warehouse
-from dagster_project.definitions import defs
-from dagster_project.pseudonymise.keys import write_new_key
+from dagster_project.pseudonymise.keys import HashKey, write_new_key
 from dagster_project.publication.aggregates import PUBLICATIONS, line_violations
 from dagster_project.resources import resources_for
 from dagster_project.settings import Environment
-from dagster_project.synthetic import patterns
+from dagster_project.staging.agency import pseudonymise_files
+from dagster_project.staging.ingest import ingest_feed
+from dagster_project.synthetic import SyntheticConfig, generate, patterns
 from dagster_project.synthetic.names import forename_lists, surname_lists
-import csv
-import subprocess
+from dagster_project.tools.plaintext_baseline import link_plaintext, plaintext_records
+from dagster_project.tools.pseudonym_attacks import cluster_attack, encoded_names, frequency_attack
 
 logger = logging.getLogger(__name__)
 SECTIONS = ("encoding", "linkage", "compare", "quality", "attack", "cohorts", "delivery")
@@ -81,13 +79,19 @@ def peak_rss_gib() -> float:
 
 def _generate(work: Path, out, **size) -> SyntheticConfig:
     config = SyntheticConfig(
-        landing=work / "landing", truth=work / "truth", reference=work / "reference",
-        replace=True, progress=False, **size,
+        landing=work / "landing",
+        truth=work / "truth",
+        reference=work / "reference",
+        replace=True,
+        progress=False,
+        **size,
     )
     start = time.perf_counter()
     summary = generate(config)
-    out(f"generated {summary.total_records:,} landing records of {summary.people:,} persons "
-        f"in {time.perf_counter() - start:.1f} s\n")
+    out(
+        f"generated {summary.total_records:,} landing records of {summary.people:,} persons "
+        f"in {time.perf_counter() - start:.1f} s\n"
+    )
     return config
 
 
@@ -104,27 +108,41 @@ def _score(tokens: pl.DataFrame, truth_dir: Path, seed: int, variant: str, out, 
     linked = link_records(tokens, model_dir=None, seed=seed, variant=variant, other_thresholds=others)
     seconds = time.perf_counter() - start
     scores = pairwise_scores(linked.person_records, truth)
-    out(f"  {variant} model: {tokens.height:,} records linked in {seconds:.1f} s "
+    out(
+        f"  {variant} model: {tokens.height:,} records linked in {seconds:.1f} s "
         f"(train {linked.timings.get('train_s', 0):.1f}, predict {linked.timings['predict_s']:.1f}, "
-        f"cluster {linked.timings['cluster_s']:.1f}); peak memory {peak_rss_gib():.2f} GiB\n")
-    out(f"    at the platform's threshold {DEFAULT_MATCH_PROBABILITY}: persons {linked.stats['persons']:,}; "
-        f"pairwise precision {scores.precision:.4f} recall {scores.recall:.4f} F1 {scores.f1:.4f}\n")
+        f"cluster {linked.timings['cluster_s']:.1f}); peak memory {peak_rss_gib():.2f} GiB\n"
+    )
+    out(
+        f"    at the platform's threshold {DEFAULT_MATCH_PROBABILITY}: persons {linked.stats['persons']:,}; "
+        f"pairwise precision {scores.precision:.4f} recall {scores.recall:.4f} F1 {scores.f1:.4f}\n"
+    )
     if sweep:
-        curve = {DEFAULT_MATCH_PROBABILITY: scores, **{t: pairwise_scores(r, truth) for t, r in linked.alternatives.items()}}
-        out("    precision/recall by threshold: " + "; ".join(
-            f"{t}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}" for t, s in sorted(curve.items())
-        ) + "\n")
+        curve = {
+            DEFAULT_MATCH_PROBABILITY: scores,
+            **{t: pairwise_scores(r, truth) for t, r in linked.alternatives.items()},
+        }
+        out(
+            "    precision/recall by threshold: "
+            + "; ".join(f"{t}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}" for t, s in sorted(curve.items()))
+            + "\n"
+        )
     if sweep and variant == "fuzzy":
-        out("    blocking analysis (comparisons each prediction rule adds):\n" + "".join(
-            f"      {marginal:>12,} {cumulative:>12,}  {rule}\n"
-            for rule, marginal, cumulative in linked.blocking.select(
-                "blocking_rule", "marginal_comparisons", "cumulative_comparisons"
-            ).iter_rows()
-        ))
+        out(
+            "    blocking analysis (comparisons each prediction rule adds):\n"
+            + "".join(
+                f"      {marginal:>12,} {cumulative:>12,}  {rule}\n"
+                for rule, marginal, cumulative in linked.blocking.select(
+                    "blocking_rule", "marginal_comparisons", "cumulative_comparisons"
+                ).iter_rows()
+            )
+        )
     groups = scores_by_group(linked.person_records, truth, persons, "ethnic_group")
-    out("    recall by ethnic group: " + ", ".join(
-        f"{g} {r:.4f}" for g, r in groups.select("group", "recall").iter_rows()
-    ) + f" (largest gap below overall: {100 * (scores.recall - groups['recall'].min()):.1f} points)\n")
+    out(
+        "    recall by ethnic group: "
+        + ", ".join(f"{g} {r:.4f}" for g, r in groups.select("group", "recall").iter_rows())
+        + f" (largest gap below overall: {100 * (scores.recall - groups['recall'].min()):.1f} points)\n"
+    )
     curve = {DEFAULT_MATCH_PROBABILITY: scores}
     if sweep:
         curve.update({t: pairwise_scores(r, truth) for t, r in linked.alternatives.items()})
@@ -143,11 +161,15 @@ def bench_scale(args: argparse.Namespace, out) -> None:
         results = pseudonymise_files(files, KEY, outbox, jobs=jobs, validate=False)
         seconds = time.perf_counter() - start
         rows = sum(r.rows for r in results)
-        out(f"  pseudonymise (veru-pseudonymise, {jobs} jobs): {rows:,} records in {len(files)} files, {seconds:.1f} s, "
-            f"{rows / seconds:,.0f} records/s (read, standardise, encode, write .pseudo.csv)\n")
+        out(
+            f"  pseudonymise (veru-pseudonymise, {jobs} jobs): {rows:,} records in {len(files)} files, {seconds:.1f} s, "
+            f"{rows / seconds:,.0f} records/s (read, standardise, encode, write .pseudo.csv)\n"
+        )
         single = max(results, key=lambda r: r.rows)
-        out(f"  largest file on one core: {single.rows:,} records in {single.seconds:.1f} s "
-            f"({single.rows / single.seconds:,.0f} records/s)\n")
+        out(
+            f"  largest file on one core: {single.rows:,} records in {single.seconds:.1f} s "
+            f"({single.rows / single.seconds:,.0f} records/s)\n"
+        )
         for result in results:  # into the landing layout, landing/<feed>/<file>
             feed_dir = outbox / result.target.name.split("_20")[0]
             feed_dir.mkdir(exist_ok=True)
@@ -155,7 +177,9 @@ def bench_scale(args: argparse.Namespace, out) -> None:
         start = time.perf_counter()
         staged = sum(ingest_feed(spec, outbox, KEY).staging.height for spec in FEEDS.values())
         seconds = time.perf_counter() - start
-        out(f"  stage the pseudonymised files: {staged:,} records in {seconds:.1f} s ({staged / seconds:,.0f} records/s)\n")
+        out(
+            f"  stage the pseudonymised files: {staged:,} records in {seconds:.1f} s ({staged / seconds:,.0f} records/s)\n"
+        )
         out(f"  peak memory so far {peak_rss_gib():.2f} GiB\n")
     if "linkage" in args.sections:
         _score(_tokens(config.landing), config.truth, args.seeds[0], "fuzzy", out)
@@ -199,55 +223,83 @@ def bench_quality(args: argparse.Namespace, out) -> None:
     read_s = time.perf_counter() - start
     baseline, timings = link_plaintext(plaintext, threshold=DEFAULT_MATCH_PROBABILITY, seed=args.fresh_seed)
     base = pairwise_scores(baseline, truth)
-    out(f"  plain Splink on plaintext: {plaintext.height:,} records; read + standardise {read_s:.1f} s, "
-        f"train {timings['train_s']:.1f} s, predict + cluster {timings['predict_and_cluster_s']:.1f} s\n")
+    out(
+        f"  plain Splink on plaintext: {plaintext.height:,} records; read + standardise {read_s:.1f} s, "
+        f"train {timings['train_s']:.1f} s, predict + cluster {timings['predict_and_cluster_s']:.1f} s\n"
+    )
     out(f"    pairwise precision {base.precision:.4f} recall {base.recall:.4f} F1 {base.f1:.4f}\n")
     f1 = 2 * p * r / (p + r)
-    out(f"  platform on tokens (ingest + encode {encode_s:.1f} s): F1 {f1:.4f} vs plaintext baseline F1 {base.f1:.4f} "
-        f"({'above' if f1 > base.f1 else 'NOT above'}); precision {p:.4f} (target 0.995), recall {r:.4f} (target 0.98)\n")
+    out(
+        f"  platform on tokens (ingest + encode {encode_s:.1f} s): F1 {f1:.4f} vs plaintext baseline F1 {base.f1:.4f} "
+        f"({'above' if f1 > base.f1 else 'NOT above'}); precision {p:.4f} (target 0.995), recall {r:.4f} (target 0.98)\n"
+    )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def bench_cohorts(args: argparse.Namespace, seed: int, out) -> None:
 
-
     work = args.workdir / f"cohorts{seed}"
     shutil.rmtree(work, ignore_errors=True)  # a fresh key and warehouse each time
     out(f"== Cohorts: {args.people:,} people, seed {seed} ==\n")
     config = _generate(work, out, people=args.people, seed=seed)
     env = Environment(
-        landing_dir=config.landing, warehouse=work / "veru.duckdb", hash_key_file=work / "bench.key",
-        model_dir=work / "models", linkage_zone=work / "linkage_zone.duckdb", reference_dir=config.reference,
-        analyst_snapshot=work / "analyst.duckdb", restricted_snapshot=work / "analyst_restricted.duckdb",
-        quarantine_dir=work / "quarantine", dashboard_dir=work / "quality_site", linkage_reports=work / "linkage_reports",
+        landing_dir=config.landing,
+        warehouse=work / "veru.duckdb",
+        hash_key_file=work / "bench.key",
+        model_dir=work / "models",
+        linkage_zone=work / "linkage_zone.duckdb",
+        reference_dir=config.reference,
+        analyst_snapshot=work / "analyst.duckdb",
+        restricted_snapshot=work / "analyst_restricted.duckdb",
+        quarantine_dir=work / "quarantine",
+        dashboard_dir=work / "quality_site",
+        linkage_reports=work / "linkage_reports",
     )
     write_new_key(env.hash_key_file)
     start = time.perf_counter()
-    result = dg.materialize([*defs.assets, *defs.asset_checks], resources=resources_for(env),
-                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        resources=resources_for(env),
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
     seconds = time.perf_counter() - start
     failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
-    out(f"  pipeline (every asset and check, through Dagster): {seconds:.1f} s; "
-        f"{'success' if result.success else 'FAILED'}; failed checks: {', '.join(failed) or 'none'}\n")
+    out(
+        f"  pipeline (every asset and check, through Dagster): {seconds:.1f} s; "
+        f"{'success' if result.success else 'FAILED'}; failed checks: {', '.join(failed) or 'none'}\n"
+    )
     if not result.success:
         return
     truth = patterns.expected(config.landing, config.truth)
     with warehouse.connect(env.warehouse, read_only=True) as con:
         cohort = patterns.found(con)
         flagged, held = patterns.flagged_children_found(con, config.truth)
-        sizes = {t: con.sql(f"SELECT count(*) FROM cohorts.{t}").fetchall()[0][0] for t in COHORT_TABLES
-                 if t not in ("events", "person_summary")}
+        sizes = {
+            t: con.sql(f"SELECT count(*) FROM cohorts.{t}").fetchall()[0][0]
+            for t in COHORT_TABLES
+            if t not in ("events", "person_summary")
+        }
     out("  cohort sizes: " + ", ".join(f"{t} {n:,}" for t, n in sizes.items()) + "\n")
     out(f"  {'pattern':<48} {'truth':>10} {'cohorts':>10}\n")
     rows = [
         ("police victim records: peak age band", truth.peak_age_band, cohort.peak_age_band),
-        ("police victim records aged 15-34", f"{truth.age_share(('15-17', '18-24', '25-34')):.1%}",
-         f"{cohort.age_share(('15-17', '18-24', '25-34')):.1%}"),
-        ("largest band-share difference (points)", "",
-         f"{100 * max(abs(cohort.age_share((b,)) - truth.age_share((b,))) for b in patterns.AGE_BANDS):.2f}"),
-        ("violence/sexual occurrences domestic abuse", f"{truth.domestic_abuse_share:.1%}",
-         f"{cohort.domestic_abuse_share:.1%}"),
+        (
+            "police victim records aged 15-34",
+            f"{truth.age_share(('15-17', '18-24', '25-34')):.1%}",
+            f"{cohort.age_share(('15-17', '18-24', '25-34')):.1%}",
+        ),
+        (
+            "largest band-share difference (points)",
+            "",
+            f"{100 * max(abs(cohort.age_share((b,)) - truth.age_share((b,))) for b in patterns.AGE_BANDS):.2f}",
+        ),
+        (
+            "violence/sexual occurrences domestic abuse",
+            f"{truth.domestic_abuse_share:.1%}",
+            f"{cohort.domestic_abuse_share:.1%}",
+        ),
         ("victim records May-Aug / Nov-Feb", f"{truth.summer_to_winter:.2f}", f"{cohort.summer_to_winter:.2f}"),
         ("A&E assault attendances", f"{truth.attendances:,}", f"{cohort.attendances:,}"),
         ("A&E assaults unknown to police (14 days)", f"{truth.unreported_share:.1%}", f"{cohort.unreported_share:.1%}"),
@@ -263,8 +315,10 @@ def bench_cohorts(args: argparse.Namespace, seed: int, out) -> None:
             shown = table.get_column("count").drop_nulls()
             below += int(((shown > 0) & (shown < 5)).sum())
             violations += len(line_violations(table, publication.dims))
-    out(f"  published aggregates: {len(PUBLICATIONS)} tables, {cells:,} cells, {suppressed:,} suppressed "
-        f"({suppressed / cells:.1%}); shown cells below 5: {below}; lines with a lone suppressed cell: {violations}\n")
+    out(
+        f"  published aggregates: {len(PUBLICATIONS)} tables, {cells:,} cells, {suppressed:,} suppressed "
+        f"({suppressed / cells:.1%}); shown cells below 5: {below}; lines with a lone suppressed cell: {violations}\n"
+    )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -272,7 +326,6 @@ def bench_cohorts(args: argparse.Namespace, seed: int, out) -> None:
 def write_big_delivery(path: Path, target_bytes: int) -> int:
     """A police delivery of about `target_bytes`, rows as FEEDS.md describes them (keys unique);
     returns its row count."""
-
 
     # names from the generator's lists (a name written here would join the platform's own vocabulary,
     # which the plaintext scan of the tests deliberately ignores)
@@ -357,11 +410,15 @@ def bench_delivery(args: argparse.Namespace, out) -> None:
     start = time.perf_counter()
     rows = write_big_delivery(path, args.delivery_mib * 1024**2)
     size = path.stat().st_size
-    out(f"== Delivery: one police delivery of {size / 1024**2:,.0f} MiB, {rows:,} rows "
-        f"(written in {time.perf_counter() - start:.0f} s); each measured in a fresh process ==\n")
-    for mode, what in (("streaming", "platform reader (streaming, a bad line rejected and skipped)"),
-                       ("whole-file", "peer: the reader before issue 10 (whole file in memory)"),
-                       ("staging", "whole staging of it: read, validate (GX), pseudonymise, stage")):
+    out(
+        f"== Delivery: one police delivery of {size / 1024**2:,.0f} MiB, {rows:,} rows "
+        f"(written in {time.perf_counter() - start:.0f} s); each measured in a fresh process ==\n"
+    )
+    for mode, what in (
+        ("streaming", "platform reader (streaming, a bad line rejected and skipped)"),
+        ("whole-file", "peer: the reader before issue 10 (whole file in memory)"),
+        ("staging", "whole staging of it: read, validate (GX), pseudonymise, stage"),
+    ):
         if mode == "staging" and not args.stage_delivery:
             continue
         try:
@@ -369,15 +426,20 @@ def bench_delivery(args: argparse.Namespace, out) -> None:
         except RuntimeError as exc:
             out(f"  {what}: {exc}\n")
             continue
-        out(f"  {what}: {n:,} rows, wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.2f} GiB "
-            f"({rss * 1024**3 / size:.2f} x the file)\n")
+        out(
+            f"  {what}: {n:,} rows, wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.2f} GiB "
+            f"({rss * 1024**3 / size:.2f} x the file)\n"
+        )
     if not args.keep:
         shutil.rmtree(path.parent.parent.parent, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dagster_project.tools.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m dagster_project.tools.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--records", type=int, default=1_000_000, help="landing records for encoding and linkage")
     parser.add_argument("--people", type=int, default=20_000, help="persons for the model comparison and attacks")
     parser.add_argument("--seeds", type=int, nargs="+", default=[3, 8, 13, 21], help="tuning populations")
@@ -386,8 +448,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("bench_output"))
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--delivery-mib", type=int, default=1024, help="size of the delivery section's file")
-    parser.add_argument("--no-stage-delivery", dest="stage_delivery", action="store_false",
-                        help="delivery section: measure reading only, not the whole staging")
+    parser.add_argument(
+        "--no-stage-delivery",
+        dest="stage_delivery",
+        action="store_false",
+        help="delivery section: measure reading only, not the whole staging",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger("veru-pseudonymise").setLevel(logging.WARNING)
@@ -409,8 +475,10 @@ def main(argv: list[str] | None = None) -> int:
         curves = {seed: bench_population(args, seed, out) for seed in args.seeds}
         if "compare" in args.sections:
             chosen = choose_threshold(curves)
-            out(f"== Threshold: the highest mean F1 among thresholds with precision >= {PRECISION_FLOOR} on "
-                f"every seed ({', '.join(map(str, args.seeds))}): {chosen} (the platform uses {DEFAULT_MATCH_PROBABILITY})\n")
+            out(
+                f"== Threshold: the highest mean F1 among thresholds with precision >= {PRECISION_FLOOR} on "
+                f"every seed ({', '.join(map(str, args.seeds))}): {chosen} (the platform uses {DEFAULT_MATCH_PROBABILITY})\n"
+            )
     return 0
 
 

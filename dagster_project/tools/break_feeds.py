@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import gzip
 import io
 import logging
 import sys
@@ -21,7 +22,6 @@ from pathlib import Path
 
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover
-import gzip
 from dagster_project.quality.health import cadences
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,9 @@ def _event(feed: str) -> str:
 def missing_column(feed: str, data: bytes, _: Path) -> bytes:
     header, rows = _rows(data)
     drop = header.index("postcode")
-    return _csv([h for i, h in enumerate(header) if i != drop], [[v for i, v in enumerate(r) if i != drop] for r in rows])
+    return _csv(
+        [h for i, h in enumerate(header) if i != drop], [[v for i, v in enumerate(r) if i != drop] for r in rows]
+    )
 
 
 def renamed_column(feed: str, data: bytes, _: Path) -> bytes:
@@ -123,13 +125,15 @@ def future_dates(feed: str, data: bytes, _: Path) -> bytes:
             when = dt.datetime.strptime(r[column], fmt)
         except ValueError:
             continue
-        r[column] = when.replace(year=when.year + 10 if not (when.month == 2 and when.day == 29) else when.year + 12).strftime(fmt)
+        r[column] = when.replace(
+            year=when.year + 10 if not (when.month == 2 and when.day == 29) else when.year + 12
+        ).strftime(fmt)
     return _csv(header, rows)
 
 
 def duplicated_keys(feed: str, data: bytes, _: Path) -> bytes:
     header, rows = _rows(data)
-    repeated = rows[:: 20]  # 5% of records exported twice (a join fan-out in the extract)
+    repeated = rows[::20]  # 5% of records exported twice (a join fan-out in the extract)
     return _csv(header, rows + [list(r) for r in repeated])
 
 
@@ -210,35 +214,117 @@ def gzip_named_csv(feed: str, data: bytes, _: Path) -> bytes:
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
-        Scenario("missing_column", "the postcode column is missing", "broken", ("quarantined", "postcode missing"), missing_column),
-        Scenario("renamed_column", "a system upgrade renamed postcode to post_code", "broken",
-                 ("quarantined", "postcode missing", "renamed?", "unexpected column"), renamed_column),
+        Scenario(
+            "missing_column",
+            "the postcode column is missing",
+            "broken",
+            ("quarantined", "postcode missing"),
+            missing_column,
+        ),
+        Scenario(
+            "renamed_column",
+            "a system upgrade renamed postcode to post_code",
+            "broken",
+            ("quarantined", "postcode missing", "renamed?", "unexpected column"),
+            renamed_column,
+        ),
         Scenario("empty_file", "the file is empty (0 bytes)", "broken", ("quarantined", "empty"), empty_file),
         Scenario("header_only", "the file has a header and no rows", "broken", ("quarantined", "no rows"), header_only),
-        Scenario("truncated_last_line", "the transfer cut the last line short", "degraded",
-                 ("rejected", "fields, the header has"), truncated_last_line),
-        Scenario("wrong_delimiter", "semicolons instead of commas", "broken", ("quarantined", "semicolons", "none of the"), wrong_delimiter),
+        Scenario(
+            "truncated_last_line",
+            "the transfer cut the last line short",
+            "degraded",
+            ("rejected", "fields, the header has"),
+            truncated_last_line,
+        ),
+        Scenario(
+            "wrong_delimiter",
+            "semicolons instead of commas",
+            "broken",
+            ("quarantined", "semicolons", "none of the"),
+            wrong_delimiter,
+        ),
         Scenario("non_utf8", "exported as Windows-1252, not UTF-8", "broken", ("quarantined", "not utf-8"), non_utf8),
-        Scenario("dob_all_empty", "every date of birth is empty", "broken", ("quarantined", "100.0% of", "missing"), dob_all_empty),
-        Scenario("future_dates", "event dates ten years in the future", "broken", ("quarantined", "in the future"), future_dates),
-        Scenario("duplicated_keys", "5% of records appear twice with the same key", "degraded",
-                 ("rejected", "appears more than once"), duplicated_keys),
-        Scenario("much_smaller", "70% fewer rows than usual", "degraded", ("rows, fewer than the usual minimum",), much_smaller),
+        Scenario(
+            "dob_all_empty",
+            "every date of birth is empty",
+            "broken",
+            ("quarantined", "100.0% of", "missing"),
+            dob_all_empty,
+        ),
+        Scenario(
+            "future_dates",
+            "event dates ten years in the future",
+            "broken",
+            ("quarantined", "in the future"),
+            future_dates,
+        ),
+        Scenario(
+            "duplicated_keys",
+            "5% of records appear twice with the same key",
+            "degraded",
+            ("rejected", "appears more than once"),
+            duplicated_keys,
+        ),
+        Scenario(
+            "much_smaller",
+            "70% fewer rows than usual",
+            "degraded",
+            ("rows, fewer than the usual minimum",),
+            much_smaller,
+        ),
         Scenario("late", "no delivery for longer than the feed's cadence", "late", ("no delivery for", "days"), late),
-        Scenario("delivered_twice", "the previous file delivered again under a new date", "degraded",
-                 ("delivered twice",), delivered_twice),
-        Scenario("bad_quote_mid_file", 'a surname written "Willis" Jr in row 6 (a stray quote)', "degraded",
-                 ("1 row(s) rejected", "stray quote"), bad_quote_mid_file),
-        Scenario("dob_format_changed", "dates of birth exported in another format", "broken",
-                 ("quarantined", "is yyyy-mm-dd in 100.0% of filled-in rows", "expected dd/mm/yyyy"), dob_format_changed),
-        Scenario("sex_as_words", "sex exported as Male/Female words instead of codes", "broken",
-                 ("quarantined", "sex is male/female/unknown words in"), sex_as_words),
-        Scenario("added_column", "a new column appended to the export", "degraded",
-                 ("added column case_worker_team",), added_column),
-        Scenario("misnamed_copy", "a browser-downloaded copy named '<feed>_<date> (1).csv'", "degraded",
-                 ("not read", "file name is not"), misnamed_copy, file_name=_browser_copy_name, remedy=_remove_misnamed),
-        Scenario("gzip_named_csv", "a gzip-compressed file named .csv", "broken",
-                 ("quarantined", "gzip-compressed"), gzip_named_csv),
+        Scenario(
+            "delivered_twice",
+            "the previous file delivered again under a new date",
+            "degraded",
+            ("delivered twice",),
+            delivered_twice,
+        ),
+        Scenario(
+            "bad_quote_mid_file",
+            'a surname written "Willis" Jr in row 6 (a stray quote)',
+            "degraded",
+            ("1 row(s) rejected", "stray quote"),
+            bad_quote_mid_file,
+        ),
+        Scenario(
+            "dob_format_changed",
+            "dates of birth exported in another format",
+            "broken",
+            ("quarantined", "is yyyy-mm-dd in 100.0% of filled-in rows", "expected dd/mm/yyyy"),
+            dob_format_changed,
+        ),
+        Scenario(
+            "sex_as_words",
+            "sex exported as Male/Female words instead of codes",
+            "broken",
+            ("quarantined", "sex is male/female/unknown words in"),
+            sex_as_words,
+        ),
+        Scenario(
+            "added_column",
+            "a new column appended to the export",
+            "degraded",
+            ("added column case_worker_team",),
+            added_column,
+        ),
+        Scenario(
+            "misnamed_copy",
+            "a browser-downloaded copy named '<feed>_<date> (1).csv'",
+            "degraded",
+            ("not read", "file name is not"),
+            misnamed_copy,
+            file_name=_browser_copy_name,
+            remedy=_remove_misnamed,
+        ),
+        Scenario(
+            "gzip_named_csv",
+            "a gzip-compressed file named .csv",
+            "broken",
+            ("quarantined", "gzip-compressed"),
+            gzip_named_csv,
+        ),
     )
 }
 
@@ -279,8 +365,9 @@ def break_feed(landing: Path, feed: str, scenario: str, *, date: dt.date | None 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="veru-break", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="veru-break", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--landing", type=Path, default=Path("landing"))
     parser.add_argument("--feed", choices=list(FEEDS))
     parser.add_argument("--scenario", choices=list(SCENARIOS))
@@ -294,8 +381,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     path = break_feed(args.landing, args.feed, args.scenario, date=args.date)
     if path is None:
-        sys.stdout.write(f"{args.feed} stops delivering: judge it as of {late_as_of(args.landing, args.feed)} "
-                         f"(VERU_AS_OF) to see it late\n")
+        sys.stdout.write(
+            f"{args.feed} stops delivering: judge it as of {late_as_of(args.landing, args.feed)} "
+            f"(VERU_AS_OF) to see it late\n"
+        )
     else:
         sys.stdout.write(f"wrote {path}\n")
     return 0

@@ -52,10 +52,17 @@ FEED_FOR = {
 def drill_environment(root: Path, as_of: dt.date) -> Environment:
     """Every location of a drill world under `root`."""
     return Environment(
-        landing_dir=root / "landing", warehouse=root / "veru.duckdb", hash_key_file=root / "key",
-        model_dir=root / "models", linkage_zone=root / "zone.duckdb", reference_dir=root / "reference",
-        analyst_snapshot=root / "analyst.duckdb", restricted_snapshot=root / "analyst_restricted.duckdb",
-        quarantine_dir=root / "quarantine", dashboard_dir=root / "site", as_of=as_of.isoformat(),
+        landing_dir=root / "landing",
+        warehouse=root / "veru.duckdb",
+        hash_key_file=root / "key",
+        model_dir=root / "models",
+        linkage_zone=root / "zone.duckdb",
+        reference_dir=root / "reference",
+        analyst_snapshot=root / "analyst.duckdb",
+        restricted_snapshot=root / "analyst_restricted.duckdb",
+        quarantine_dir=root / "quarantine",
+        dashboard_dir=root / "site",
+        as_of=as_of.isoformat(),
         linkage_reports=root / "linkage_reports",
     )
 
@@ -84,8 +91,16 @@ def last_date(root: Path, feed: str) -> dt.date:
 def healthy_world(root: Path, *, people: int = 1200, seed: int = 41) -> dt.date:
     """Generate and materialise a world whose feeds are all healthy; return the date it was judged on."""
 
-    generate(SyntheticConfig(landing=root / "landing", truth=root / "truth", reference=root / "reference",
-                             people=people, seed=seed, progress=False))  # fmt: skip
+    generate(
+        SyntheticConfig(
+            landing=root / "landing",
+            truth=root / "truth",
+            reference=root / "reference",
+            people=people,
+            seed=seed,
+            progress=False,
+        )
+    )
     write_new_key(root / "key")
     as_of = max(last_date(root, f) for f in FEEDS) + dt.timedelta(days=7)
     result = materialise(root, as_of)
@@ -108,8 +123,10 @@ class DrillResult:
 
     @property
     def as_expected(self) -> bool:
-        return self.run_succeeded and self.status == self.expected and all(
-            word in self.reason.lower() for word in SCENARIOS[self.scenario].reason_words
+        return (
+            self.run_succeeded
+            and self.status == self.expected
+            and all(word in self.reason.lower() for word in SCENARIOS[self.scenario].reason_words)
         )
 
 
@@ -125,13 +142,17 @@ def break_and_run(good: Path, root: Path, name: str) -> DrillResult:
     status, reason = statuses(root)[feed]
     page = (root / "site" / "index.html").read_text(encoding="utf-8")
     banner = re.search(r'id="banner"[^>]*>([^<]*)<', page)
-    return DrillResult(name, feed, SCENARIOS[name].status, status, reason, banner.group(1) if banner else "",
-                       result.success, seconds)  # fmt: skip
+    return DrillResult(
+        name, feed, SCENARIOS[name].status, status, reason, banner.group(1) if banner else "", result.success, seconds
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dagster_project.tools.drill", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m dagster_project.tools.drill",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--workdir", type=Path, default=Path("bench_output") / "drill")
     parser.add_argument("--people", type=int, default=1200)
     parser.add_argument("--seed", type=int, default=41)
@@ -154,8 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         r = break_and_run(good, args.workdir / name, name)
         results.append(r)
         mark = "ok" if r.as_expected else f"UNEXPECTED (wanted {r.expected})"
-        out(f"\n{name} ({r.feed}): {r.status.upper()} [{mark}] in {r.seconds:.1f} s\n  reason: {r.reason}\n"
-            f"  banner: {r.banner}")
+        out(
+            f"\n{name} ({r.feed}): {r.status.upper()} [{mark}] in {r.seconds:.1f} s\n  reason: {r.reason}\n"
+            f"  banner: {r.banner}"
+        )
         if not args.keep:
             shutil.rmtree(args.workdir / name, ignore_errors=True)
     matched = sum(r.as_expected for r in results)

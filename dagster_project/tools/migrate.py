@@ -90,20 +90,29 @@ def _column_steps(con: duckdb.DuckDBPyConnection, table: Table, plan: Plan) -> N
     for column, dtype in warehouse.declared_sql_types(table).items():
         target = f"ALTER TABLE {name}"
         if column not in found:
-            plan.steps.append(Step(
-                name, f"added column {column} ({dtype})", f"{target} ADD COLUMN {warehouse.quoted(column)} {dtype}"
-            ))
+            plan.steps.append(
+                Step(
+                    name, f"added column {column} ({dtype})", f"{target} ADD COLUMN {warehouse.quoted(column)} {dtype}"
+                )
+            )
             default = table.default(column)
             if default is not None:
-                plan.steps.append(Step(
-                    name, f"set {column} to {default!r} in the rows an older release wrote",
-                    f"UPDATE {name} SET {warehouse.quoted(column)} = ?", (default,),
-                ))
+                plan.steps.append(
+                    Step(
+                        name,
+                        f"set {column} to {default!r} in the rows an older release wrote",
+                        f"UPDATE {name} SET {warehouse.quoted(column)} = ?",
+                        (default,),
+                    )
+                )
         elif found[column] != dtype and _lossless(found[column], dtype):
-            plan.steps.append(Step(
-                name, f"changed column {column} from {found[column]} to {dtype}",
-                f"{target} ALTER COLUMN {warehouse.quoted(column)} TYPE {dtype}",
-            ))
+            plan.steps.append(
+                Step(
+                    name,
+                    f"changed column {column} from {found[column]} to {dtype}",
+                    f"{target} ALTER COLUMN {warehouse.quoted(column)} TYPE {dtype}",
+                )
+            )
         elif found[column] != dtype:
             plan.refused.append(
                 f"{name}: column {column} is {found[column]}, declared {dtype}; converting it could lose data. "
@@ -145,7 +154,8 @@ def apply(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dagster_project.tools.migrate", description=__doc__,
+        prog="python -m dagster_project.tools.migrate",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--warehouse", type=Path, help="the warehouse file (VERU_WAREHOUSE)")

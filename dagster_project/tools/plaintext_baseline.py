@@ -84,7 +84,11 @@ def link_plaintext(records: pl.DataFrame, *, threshold: float, seed: int = 42) -
     """person_records (source_feed, record_key, person_id) from plain Splink, and timings."""
     con = duckdb.connect()
     con.execute("SET threads = 2").fetchall()
-    linker = Linker(DuckDBAPI(con).register(records.to_arrow(), dataset_display_name="plaintext"), baseline_settings(), log_level=None)
+    linker = Linker(
+        DuckDBAPI(con).register(records.to_arrow(), dataset_display_name="plaintext"),
+        baseline_settings(),
+        log_level=None,
+    )
     start = time.perf_counter()
     training = linker.training
     training.estimate_probability_two_random_records_match(
@@ -97,7 +101,9 @@ def link_plaintext(records: pl.DataFrame, *, threshold: float, seed: int = 42) -
     timings = {"train_s": time.perf_counter() - start}
     start = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=threshold)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold_match_probability=threshold)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold
+    )
     timings["predict_and_cluster_s"] = time.perf_counter() - start
     person_records = (
         records.select("record_id", "source_feed", "record_key")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+
 from dagster_project.feeds import FEEDS
 from dagster_project.feeds.delivery import discover, read_delivery
 from dagster_project.feeds.spec import key_rejects
@@ -52,7 +53,9 @@ def _align(groups: pl.Series, plain: pl.Series, top: int) -> AttackResult:
     frame = pl.DataFrame({"group": groups, "plain": plain}).drop_nulls()
     names = frame.group_by("plain").len().sort(["len", "plain"], descending=[True, False])
     ranked = (
-        frame.group_by("group").len().sort(["len", "group"], descending=[True, False])
+        frame.group_by("group")
+        .len()
+        .sort(["len", "group"], descending=[True, False])
         .with_row_index("rank")
         .join(names.with_row_index("rank").select("rank", pl.col("plain").alias("guess")), on="rank", how="left")
     )
@@ -61,8 +64,10 @@ def _align(groups: pl.Series, plain: pl.Series, top: int) -> AttackResult:
     top_groups = ranked.head(top)
     top_correct = (
         scored.filter(pl.col("rank") < top)
-        .group_by("group").agg((pl.col("guess") == pl.col("plain")).mean().alias("share"))
-        .filter(pl.col("share") > 0.5).height
+        .group_by("group")
+        .agg((pl.col("guess") == pl.col("plain")).mean().alias("share"))
+        .filter(pl.col("share") > 0.5)
+        .height
     )
     return AttackResult(frame.height, correct.height, top_groups.height, top_correct)
 
@@ -112,11 +117,16 @@ def encoded_names(landing, key) -> pl.DataFrame:
                 continue
             good, _ = key_rejects(read_delivery(delivery).frame, spec)
             event = next(a for a in spec.attributes if a.target == "event_at")
-            std = spec.identity(event.kind.apply(good, event.source, "__e").with_columns(event_date=pl.col("__e").dt.date()))
+            std = spec.identity(
+                event.kind.apply(good, event.source, "__e").with_columns(event_date=pl.col("__e").dt.date())
+            )
             ids = record_ids(spec.name, std.get_column("record_key"))
             tokens = encode_identity(std, key, ids)
             frames.append(
-                pl.concat([std.select("forename", "surname"), tokens.select("fn_tok", "fn_bf", "sn_tok", "sn_bf")], how="horizontal")
+                pl.concat(
+                    [std.select("forename", "surname"), tokens.select("fn_tok", "fn_bf", "sn_tok", "sn_bf")],
+                    how="horizontal",
+                )
                 .with_columns(record_id=ids)
                 .unique("record_id", keep="last")
             )

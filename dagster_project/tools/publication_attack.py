@@ -76,8 +76,8 @@ def score(result: AuditResult, true: dict[str, dict[tuple[str, ...], int]] | Non
     readers = {"lp": lambda i: (i.low, i.high), "listing": lambda i: i.listed, "informed": lambda i: i.informed}
     for name, interval in readers.items():
         unknown = name == "listing" and any(i.listed_high is None or np.isnan(i.listed_high) for i in small)
-        figures[f"small_told_small_by_{name}_reader"] = None if unknown else sum(
-            1 for i in small if interval(i)[1] < threshold - 1e-6
+        figures[f"small_told_small_by_{name}_reader"] = (
+            None if unknown else sum(1 for i in small if interval(i)[1] < threshold - 1e-6)
         )  # None: the audit was run without the listing reader's upper ends
     for name, chosen, width in (
         ("small_lp", small, lambda i: i.width),
@@ -93,12 +93,18 @@ def score(result: AuditResult, true: dict[str, dict[tuple[str, ...], int]] | Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", required=True, type=Path,
-                        help="a DuckDB file with aggregates.* (the warehouse or the analyst snapshot)")
-    parser.add_argument("--use-labels", action="store_true",
-                        help="also read a published `suppression` column (primary = 1 to 4)")
-    parser.add_argument("--rebuild", action="store_true",
-                        help="rebuild the tables from the cohort tables with the current code first")
+    parser.add_argument(
+        "--warehouse",
+        required=True,
+        type=Path,
+        help="a DuckDB file with aggregates.* (the warehouse or the analyst snapshot)",
+    )
+    parser.add_argument(
+        "--use-labels", action="store_true", help="also read a published `suppression` column (primary = 1 to 4)"
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="rebuild the tables from the cohort tables with the current code first"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not args.warehouse.is_file():
@@ -117,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             release = aggregates.publish_all(con)
             publish_cpu = time.process_time() - started
             tables = [
-                AuditTable.from_frame(p.name, p.population, p.dims, frame,
-                                      listed_always=p.listed_always(frame.select(p.dims).iter_rows()))
-                for p, frame in release.tables.items() if frame.height
+                AuditTable.from_frame(
+                    p.name, p.population, p.dims, frame, listed_always=p.listed_always(frame.select(p.dims).iter_rows())
+                )
+                for p, frame in release.tables.items()
+                if frame.height
             ]
         else:
             release = None
@@ -128,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
 
     result = audit(tables, links, threshold=threshold, listing_highs=True)
     figures = score(result, true, threshold)
-    print(f"Attack on {args.warehouse} ({'rebuilt with the current code' if args.rebuild else 'as published'}"
-          f"{', reading the suppression labels' if args.use_labels else ''}):")
+    print(
+        f"Attack on {args.warehouse} ({'rebuilt with the current code' if args.rebuild else 'as published'}"
+        f"{', reading the suppression labels' if args.use_labels else ''}):"
+    )
     hidden = Counter(i.table for i in result.intervals)
     print(f"  {'table':<40} {'entries':>8} {'hidden':>7}")
     for t in tables:
@@ -138,10 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}: {value}")
     if release is not None:
         summary = release.audit.summary()
-        print(f"  publisher: protect + cross-table suppression + audit {publish_cpu:.2f} s CPU "
-              f"(audit alone {summary['cpu_seconds']} s)")
-        print(f"  hidden across tables: {_nonzero(release.hidden_across_tables)}; "
-              f"published again (fixed exactly by other tables): {_nonzero(release.revealed)}")
+        print(
+            f"  publisher: protect + cross-table suppression + audit {publish_cpu:.2f} s CPU "
+            f"(audit alone {summary['cpu_seconds']} s)"
+        )
+        print(
+            f"  hidden across tables: {_nonzero(release.hidden_across_tables)}; "
+            f"published again (fixed exactly by other tables): {_nonzero(release.revealed)}"
+        )
         print(f"  publisher's audit passed: {release.audit.passed}")
     return 0
 

@@ -104,8 +104,9 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
     lines.append(f"  {'total':<12} {total:>9,}")
     d = figures["deliveries"]
     by_status = dict(d.group_by("status").len().iter_rows()) if d.height else {}
-    others = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(by_status.items())
-                       if s not in ("accepted", "quarantined"))
+    others = ", ".join(
+        f"{n} {s.replace('_', ' ')}" for s, n in sorted(by_status.items()) if s not in ("accepted", "quarantined")
+    )
     lines.append(
         f"Deliveries: {by_status.get('accepted', 0)} accepted, {by_status.get('quarantined', 0)} quarantined"
         f"{'; ' + others if others else ''}; rows rejected: {figures['rejects']:,}; "
@@ -134,9 +135,10 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
             lines.append(f"  clusters (a person exactly right): precision {p:.4f}  recall {r:.4f}  F1 {f:.4f}")
         groups = evaluation.filter(pl.col("scope") == "ethnic_group")
         if groups.height and "pairwise" in overall:
-            lines.append("  recall by ethnic group: " + ", ".join(
-                f"{k} {r:.4f}" for _, k, _, r, _ in groups.sort("key").iter_rows()
-            ))
+            lines.append(
+                "  recall by ethnic group: "
+                + ", ".join(f"{k} {r:.4f}" for _, k, _, r, _ in groups.sort("key").iter_rows())
+            )
     if figures.get("cohorts"):
         lines.append("Cohorts (persons):")
         lines += [f"  {COHORT_SIZES[t]:<58} {n:>9,}" for t, n in figures["cohorts"].items()]
@@ -155,10 +157,10 @@ def render(figures: dict, scores: PairwiseScores | None, timings: list[tuple[str
         "  make dev         the Dagster UI at http://localhost:3000: assets, checks, charts, run history",
         "  make notebooks   JupyterLab on the analyst notebooks (notebooks/*.py)",
         f"  {Environment.from_env().analyst_snapshot}   the default analyst tier (coarsened cohorts, protected aggregates), e.g.",
-        "    .venv/bin/python -c \"from dagster_project.analyst import connect; "
+        '    .venv/bin/python -c "from dagster_project.analyst import connect; '
         "print(connect().sql('FROM aggregates.victims_by_council_and_sex'))\"",
         f"  {Environment.from_env().restricted_snapshot}   the restricted tier (full detail) for named analysts: "
-        "connect(tier=\"restricted\")",
+        'connect(tier="restricted")',
         "",
     ]
     return "\n".join(lines)

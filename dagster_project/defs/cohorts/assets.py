@@ -70,7 +70,9 @@ def build_cohort_asset(name: str, deps: list[dg.AssetKey], config_class: type | 
     if config_class is UnreportedAssaultsConfig:
 
         @dg.asset(**common)
-        def _asset(context: dg.AssetExecutionContext, config: UnreportedAssaultsConfig, warehouse_db: WarehouseResource):
+        def _asset(
+            context: dg.AssetExecutionContext, config: UnreportedAssaultsConfig, warehouse_db: WarehouseResource
+        ):
             return _materialise(context, warehouse_db, {"unreported_window_days": config.window_days})
 
     else:

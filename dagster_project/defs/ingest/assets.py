@@ -46,7 +46,8 @@ def _health_check(spec: FeedSpec, health: FeedHealth) -> dg.AssetCheckResult:
             "reason": health.reason,
             "latest_delivery": health.latest_delivery or "",
             "days_since_delivery": dg.MetadataValue.int(health.days_since_delivery)
-            if health.days_since_delivery is not None else dg.MetadataValue.text("n/a"),
+            if health.days_since_delivery is not None
+            else dg.MetadataValue.text("n/a"),
             "records_served": dg.MetadataValue.int(health.records_served or 0),
             "last_good_delivery": health.last_good_delivery or "",
         },
@@ -60,8 +61,7 @@ def _check_result(spec: FeedSpec, result: FeedIngest) -> dg.AssetCheckResult:
     quarantined = result.deliveries.filter(pl.col("status").is_in(["quarantined", "not_served"]))
     quarantined_files = set(quarantined.get_column("delivery_file").to_list())
     degraded = [
-        v for v in result.validations
-        if v.label not in quarantined_files and (v.warning_failures or not v.success)
+        v for v in result.validations if v.label not in quarantined_files and (v.warning_failures or not v.success)
     ]
     if not quarantined.is_empty():
         severity = dg.AssetCheckSeverity.ERROR
@@ -98,9 +98,7 @@ def _summary_metadata(result: FeedIngest) -> dict:
     )
     return {
         "records": dg.MetadataValue.int(result.staging.height),
-        "deliveries_accepted": dg.MetadataValue.int(
-            result.deliveries.filter(pl.col("status") == "accepted").height
-        ),
+        "deliveries_accepted": dg.MetadataValue.int(result.deliveries.filter(pl.col("status") == "accepted").height),
         "deliveries_quarantined": dg.MetadataValue.int(result.quarantined.height),
         "rows_rejected": dg.MetadataValue.int(result.rejects.height),
         "identifier_problems": dg.MetadataValue.int(result.problems.height),
@@ -168,7 +166,10 @@ def build_staging_asset(spec: FeedSpec) -> dg.AssetsDefinition:
             result.rejects.height,
         )
         return dg.MaterializeResult(
-            metadata={**_summary_metadata(result), "health": dg.MetadataValue.text(f"{health.status}: {health.reason}")},
+            metadata={
+                **_summary_metadata(result),
+                "health": dg.MetadataValue.text(f"{health.status}: {health.reason}"),
+            },
             check_results=[_check_result(spec, result), _health_check(spec, health)],
         )
 

@@ -1,6 +1,5 @@
 """The weekly refresh: everything is re-materialised even when no file arrived."""
 
-
 import dagster as dg
 
 

@@ -1,6 +1,5 @@
 """Start a pipeline run when a new delivery file lands."""
 
-
 import hashlib
 import json
 import stat
@@ -55,9 +54,7 @@ def build_landing_sensor(job) -> dg.SensorDefinition:
             return dg.SkipReason("No new delivery files in the landing zone.")
         # The run key names exactly these file versions, so each is processed once even if
         # the cursor were lost.
-        run_key = hashlib.sha256(
-            json.dumps(sorted(new.items())).encode("utf-8")
-        ).hexdigest()[:32]
+        run_key = hashlib.sha256(json.dumps(sorted(new.items())).encode("utf-8")).hexdigest()[:32]
         context.update_cursor(json.dumps({**seen, **new}, sort_keys=True))
         files = sorted(new)
         context.log.info("New delivery files: %s", ", ".join(name.split("@")[0] for name in files))  # masked

@@ -1,12 +1,10 @@
 """The linkage asset: one Splink model across all four feeds, on tokens only."""
 
-
-
 import dagster as dg
 import polars as pl
 
-from dagster_project.clock import utcnow
 from dagster_project import tables, warehouse
+from dagster_project.clock import utcnow
 from dagster_project.defs.ingest.assets import staging_key
 from dagster_project.feeds import FEED_NAMES
 from dagster_project.linkage.reports import PER_RECORD_REPORTS
@@ -41,9 +39,7 @@ def read_tokens(con) -> pl.DataFrame:
 def read_previous_person_ids(con) -> pl.DataFrame | None:
     if not warehouse.table_exists(con, "linkage.person_records"):
         return None
-    return con.sql(
-        "SELECT source_feed || '|' || record_key AS record_id, person_id FROM linkage.person_records"
-    ).pl()
+    return con.sql("SELECT source_feed || '|' || record_key AS record_id, person_id FROM linkage.person_records").pl()
 
 
 def no_tokens_check(con) -> dg.AssetCheckResult:
@@ -87,12 +83,19 @@ def coverage_check(tokens: pl.DataFrame, person_records: pl.DataFrame) -> dg.Ass
         "of all four feeds; person ids carry over between runs."
     ),
     check_specs=[
-        dg.AssetCheckSpec("person_records_expectations", asset=PERSON_RECORDS,
-                          description="The person_records Great Expectations suite passes."),
-        dg.AssetCheckSpec("every_record_linked", asset=PERSON_RECORDS,
-                          description="Every staged record has exactly one person_id."),
-        dg.AssetCheckSpec("warehouse_holds_no_tokens", asset=PERSON_RECORDS,
-                          description="The warehouse analysts read holds no token column and no token table."),
+        dg.AssetCheckSpec(
+            "person_records_expectations",
+            asset=PERSON_RECORDS,
+            description="The person_records Great Expectations suite passes.",
+        ),
+        dg.AssetCheckSpec(
+            "every_record_linked", asset=PERSON_RECORDS, description="Every staged record has exactly one person_id."
+        ),
+        dg.AssetCheckSpec(
+            "warehouse_holds_no_tokens",
+            asset=PERSON_RECORDS,
+            description="The warehouse analysts read holds no token column and no token table.",
+        ),
     ],
 )
 def person_records(
@@ -172,8 +175,7 @@ def person_records(
                 asset_key=PERSON_RECORDS,
                 passed=suite.success and suite.warning_failures == 0,
                 description=suite.summary(),
-                metadata={"blocking_failures": suite.blocking_failures,
-                          "warning_failures": suite.warning_failures},
+                metadata={"blocking_failures": suite.blocking_failures, "warning_failures": suite.warning_failures},
             ),
             coverage_check(tokens, result.person_records),
             tokens_check,

@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from dagster_project import tables, warehouse
+from dagster_project.clock import utcnow
 from dagster_project.defs.linkage.assets import PERSON_RECORDS
 from dagster_project.linkage.evaluate import (
     cluster_scores,
@@ -14,7 +15,6 @@ from dagster_project.linkage.evaluate import (
     scores_by_group,
 )
 from dagster_project.linkage.store import evaluation_table
-from dagster_project.clock import utcnow
 from dagster_project.markdown import markdown_table
 from dagster_project.resources import GroundTruthResource, WarehouseResource
 
@@ -66,8 +66,12 @@ def linkage_evaluation(
             "cluster_recall": dg.MetadataValue.float(round(clusters.recall, 4)),
             "cluster_f1": dg.MetadataValue.float(round(clusters.f1, 4)),
             "largest_group_recall_gap_points": dg.MetadataValue.float(round(gap * 100, 2)),
-            "by_feed_pair": dg.MetadataValue.md(markdown_table(by_pair.select("feed_a", "feed_b", "precision", "recall", "f1", "true_pairs"), digits=4)),
-            "by_ethnic_group": dg.MetadataValue.md(markdown_table(by_group.select("group", "precision", "recall", "true_pairs"), digits=4)),
+            "by_feed_pair": dg.MetadataValue.md(
+                markdown_table(by_pair.select("feed_a", "feed_b", "precision", "recall", "f1", "true_pairs"), digits=4)
+            ),
+            "by_ethnic_group": dg.MetadataValue.md(
+                markdown_table(by_group.select("group", "precision", "recall", "true_pairs"), digits=4)
+            ),
         },
     )
 
@@ -101,5 +105,9 @@ def quality_targets(context: dg.AssetCheckExecutionContext, warehouse_db: Wareho
         passed=not failures,
         severity=dg.AssetCheckSeverity.WARN,
         description="; ".join(failures) or "all targets met",
-        metadata={"precision": round(precision, 4), "recall": round(recall, 4), "group_gap_points": round(gap * 100, 2)},
+        metadata={
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "group_gap_points": round(gap * 100, 2),
+        },
     )

@@ -5,7 +5,7 @@ import dagster as dg
 from dagster_project import warehouse
 from dagster_project.defs.cohorts.assets import cohort_key
 from dagster_project.defs.reference.assets import GEOGRAPHY
-from dagster_project.publication.aggregates import PUBLICATIONS, MIN_PUBLISHED_COUNT, line_violations, publish_all
+from dagster_project.publication.aggregates import MIN_PUBLISHED_COUNT, PUBLICATIONS, line_violations, publish_all
 from dagster_project.publication.audit import AuditResult, summary_table
 from dagster_project.resources import WarehouseResource
 
@@ -23,7 +23,10 @@ PROTECTION_INTERVAL = (
 
 @dg.asset(
     key=AGGREGATES,
-    deps=[*(cohort_key(n) for n in ("victims", "persons", "events", "unreported_assaults", "exploitation_risk")), GEOGRAPHY],
+    deps=[
+        *(cohort_key(n) for n in ("victims", "persons", "events", "unreported_assaults", "exploitation_risk")),
+        GEOGRAPHY,
+    ],
     group_name="publication",
     kinds={"duckdb", "polars"},
     description=(
@@ -38,10 +41,15 @@ PROTECTION_INTERVAL = (
         "counted as 'Not known'. Rates per 1,000 residents where residents are known."
     ),
     check_specs=[
-        dg.AssetCheckSpec("disclosure_control", asset=AGGREGATES,
-                          description=f"No published cell below {MIN_PUBLISHED_COUNT}; no line with a single suppressed cell."),
         dg.AssetCheckSpec(
-            "disclosure_audit", asset=AGGREGATES, blocking=True,
+            "disclosure_control",
+            asset=AGGREGATES,
+            description=f"No published cell below {MIN_PUBLISHED_COUNT}; no line with a single suppressed cell.",
+        ),
+        dg.AssetCheckSpec(
+            "disclosure_audit",
+            asset=AGGREGATES,
+            blocking=True,
             description=(
                 "Linear-programming audit of every publication together: every hidden count from 1 to "
                 f"{MIN_PUBLISHED_COUNT - 1} has a protection interval from its structural minimum to at least "
@@ -80,7 +88,9 @@ def aggregates(context: dg.AssetExecutionContext, warehouse_db: WarehouseResourc
                 "| table | counts | cells | suppressed | hidden for other tables | published again (fixed by "
                 "other tables) | counted as not known |\n| --- | --- | --- | --- | --- | --- | --- |\n" + summary
             ),
-            "suppressed_cells": dg.MetadataValue.int(sum(int(t.get_column("suppressed").sum()) for t in tables.values())),
+            "suppressed_cells": dg.MetadataValue.int(
+                sum(int(t.get_column("suppressed").sum()) for t in tables.values())
+            ),
             "written": dg.MetadataValue.bool(result.passed),
             "rows_not_known": dg.MetadataValue.int(sum(release.not_known.values())),
         },
@@ -99,7 +109,8 @@ def aggregates(context: dg.AssetExecutionContext, warehouse_db: WarehouseResourc
                     f"{figures['primary_cells']} small counts among {figures['hidden_cells']} hidden cells in "
                     f"{len(PUBLICATIONS)} tables audited together; every small count's protection interval "
                     f"runs from its structural minimum (0, or 1 for a listed label) to at least {MIN_PUBLISHED_COUNT}"
-                    if result.passed else _audit_failure(result)
+                    if result.passed
+                    else _audit_failure(result)
                 ),
                 metadata={
                     "protection_interval": dg.MetadataValue.text(PROTECTION_INTERVAL),
@@ -135,12 +146,17 @@ def _audit_failure(result: AuditResult) -> str:
     parts = []
     if result.unprotected:
         tables = sorted({i.table for i in result.unprotected})
-        parts.append(f"{len(result.unprotected)} small count(s) whose protection interval does not run from "
-                     f"its structural minimum to {result.threshold} in {', '.join(tables)}")
+        parts.append(
+            f"{len(result.unprotected)} small count(s) whose protection interval does not run from "
+            f"its structural minimum to {result.threshold} in {', '.join(tables)}"
+        )
     if result.published_small:
         tables = sorted({name for name, _ in result.published_small})
-        parts.append(f"{len(result.published_small)} published count(s) below {result.threshold} in {', '.join(tables)}")
+        parts.append(
+            f"{len(result.published_small)} published count(s) below {result.threshold} in {', '.join(tables)}"
+        )
     if result.dropped_relations:
-        parts.append("relations broken by the true counts (labels and lookups disagree): "
-                     + "; ".join(result.dropped_relations))
+        parts.append(
+            "relations broken by the true counts (labels and lookups disagree): " + "; ".join(result.dropped_relations)
+        )
     return "; ".join(parts)

@@ -1,7 +1,6 @@
 """The analyst snapshots (default and restricted tiers), published after the cohort tables pass their suites
 and the default tier its k-anonymity check."""
 
-
 import dagster as dg
 
 from dagster_project import warehouse
@@ -45,18 +44,21 @@ def _verdicts(results: list[SuiteResult]) -> str:
     ),
     check_specs=[
         dg.AssetCheckSpec(
-            "cohort_expectations", asset=SNAPSHOT,
+            "cohort_expectations",
+            asset=SNAPSHOT,
             description="Every cohort table passes its suite (expectations/cohorts_*.json) and every "
-                        "cross-table reconciliation holds; a blocking failure stops the publication.",
+            "cross-table reconciliation holds; a blocking failure stops the publication.",
         ),
         dg.AssetCheckSpec(
-            "k_anonymity", asset=SNAPSHOT, blocking=True,
+            "k_anonymity",
+            asset=SNAPSHOT,
+            blocking=True,
             description="In the default tier, every person's (home council, sex, age band) group and every "
-                        "event's (home council, sex, age band, feed and role, period) group holds at least "
-                        "k persons, and every column of every cohort table follows from the published "
-                        "events alone (re-derived from them in an empty database), so no column narrows "
-                        "what the groups measure; checked on the file before it is published, a breach "
-                        "stops the publication of both tiers.",
+            "event's (home council, sex, age band, feed and role, period) group holds at least "
+            "k persons, and every column of every cohort table follows from the published "
+            "events alone (re-derived from them in an empty database), so no column narrows "
+            "what the groups measure; checked on the file before it is published, a breach "
+            "stops the publication of both tiers.",
         ),
     ],
 )
@@ -88,12 +90,14 @@ def analyst_snapshot(
     except snapshot.KAnonymityError as error:
         metadata = _k_metadata(error.figures, error.recoding, error.k, error.underivable)
         yield dg.AssetCheckResult(
-            check_name="k_anonymity", asset_key=SNAPSHOT, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-            description=str(error), metadata=metadata,
+            check_name="k_anonymity",
+            asset_key=SNAPSHOT,
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=str(error),
+            metadata=metadata,
         )
-        raise dg.Failure(
-            description=f"{error} Neither analyst snapshot was replaced.", metadata=metadata
-        ) from None
+        raise dg.Failure(description=f"{error} Neither analyst snapshot was replaced.", metadata=metadata) from None
     except snapshot.SnapshotError as error:
         raise dg.Failure(description=str(error)) from None
     k_check = dg.AssetCheckResult(
@@ -102,7 +106,7 @@ def analyst_snapshot(
         passed=True,
         severity=dg.AssetCheckSeverity.ERROR,
         description=f"Every person and event of the default tier hides among at least k={published.recoding.k}, "
-                    "and every column follows from the published events",
+        "and every column follows from the published events",
         metadata=_k_metadata(published.figures, published.recoding, published.recoding.k, published.underivable),
     )
     check = dg.AssetCheckResult(
@@ -138,8 +142,9 @@ def _tables(published: snapshot.Publication) -> str:
     )
 
 
-def _k_metadata(figures: list[anonymise.Figure], recoding: anonymise.Recoding, k: int,
-                underivable: list[anonymise.Underivable]) -> dict:
+def _k_metadata(
+    figures: list[anonymise.Figure], recoding: anonymise.Recoding, k: int, underivable: list[anonymise.Underivable]
+) -> dict:
     """The default tier's k-anonymity figures (measured against k), generalisation levels and the
     columns its published events do not give, as flat metadata."""
     return {

@@ -30,11 +30,13 @@ DASHBOARD = dg.AssetKey(["quality", "dashboard"])
     ),
     check_specs=[
         dg.AssetCheckSpec(
-            "linkage_health", asset=DASHBOARD,
+            "linkage_health",
+            asset=DASHBOARD,
             description="Match rate and cluster sizes of linkage.person_records are within their expected bands.",
         ),
         dg.AssetCheckSpec(
-            "feeds_healthy", asset=DASHBOARD,
+            "feeds_healthy",
+            asset=DASHBOARD,
             description="Every feed is healthy as of the dashboard's date (the dashboard's banner, as a check).",
         ),
     ],
@@ -59,8 +61,9 @@ def dashboard(
                 record_validations(con, [linkage], feed="linkage", run_id=context.run_id)
     summary = ", ".join(f"{feed} {row['status']}" for feed, row in statuses.items())
     if linkage is None:
-        check = dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                    description="no linkage yet", check_name="linkage_health")
+        check = dg.AssetCheckResult(
+            passed=False, severity=dg.AssetCheckSeverity.WARN, description="no linkage yet", check_name="linkage_health"
+        )
     else:
         check = dg.AssetCheckResult(
             check_name="linkage_health",
@@ -72,7 +75,8 @@ def dashboard(
     feeds_check = dg.AssetCheckResult(
         check_name="feeds_healthy",
         passed=not unwell,
-        severity=dg.AssetCheckSeverity.ERROR if any(r["status"] == "broken" for r in unwell.values())
+        severity=dg.AssetCheckSeverity.ERROR
+        if any(r["status"] == "broken" for r in unwell.values())
         else dg.AssetCheckSeverity.WARN,
         description="; ".join(f"{f} {r['status'].upper()}: {r['reason']}" for f, r in unwell.items())
         or "all feeds healthy",
@@ -84,7 +88,8 @@ def dashboard(
             "feeds": dg.MetadataValue.md(
                 "| feed | status | reason |\n|---|---|---|\n"
                 + "\n".join(
-                    f"| {f} | {STATUS_STYLE[r['status']][1]} {r['status']} | {r['reason']} |" for f, r in statuses.items()
+                    f"| {f} | {STATUS_STYLE[r['status']][1]} {r['status']} | {r['reason']} |"
+                    for f, r in statuses.items()
                 )
             ),
             "summary": summary,

@@ -21,8 +21,9 @@ GEOGRAPHY = dg.AssetKey(["reference", "geography"])
         "VERU_REFERENCE_DIR. Synthetic for the demo; the real ONS files drop in."
     ),
     check_specs=[
-        dg.AssetCheckSpec("reference_files_present", asset=GEOGRAPHY,
-                          description="All three reference files were found and read.")
+        dg.AssetCheckSpec(
+            "reference_files_present", asset=GEOGRAPHY, description="All three reference files were found and read."
+        )
     ],
 )
 def reference_geography(

@@ -54,12 +54,12 @@ from dagster_project.publication.anonymise.tier import (
     DETAIL_COLUMNS,
     EVENT_COLUMNS,
     EVENT_LEVELS,
-    K,
     PADDED_EVENT_LEVELS,
     PADDED_PERSON_LEVELS,
     PERSON_LEVELS,
     PUBLISHED_SPANS,
     TABLE_KEYS,
+    K,
 )
 
 __all__ = [

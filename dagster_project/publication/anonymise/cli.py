@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     failing = breaches(figures)
     underivable = derivation_problems(args.snapshot)
     sys.stdout.write(
-        "Every column of every default-tier table follows from its published events.\n" if not underivable
+        "Every column of every default-tier table follows from its published events.\n"
+        if not underivable
         else "Columns the published events do not give:\n" + "".join(f"- {u}\n" for u in underivable)
     )
     if failing:

@@ -57,27 +57,38 @@ def _compare(con: duckdb.DuckDBPyConnection, table: str) -> list[Underivable]:
     ours, theirs = _columns(con, derived), _columns(con, published)
     rows = con.sql(f"SELECT count(*) FROM {published}").fetchall()[0][0]
     problems = [Underivable(name, c, rows, "not derivable from the published events") for c in theirs if c not in ours]
-    problems += [Underivable(name, c, 0, "derived from the published events but not published") for c in ours
-                 if c not in theirs]
-    problems += [Underivable(name, c, rows, f"published as {theirs[c]}, derived as {ours[c]}") for c in ours
-                 if c in theirs and theirs[c] != ours[c]]
+    problems += [
+        Underivable(name, c, 0, "derived from the published events but not published") for c in ours if c not in theirs
+    ]
+    problems += [
+        Underivable(name, c, rows, f"published as {theirs[c]}, derived as {ours[c]}")
+        for c in ours
+        if c in theirs and theirs[c] != ours[c]
+    ]
     if key not in ours or key not in theirs:
         return problems + [Underivable(name, key, rows, "no key to compare rows by")]
     fill = {"published": published, "derived": derived, "key": _quoted(key)}
     only_published, only_derived, repeated = con.sql(
-        warehouse.load_sql("analyst/compare_rows.sql").format(**fill)).fetchall()[0]
-    for count, reason in ((only_published, "rows the published events do not give"),
-                          (only_derived, "rows the published events give but the table lacks"),
-                          (repeated, "rows published more than once")):
+        warehouse.load_sql("analyst/compare_rows.sql").format(**fill)
+    ).fetchall()[0]
+    for count, reason in (
+        (only_published, "rows the published events do not give"),
+        (only_derived, "rows the published events give but the table lacks"),
+        (repeated, "rows published more than once"),
+    ):
         if count:
             problems.append(Underivable(name, key, int(count), reason))
     common = [c for c in ours if c in theirs and c != key]
     if common:
-        counts = ", ".join(
-            f"count(*) FILTER (WHERE p.{_quoted(c)} IS DISTINCT FROM d.{_quoted(c)})" for c in common)
-        differing = con.sql(warehouse.load_sql("analyst/compare_columns.sql").format(**fill, counts=counts)).fetchall()[0]
-        problems += [Underivable(name, c, int(n), "differs from what the published events give")
-                     for c, n in zip(common, differing, strict=True) if n]
+        counts = ", ".join(f"count(*) FILTER (WHERE p.{_quoted(c)} IS DISTINCT FROM d.{_quoted(c)})" for c in common)
+        differing = con.sql(warehouse.load_sql("analyst/compare_columns.sql").format(**fill, counts=counts)).fetchall()[
+            0
+        ]
+        problems += [
+            Underivable(name, c, int(n), "differs from what the published events give")
+            for c, n in zip(common, differing, strict=True)
+            if n
+        ]
     return problems
 
 
@@ -95,37 +106,72 @@ def derivation_problems(path: Path) -> list[Underivable]:
     location = str(path).replace("'", "''")
     with duckdb.connect() as con:  # in memory: only what is copied in below exists here
         warehouse.run(con, f"ATTACH '{location}' AS published (READ_ONLY)")
-        tables = {t for (t,) in con.sql("SELECT schema_name || '.' || table_name FROM duckdb_tables() "
-                                        "WHERE database_name = 'published'").fetchall()}
+        tables = {
+            t
+            for (t,) in con.sql(
+                "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'published'"
+            ).fetchall()
+        }
         if "cohorts.events" not in tables:
             warehouse.run(con, "DETACH published")
             return [Underivable("cohorts.events", "*", 0, "not published: nothing to derive the tables from")]
         events = _columns(con, "published.cohorts.events")
         rows = con.sql("SELECT count(*) FROM published.cohorts.events").fetchall()[0][0]
-        problems += [Underivable("cohorts.events", c, rows, "not a published event column (anonymise.EVENT_COLUMNS)")
-                     for c in events if c not in EVENT_COLUMNS]
+        problems += [
+            Underivable("cohorts.events", c, rows, "not a published event column (anonymise.EVENT_COLUMNS)")
+            for c in events
+            if c not in EVENT_COLUMNS
+        ]
         problems += [Underivable("cohorts.events", c, 0, "missing") for c in EVENT_COLUMNS if c not in events]
         kept = ", ".join(_quoted(c) for c in EVENT_COLUMNS if c in events)
         warehouse.run(con, f"CREATE TEMP TABLE default_events AS SELECT {kept} FROM published.cohorts.events")
-        windows = [w for (w,) in con.sql(
-            "SELECT DISTINCT window_days FROM published.cohorts.unreported_assaults ORDER BY 1").fetchall()
-        ] if "cohorts.unreported_assaults" in tables else []
-        about = con.sql("SELECT events_from, events_to FROM published.main.about").fetchall() \
-            if "main.about" in tables else []
+        windows = (
+            [
+                w
+                for (w,) in con.sql(
+                    "SELECT DISTINCT window_days FROM published.cohorts.unreported_assaults ORDER BY 1"
+                ).fetchall()
+            ]
+            if "cohorts.unreported_assaults" in tables
+            else []
+        )
+        about = (
+            con.sql("SELECT events_from, events_to FROM published.main.about").fetchall()
+            if "main.about" in tables
+            else []
+        )
         warehouse.run(con, "DETACH published")
 
         define_tier_macros(con)
         period_rows, group_persons = _run_file(con, "check_events")[0]
         if period_rows:
-            problems.append(Underivable("cohorts.events", "event_period", int(period_rows),
-                                        "period parts or time of day saying more than event_period_level"))
+            problems.append(
+                Underivable(
+                    "cohorts.events",
+                    "event_period",
+                    int(period_rows),
+                    "period parts or time of day saying more than event_period_level",
+                )
+            )
         if group_persons:
-            problems.append(Underivable("cohorts.events", "person_id", int(group_persons),
-                                        "persons whose published council, sex or age band differs between events"))
+            problems.append(
+                Underivable(
+                    "cohorts.events",
+                    "person_id",
+                    int(group_persons),
+                    "persons whose published council, sex or age band differs between events",
+                )
+            )
         failed = _derive(con, windows[0] if windows else None)
-        problems += [Underivable("cohorts.events" if t == PUBLISHED_SPANS else f"cohorts.{t}", "*", 0,
-                                 f"cannot be derived from the published events alone ({e})")
-                     for t, e in failed.items()]
+        problems += [
+            Underivable(
+                "cohorts.events" if t == PUBLISHED_SPANS else f"cohorts.{t}",
+                "*",
+                0,
+                f"cannot be derived from the published events alone ({e})",
+            )
+            for t, e in failed.items()
+        ]
         span = published_span(con) if PUBLISHED_SPANS not in failed else (None, None)
 
         warehouse.run(con, f"ATTACH '{location}' AS published (READ_ONLY)")
@@ -137,8 +183,9 @@ def derivation_problems(path: Path) -> list[Underivable]:
                     problems += _compare(con, table)
         finally:
             warehouse.run(con, "DETACH published")
-    for column, value, derived in zip(("events_from", "events_to"), about[0] if about else (None, None), span,
-                                      strict=True):
+    for column, value, derived in zip(
+        ("events_from", "events_to"), about[0] if about else (None, None), span, strict=True
+    ):
         if about and value != derived:
             problems.append(Underivable("main.about", column, 1, "not the span of the published periods"))
     return problems

@@ -34,32 +34,73 @@ class FigureSpec:
 
 
 FIGURES: tuple[FigureSpec, ...] = (
-    FigureSpec("persons", "persons", ("area", "sex", "age_band"),
-               "persons: home area, sex, age band", enforced=True),
-    FigureSpec("persons_ethnic_group", "persons", ("area", "sex", "age_band", "ethnic_group"),
-               "persons: home area, sex, age band, ethnic group"),
-    FigureSpec("persons_kinds", "signatures", ("area", "sex", "age_band", "kinds"),
-               "persons: home area, sex, age band, which kinds of record they have"),
-    FigureSpec("persons_all_events", "signatures", ("area", "sex", "age_band", "events"),
-               "persons: home area, sex, age band and every event (kind and period)"),
-    FigureSpec("events", "events", ("area", "sex", "age_band", "period"),
-               "events: home area, sex, age band, period", enforced=True),
-    FigureSpec("events_kind", "events", ("area", "sex", "age_band", "feed", "role", "period"),
-               "events: home area, sex, age band, feed and role, period", enforced=True),
-    FigureSpec("ae_attendances", "events", ("area", "sex", "age_band", "period"),
-               "A&E attendances: home area, sex, age band, period (a neighbour went to A&E)",
-               where="feed = 'health'"),
-    FigureSpec("ae_attendances_setting", "events", ("area", "sex", "age_band", "period", "category", "weapon", "admitted"),
-               "A&E attendances: ... and the setting, weapon and admission (a neighbour stabbed in the street)",
-               where="feed = 'health'"),
+    FigureSpec("persons", "persons", ("area", "sex", "age_band"), "persons: home area, sex, age band", enforced=True),
+    FigureSpec(
+        "persons_ethnic_group",
+        "persons",
+        ("area", "sex", "age_band", "ethnic_group"),
+        "persons: home area, sex, age band, ethnic group",
+    ),
+    FigureSpec(
+        "persons_kinds",
+        "signatures",
+        ("area", "sex", "age_band", "kinds"),
+        "persons: home area, sex, age band, which kinds of record they have",
+    ),
+    FigureSpec(
+        "persons_all_events",
+        "signatures",
+        ("area", "sex", "age_band", "events"),
+        "persons: home area, sex, age band and every event (kind and period)",
+    ),
+    FigureSpec(
+        "events",
+        "events",
+        ("area", "sex", "age_band", "period"),
+        "events: home area, sex, age band, period",
+        enforced=True,
+    ),
+    FigureSpec(
+        "events_kind",
+        "events",
+        ("area", "sex", "age_band", "feed", "role", "period"),
+        "events: home area, sex, age band, feed and role, period",
+        enforced=True,
+    ),
+    FigureSpec(
+        "ae_attendances",
+        "events",
+        ("area", "sex", "age_band", "period"),
+        "A&E attendances: home area, sex, age band, period (a neighbour went to A&E)",
+        where="feed = 'health'",
+    ),
+    FigureSpec(
+        "ae_attendances_setting",
+        "events",
+        ("area", "sex", "age_band", "period", "category", "weapon", "admitted"),
+        "A&E attendances: ... and the setting, weapon and admission (a neighbour stabbed in the street)",
+        where="feed = 'health'",
+    ),
     # The time of day is published only with a month where five persons of the group share both (README).
-    FigureSpec("events_kind_time", "events", ("area", "sex", "age_band", "feed", "role", "period", "time"),
-               "events: ... and time of day (hour before the tiers)", enforced=True),
-    FigureSpec("events_kind_category", "events", ("area", "sex", "age_band", "feed", "role", "period", "category"),
-               "events: ... and offence group / A&E setting / need / offence type"),
-    FigureSpec("events_kind_category_weapon", "events",
-               ("area", "sex", "age_band", "feed", "role", "period", "category", "knife", "weapon", "admitted"),
-               "events: ... and category, knife, weapon, admitted"),
+    FigureSpec(
+        "events_kind_time",
+        "events",
+        ("area", "sex", "age_band", "feed", "role", "period", "time"),
+        "events: ... and time of day (hour before the tiers)",
+        enforced=True,
+    ),
+    FigureSpec(
+        "events_kind_category",
+        "events",
+        ("area", "sex", "age_band", "feed", "role", "period", "category"),
+        "events: ... and offence group / A&E setting / need / offence type",
+    ),
+    FigureSpec(
+        "events_kind_category_weapon",
+        "events",
+        ("area", "sex", "age_band", "feed", "role", "period", "category", "knife", "weapon", "admitted"),
+        "events: ... and category, knife, weapon, admitted",
+    ),
 )
 
 
@@ -92,10 +133,12 @@ def figure_sqls(spec: FigureSpec) -> str:
 
 def is_default_tier(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the snapshot on `con` is a default-tier one (its persons carry home_area_level)."""
-    return bool(con.sql(
-        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database() "
-        "AND table_schema = 'cohorts' AND table_name = 'persons' AND column_name = 'home_area_level'"
-    ).fetchall()[0][0])
+    return bool(
+        con.sql(
+            "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database() "
+            "AND table_schema = 'cohorts' AND table_name = 'persons' AND column_name = 'home_area_level'"
+        ).fetchall()[0][0]
+    )
 
 
 def measure(con: duckdb.DuckDBPyConnection, k: int = K) -> list[Figure]:

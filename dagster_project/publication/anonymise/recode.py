@@ -161,7 +161,8 @@ def write_default_tables(con: duckdb.DuckDBPyConnection) -> None:
     failed = _derive(con, window)
     if failed:
         raise AnonymisationError(
-            "Could not derive the default tier's " + ", ".join(f"{t} ({e})" for t, e in failed.items())
+            "Could not derive the default tier's "
+            + ", ".join(f"{t} ({e})" for t, e in failed.items())
             + " from its events (sql/analyst/tables/<table>.sql)."
         )
 
@@ -195,6 +196,12 @@ def build_default_tier(con: duckdb.DuckDBPyConnection, k: int = K) -> Recoding:
             f"{sum(persons_by_level.values())} persons were published but the events give {published}."
         )
     recoding = Recoding(k, persons_by_level, events_by_level, int(withheld), passes)
-    logger.info("Default tier: %d persons (%d withheld), %d events, k=%d, %d passes",
-                recoding.persons, recoding.persons_withheld, recoding.events, k, passes)
+    logger.info(
+        "Default tier: %d persons (%d withheld), %d events, k=%d, %d passes",
+        recoding.persons,
+        recoding.persons_withheld,
+        recoding.events,
+        k,
+        passes,
+    )
     return recoding

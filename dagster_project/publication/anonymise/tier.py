@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import duckdb
 
-from dagster_project.cohort_tables import COHORT_TABLES
 from dagster_project import warehouse
+from dagster_project.cohort_tables import COHORT_TABLES
 
 K = 5
 PERSON_LEVELS: tuple[str, ...] = ("council", "county", "suppressed")
@@ -35,25 +35,71 @@ TABLE_KEYS: dict[str, str] = {table: "person_id" for table in DERIVED_TABLES} | 
 # tables/events.sql must be added here, with the reason it says nothing the tier removes,
 # or the k_anonymity check refuses the publication.
 EVENT_COLUMNS: tuple[str, ...] = (
-    "event_id", "person_id",  # drawn afresh in random order
-    "feed", "role",  # the kind of record (part of the event's group)
+    "event_id",
+    "person_id",  # drawn afresh in random order
+    "feed",
+    "role",  # the kind of record (part of the event's group)
     # the published period: parts of event_period only, the time of day only with a month
-    "event_period", "event_period_level", "event_year", "event_quarter", "event_month", "time_of_day",
+    "event_period",
+    "event_period_level",
+    "event_year",
+    "event_quarter",
+    "event_month",
+    "time_of_day",
     # what the record says (not measured as quasi-identifiers: see FIGURES for what they single out)
-    "category", "domestic_abuse", "sexual_offence", "violence_or_sexual", "knife", "weapon", "admitted",
-    "cse_concern", "cce_concern", "exploitation_concern", "missing_episodes", "outcome_type",
-    "age_band", "sex", "home_area_level", "council",  # the person's published group
+    "category",
+    "domestic_abuse",
+    "sexual_offence",
+    "violence_or_sexual",
+    "knife",
+    "weapon",
+    "admitted",
+    "cse_concern",
+    "cce_concern",
+    "exploitation_concern",
+    "missing_episodes",
+    "outcome_type",
+    "age_band",
+    "sex",
+    "home_area_level",
+    "council",  # the person's published group
 )
 
 # Columns of the restricted tier that must never appear in a default-tier table: exact dates
 # and times, ages, places finer than the published area, ethnicity, and gaps in days.
-DETAIL_COLUMNS = frozenset({
-    "event_date", "event_at", "event_hour", "event_weekday", "night_time_economy", "age_at_event",
-    "latest_age", "age_at_first", "age_at_first_contact", "age_at_first_flag", "home_lsoa", "neighbourhood",
-    "imd_decile", "event_lsoa", "event_lsoa_is_home", "occurrence_id", "ethnic_group", "first_event_date", "last_event_date",
-    "first_victimisation", "last_victimisation", "first_offending", "last_offending", "gap_days",
-    "first_flagged", "first_window_start", "first_da_event", "last_da_event", "days_to_police_record",
-})
+DETAIL_COLUMNS = frozenset(
+    {
+        "event_date",
+        "event_at",
+        "event_hour",
+        "event_weekday",
+        "night_time_economy",
+        "age_at_event",
+        "latest_age",
+        "age_at_first",
+        "age_at_first_contact",
+        "age_at_first_flag",
+        "home_lsoa",
+        "neighbourhood",
+        "imd_decile",
+        "event_lsoa",
+        "event_lsoa_is_home",
+        "occurrence_id",
+        "ethnic_group",
+        "first_event_date",
+        "last_event_date",
+        "first_victimisation",
+        "last_victimisation",
+        "first_offending",
+        "last_offending",
+        "gap_days",
+        "first_flagged",
+        "first_window_start",
+        "first_da_event",
+        "last_da_event",
+        "days_to_police_record",
+    }
+)
 
 
 def _run_file(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:

@@ -38,7 +38,7 @@ from scipy import sparse
 
 from dagster_project.publication.audit.lp import _lower_failures, _solve, _split, _upper_failures
 from dagster_project.publication.audit.model import _Model
-from dagster_project.publication.audit.readers import _floors, _readers, _Readers, audit
+from dagster_project.publication.audit.readers import _floors, _Readers, _readers, audit
 from dagster_project.publication.audit.result import AuditResult
 from dagster_project.publication.audit.tables import _TOL, AuditError, LinkedTable, Relations, _Infeasible
 
@@ -50,8 +50,9 @@ _REACHES_FLOOR = "listing reader's lower end reaches the structural minimum"
 _REACHES_THRESHOLD = "informed reader's upper end reaches the threshold"
 
 
-def _unprotected(model: _Model, published, readers: _Readers, high, targets, floors: dict[int, float],
-                 threshold: int) -> dict[int, list[str]]:
+def _unprotected(
+    model: _Model, published, readers: _Readers, high, targets, floors: dict[int, float], threshold: int
+) -> dict[int, list[str]]:
     """The targets that fail a condition of the protection rule, with the conditions."""
     failing: dict[int, list[str]] = defaultdict(list)
     for component, members in _split(model, published, sorted(set(targets))):
@@ -61,8 +62,7 @@ def _unprotected(model: _Model, published, readers: _Readers, high, targets, flo
             (_REACHES_FLOOR, readers.listed, {j: floors[int(var[j])] for j in members}),
         )
         for condition, low, goal in checks:
-            if condition == _REACHES_FLOOR and np.array_equal(readers.listed, readers.blind) \
-                    and not any(goal.values()):
+            if condition == _REACHES_FLOOR and np.array_equal(readers.listed, readers.blind) and not any(goal.values()):
                 continue  # the same check as the LP reader's
             for j in _lower_failures(component, component.bounds(low, high), members, goal):
                 failing[int(var[j])].append(condition)
@@ -105,12 +105,12 @@ def protect_together(
         readers = _readers(model, published, low)
         if floors is None:  # the structure is the same every round
             floors = _floors(model, readers, high, np.flatnonzero(primary))
-        failing = _unprotected(model, published, readers, high,
-                               np.flatnonzero(primary & np.isnan(published)), floors, threshold)
+        failing = _unprotected(
+            model, published, readers, high, np.flatnonzero(primary & np.isnan(published)), floors, threshold
+        )
         if not failing:
             break
-        logger.info("%d primary entries are not protected across tables; hiding more.",
-                    len(failing))
+        logger.info("%d primary entries are not protected across tables; hiding more.", len(failing))
         hidden = np.isnan(published)
         a_eq = model.eq.matrix(model.n)
         a_ub = model.ub.matrix(model.n)
@@ -128,12 +128,12 @@ def protect_together(
         }
         for var in sorted(failing):
             for condition in failing[var]:
-                target = {_REACHES_ZERO: 0.0, _REACHES_FLOOR: floors[var],
-                          _REACHES_THRESHOLD: float(threshold)}[condition]
+                target = {_REACHES_ZERO: 0.0, _REACHES_FLOOR: floors[var], _REACHES_THRESHOLD: float(threshold)}[
+                    condition
+                ]
                 for n, bound in enumerate(kept_at[condition]):
                     try:
-                        change = _cheapest_change(a_eq, a_ub, hidden, truth, var, target - truth[var],
-                                                  bound, model)
+                        change = _cheapest_change(a_eq, a_ub, hidden, truth, var, target - truth[var], bound, model)
                         break
                     except _Infeasible:
                         if n == len(kept_at[condition]) - 1:
@@ -144,9 +144,7 @@ def protect_together(
                     hidden[moved] = True
                     hidden_now.append((t.name, t.keys[i]))
     else:
-        raise AuditError(
-            f"Complementary suppression did not protect every primary entry in {max_rounds} rounds."
-        )
+        raise AuditError(f"Complementary suppression did not protect every primary entry in {max_rounds} rounds.")
     result = audit([t.for_audit() for t in tables], relations, threshold=threshold)
     # A secondary entry the LP reader fixes exactly is published: the set of tables each reader
     # finds consistent with what is published stays the same, so every interval stays as it is.
@@ -157,11 +155,14 @@ def protect_together(
             revealed.append((interval.table, interval.key))
     if revealed:
         gone = set(revealed)
-        result = replace(result, intervals=tuple(
-            i for i in result.intervals if (i.table, i.key) not in gone))
+        result = replace(result, intervals=tuple(i for i in result.intervals if (i.table, i.key) not in gone))
     if hidden_now or revealed:
-        logger.info("Across tables: %d more entries hidden, %d secondary entries published "
-                    "again (fixed exactly by the others).", len(hidden_now), len(revealed))
+        logger.info(
+            "Across tables: %d more entries hidden, %d secondary entries published "
+            "again (fixed exactly by the others).",
+            len(hidden_now),
+            len(revealed),
+        )
     return Protection(hidden=tuple(hidden_now), revealed=tuple(revealed), audit=result)
 
 
@@ -199,9 +200,6 @@ def _cheapest_change(a_eq, a_ub, hidden, truth, var, shift, kept_at, model) -> l
             break
     if res.status != 0:
         table, _ = model.locate(var)
-        raise _Infeasible(
-            f"No complementary suppression can protect an entry of table {table.name!r} "
-            f"({res.message})."
-        )
-    moved = np.abs(res.x[n_h:n_h + n_p] - res.x[n_h + n_p:]) > 1e-7
+        raise _Infeasible(f"No complementary suppression can protect an entry of table {table.name!r} ({res.message}).")
+    moved = np.abs(res.x[n_h : n_h + n_p] - res.x[n_h + n_p :]) > 1e-7
     return [int(p) for p in pub[moved]]

@@ -67,9 +67,12 @@ class _Component:
             extra_ub, extra_b, extra_bounds = extra
             k = extra_ub.shape[1] - a_eq.shape[1]
             a_eq = sparse.hstack([a_eq, sparse.csr_matrix((a_eq.shape[0], k))]).tocsr()
-            a_ub = sparse.vstack([
-                sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], k))]), extra_ub,
-            ]).tocsr()
+            a_ub = sparse.vstack(
+                [
+                    sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], k))]),
+                    extra_ub,
+                ]
+            ).tocsr()
             b_ub = np.concatenate([b_ub, extra_b])
             bounds = bounds + extra_bounds
         res = _solve(c, a_eq, self.b_eq, a_ub, b_ub, bounds)
@@ -97,8 +100,10 @@ def _split(model: _Model, published, targets) -> list[tuple[_Component, list[int
     live_eq = np.diff(a_eq.indptr) > 0
     live_ub = np.diff(a_ub.indptr) > 0
     if np.any(np.abs(b_eq[~live_eq]) > 0.5) or np.any(b_ub[~live_ub] < -0.5):
-        raise AuditError("The published numbers contradict each other: a table does not add "
-                         "up, or two tables disagree on a shared margin.")
+        raise AuditError(
+            "The published numbers contradict each other: a table does not add "
+            "up, or two tables disagree on a shared margin."
+        )
     a_eq, b_eq = a_eq[live_eq], b_eq[live_eq]
     a_ub, b_ub = a_ub[live_ub], b_ub[live_ub]
 
@@ -109,7 +114,7 @@ def _split(model: _Model, published, targets) -> list[tuple[_Component, list[int
         shape=(h + m_eq + m_ub, h + m_eq + m_ub),
     )
     _, label = connected_components(graph, directed=False)
-    var_label, eq_label, ub_label = label[:h], label[h:h + m_eq], label[h + m_eq:]
+    var_label, eq_label, ub_label = label[:h], label[h : h + m_eq], label[h + m_eq :]
     a_eq_csc, a_ub_csc = a_eq.tocsc(), a_ub.tocsc()
 
     wanted: dict[int, list[int]] = defaultdict(list)
@@ -124,15 +129,21 @@ def _split(model: _Model, published, targets) -> list[tuple[_Component, list[int
         rows_ub = np.flatnonzero(ub_label == comp)
         local = {c: n for n, c in enumerate(cols)}
         columns = [
-            (tuple(a_eq_csc.indices[a_eq_csc.indptr[c]:a_eq_csc.indptr[c + 1]]),
-             tuple(a_eq_csc.data[a_eq_csc.indptr[c]:a_eq_csc.indptr[c + 1]]),
-             tuple(a_ub_csc.indices[a_ub_csc.indptr[c]:a_ub_csc.indptr[c + 1]]),
-             tuple(a_ub_csc.data[a_ub_csc.indptr[c]:a_ub_csc.indptr[c + 1]]))
+            (
+                tuple(a_eq_csc.indices[a_eq_csc.indptr[c] : a_eq_csc.indptr[c + 1]]),
+                tuple(a_eq_csc.data[a_eq_csc.indptr[c] : a_eq_csc.indptr[c + 1]]),
+                tuple(a_ub_csc.indices[a_ub_csc.indptr[c] : a_ub_csc.indptr[c + 1]]),
+                tuple(a_ub_csc.data[a_ub_csc.indptr[c] : a_ub_csc.indptr[c + 1]]),
+            )
             for c in cols
         ]
         component = _Component(
-            variables=hidden[cols], a_eq=a_eq[rows_eq][:, cols], b_eq=b_eq[rows_eq],
-            a_ub=a_ub[rows_ub][:, cols], b_ub=b_ub[rows_ub], columns=columns,
+            variables=hidden[cols],
+            a_eq=a_eq[rows_eq][:, cols],
+            b_eq=b_eq[rows_eq],
+            a_ub=a_ub[rows_ub][:, cols],
+            b_ub=b_ub[rows_ub],
+            columns=columns,
             table=model.locate(int(hidden[cols[0]]))[0].name,
         )
         out.append((component, [local[m] for m in members]))
@@ -150,8 +161,9 @@ def _extreme(component: _Component, bounds, j: int, sign: float) -> float:
     return np.inf if res.status == 3 else sign * res.fun
 
 
-def _intervals(parts, low, high, *, lows: bool = True, highs: bool = True,
-               may_contradict: bool = False) -> dict[int, tuple[float, float]]:
+def _intervals(
+    parts, low, high, *, lows: bool = True, highs: bool = True, may_contradict: bool = False
+) -> dict[int, tuple[float, float]]:
     """[min, max] of each target (hidden) variable of `parts` for a reader with bounds `low`,
     `high` (NaN where not asked for; both NaN where `may_contradict` and the bounds contradict
     the published numbers).
@@ -174,9 +186,11 @@ def _intervals(parts, low, high, *, lows: bool = True, highs: bool = True,
         except _Infeasible:
             if not may_contradict:
                 raise
-            logger.warning("A reader's assumption that no hidden count is 0 contradicts the "
-                           "published numbers around table %r; its intervals there are unknown.",
-                           component.table)
+            logger.warning(
+                "A reader's assumption that no hidden count is 0 contradicts the "
+                "published numbers around table %r; its intervals there are unknown.",
+                component.table,
+            )
             minimum = maximum = {j: np.nan for j in chosen}
         for j in members:
             k = first[signatures[j]]
@@ -225,9 +239,10 @@ def _maxima(component: _Component, bounds, members: list[int]) -> dict[int, floa
         k = len(open_)
         c = np.concatenate([np.zeros(n), -np.ones(k)])
         rows = sparse.csr_matrix(
-            (np.concatenate([np.ones(k), -np.ones(k)]),
-             (np.concatenate([np.arange(k), np.arange(k)]),
-              np.concatenate([n + np.arange(k), open_]))),
+            (
+                np.concatenate([np.ones(k), -np.ones(k)]),
+                (np.concatenate([np.arange(k), np.arange(k)]), np.concatenate([n + np.arange(k), open_])),
+            ),
             shape=(k, n + k),
         )
         res = component.solve(c, bounds, extra=(rows, np.zeros(k), [(None, float(caps[j])) for j in open_]))
@@ -248,8 +263,8 @@ def _caps(component: _Component, bounds) -> np.ndarray:
     caps = np.array([np.inf if b[1] is None else b[1] for b in bounds])
     for a, b, equal in ((component.a_eq, component.b_eq, True), (component.a_ub, component.b_ub, False)):
         for r in range(a.shape[0]):
-            cols = a.indices[a.indptr[r]:a.indptr[r + 1]]
-            coefs = a.data[a.indptr[r]:a.indptr[r + 1]]
+            cols = a.indices[a.indptr[r] : a.indptr[r + 1]]
+            coefs = a.data[a.indptr[r] : a.indptr[r + 1]]
             if np.all(coefs > 0):
                 sign = 1.0
             elif equal and np.all(coefs < 0):
@@ -288,9 +303,10 @@ def _upper_failures(component: _Component, bounds, members: list[int], threshold
         k = len(open_)
         c = np.concatenate([np.zeros(n), -np.ones(k)])
         rows = sparse.csr_matrix(
-            (np.concatenate([np.ones(k), -np.ones(k)]),
-             (np.concatenate([np.arange(k), np.arange(k)]),
-              np.concatenate([n + np.arange(k), open_]))),
+            (
+                np.concatenate([np.ones(k), -np.ones(k)]),
+                (np.concatenate([np.arange(k), np.arange(k)]), np.concatenate([n + np.arange(k), open_])),
+            ),
             shape=(k, n + k),
         )
         res = component.solve(c, bounds, extra=(rows, np.zeros(k), [(0.0, float(threshold))] * k))

@@ -113,13 +113,14 @@ class _Model:
             by_population[t.population].append(t)
         for members in by_population.values():
             for i, first in enumerate(members):
-                for second in members[i + 1:]:
+                for second in members[i + 1 :]:
                     self._link(first, second, relations.lookups)
         for smaller, larger in relations.at_most:
             if by_population.get(smaller) and by_population.get(larger):
                 a, b = by_population[smaller][0], by_population[larger][0]
                 self.ub.add(
-                    [self._grand_total(a), self._grand_total(b)], [1.0, -1.0],
+                    [self._grand_total(a), self._grand_total(b)],
+                    [1.0, -1.0],
                     f"population bound {smaller} <= {larger}",
                 )
 
@@ -136,12 +137,11 @@ class _Model:
             children: dict[tuple[str, ...], list[int]] = defaultdict(list)
             for key, var in index.items():
                 if key[d] != t.total_label:
-                    parent = key[:d] + (t.total_label,) + key[d + 1:]
+                    parent = key[:d] + (t.total_label,) + key[d + 1 :]
                     children[parent].append(var)
             for parent, members in children.items():
                 if parent in index:
-                    self.eq.add([*members, index[parent]], [1.0] * len(members) + [-1.0],
-                                f"additivity of {t.name}")
+                    self.eq.add([*members, index[parent]], [1.0] * len(members) + [-1.0], f"additivity of {t.name}")
 
     def _grand_total(self, t: AuditTable) -> int:
         grand = (t.total_label,) * len(t.dims)
@@ -157,8 +157,7 @@ class _Model:
                 if dim_a == dim_b:
                     parts.append((da, None, db, None))
                     continue
-                meet = _meet(dim_a, dim_b, lookups,
-                             {k[da] for _, k in cells_a}, {k[db] for _, k in cells_b})
+                meet = _meet(dim_a, dim_b, lookups, {k[da] for _, k in cells_a}, {k[db] for _, k in cells_b})
                 if isinstance(meet, str):
                     self.dropped += (f"shared margin of {a.name} and {b.name}: {meet}",)
                 elif meet is not None:
@@ -204,7 +203,8 @@ class _Model:
             logger.error(
                 "The true counts break the declared relation '%s'; it is left out of the "
                 "audit. Check that the tables' labels, the lookups and the listing declared "
-                "for each table agree.", source,
+                "for each table agree.",
+                source,
             )
         self.eq = self.eq.keep([s not in broken for s in self.eq.sources])
         self.ub = self.ub.keep([s not in broken for s in self.ub.sources])
@@ -267,7 +267,9 @@ def _meet(
     if not labels_a <= known_a or not labels_b <= known_b:
         logger.warning(
             "A table has %s or %s labels the lookup does not list; the audit links those two "
-            "dims by their grand total only.", dim_a, dim_b,
+            "dims by their grand total only.",
+            dim_a,
+            dim_b,
         )
         return f"{dim_a} or {dim_b} labels the lookup does not list"
     parent: dict[tuple[int, str], tuple[int, str]] = {}

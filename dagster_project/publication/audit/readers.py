@@ -81,8 +81,7 @@ def _floors(model: _Model, readers: _Readers, high, targets) -> dict[int, float]
     if not len(targets):
         return {}
     nothing = np.full(model.n, np.nan)
-    found = _intervals(_split(model, nothing, sorted(set(int(t) for t in targets))),
-                       readers.listed, high, highs=False)
+    found = _intervals(_split(model, nothing, sorted(set(int(t) for t in targets))), readers.listed, high, highs=False)
     return {var: lo for var, (lo, _) in found.items()}
 
 
@@ -120,13 +119,21 @@ def audit(
     for var in hidden:
         t, i = model.locate(int(var))
         v = int(var)
-        intervals.append(HiddenInterval(
-            table=t.name, key=t.keys[i], low=blind[v][0], high=blind[v][1],
-            primary=None if t.primary is None else bool(primary[var]),
-            truth=None if t.truth is None else int(t.truth[i]),
-            floor=floors[v], listed_low=listed[v][0], listed_high=listed[v][1],
-            informed_low=informed[v][0], informed_high=informed[v][1],
-        ))
+        intervals.append(
+            HiddenInterval(
+                table=t.name,
+                key=t.keys[i],
+                low=blind[v][0],
+                high=blind[v][1],
+                primary=None if t.primary is None else bool(primary[var]),
+                truth=None if t.truth is None else int(t.truth[i]),
+                floor=floors[v],
+                listed_low=listed[v][0],
+                listed_high=listed[v][1],
+                informed_low=informed[v][0],
+                informed_high=informed[v][1],
+            )
+        )
     small = tuple(
         (t.name, k)
         for t in model.tables
@@ -134,14 +141,21 @@ def audit(
         if v is not None and 0 < v < threshold
     )
     result = AuditResult(
-        intervals=tuple(intervals), threshold=threshold,
-        cpu_seconds=time.process_time() - started, published_small=small,
+        intervals=tuple(intervals),
+        threshold=threshold,
+        cpu_seconds=time.process_time() - started,
+        published_small=small,
         dropped_relations=model.dropped,
     )
     logger.info(
         "Audited %d tables together: %d hidden entries, %d primary, %d unprotected, %d exactly "
-        "recoverable by some reader (%.2f s CPU).", len(model.tables), len(intervals),
-        len(result.primary), len(result.unprotected), len(result.told_exactly), result.cpu_seconds,
+        "recoverable by some reader (%.2f s CPU).",
+        len(model.tables),
+        len(intervals),
+        len(result.primary),
+        len(result.unprotected),
+        len(result.told_exactly),
+        result.cpu_seconds,
     )
     return result
 
@@ -150,6 +164,7 @@ def _sandwiched(model, published, low, high, hidden, outer, inner, highs: bool) 
     """The listing reader's intervals: its feasible set lies between the LP reader's (`outer`)
     and the informed reader's (`inner`), so where their ends agree so does its; elsewhere LPs.
     Upper ends only with `highs`."""
+
     def agree(a, b):
         return (np.isinf(a) and np.isinf(b)) or abs(a - b) < _TOL
 

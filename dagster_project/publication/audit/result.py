@@ -70,8 +70,10 @@ class HiddenInterval:
         """The listing reader's interval; where its upper end was not computed (`audit`'s
         `listing_highs`), the LP reader's, which is at least as high."""
         high = self.listed_high
-        return (self.low if self.listed_low is None else self.listed_low,
-                self.high if high is None or np.isnan(high) else high)
+        return (
+            self.low if self.listed_low is None else self.listed_low,
+            self.high if high is None or np.isnan(high) else high,
+        )
 
     @property
     def informed(self) -> tuple[float, float]:
@@ -156,8 +158,9 @@ class AuditResult:
             "narrowest_primary_width": None if narrow_p is None else round(narrow_p.protection_width, 3),
             "narrowest_primary_table": None if narrow_p is None else narrow_p.table,
             "lowest_primary_upper_end": None if lowest_top is None else round(lowest_top.protection[1], 3),
-            "narrowest_other_width": (None if narrow_o is None
-                                      else round(narrow_o.informed[1] - narrow_o.informed[0], 3)),
+            "narrowest_other_width": (
+                None if narrow_o is None else round(narrow_o.informed[1] - narrow_o.informed[0], 3)
+            ),
             "narrowest_other_table": None if narrow_o is None else narrow_o.table,
             "dropped_relations": list(self.dropped_relations),
             "cpu_seconds": round(self.cpu_seconds, 3),
@@ -170,8 +173,10 @@ def summary_table(result: AuditResult) -> str:
     per: dict[str, list[HiddenInterval]] = defaultdict(list)
     for i in result.intervals:
         per[i.table].append(i)
-    lines = ["| table | hidden | primary | narrowest primary | lowest primary upper end | narrowest other |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| table | hidden | primary | narrowest primary | lowest primary upper end | narrowest other |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for name in sorted(per):
         items = per.get(name, [])
         prim = [i for i in items if i.primary]

@@ -55,9 +55,7 @@ class AuditTable:
         for name in ("published", "truth", "primary", "low", "high"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
-                raise ValueError(
-                    f"table {self.name!r}: {name} has {len(value)} entries for {n} keys."
-                )
+                raise ValueError(f"table {self.name!r}: {name} has {len(value)} entries for {n} keys.")
         if any(len(k) != len(self.dims) for k in self.keys):
             raise ValueError(f"table {self.name!r}: every key needs one label per dim.")
         if self.listed_always is not None and len(self.listed_always) != len(self.dims):
@@ -74,7 +72,9 @@ class AuditTable:
         if self.listed_always is None:
             return (0.0,) * len(self.keys)
         occurring = [
-            (d, label) for key in self.keys for d, label in enumerate(key)
+            (d, label)
+            for key in self.keys
+            for d, label in enumerate(key)
             if label != self.total_label and label not in self.listed_always[d]
         ]
         out = []
@@ -142,8 +142,17 @@ class AuditTable:
             labels = frame.get_column(label_column).to_list()
             low = tuple(1.0 if lab == PRIMARY else 0.0 for lab in labels)
             high = tuple(float(threshold - 1) if lab == PRIMARY else np.inf for lab in labels)
-        return cls(name, population, dims, keys, published, low=low, high=high,
-                   total_label=total_label, listed_always=listed_always)
+        return cls(
+            name,
+            population,
+            dims,
+            keys,
+            published,
+            low=low,
+            high=high,
+            total_label=total_label,
+            listed_always=listed_always,
+        )
 
 
 @dataclass(frozen=True)
@@ -170,5 +179,4 @@ class LinkedTable:
     listed_always: tuple[frozenset[str], ...] | None = None
 
     def for_audit(self) -> AuditTable:
-        return AuditTable.from_suppressed(self.name, self.population, self.table,
-                                          listed_always=self.listed_always)
+        return AuditTable.from_suppressed(self.name, self.population, self.table, listed_always=self.listed_always)

@@ -15,31 +15,21 @@ def _check_dims(dims: Sequence[str], counts: pl.DataFrame, count: str) -> tuple[
         raise ValueError(f"dims must be a list of one or two column names, got {dims!r}.")
     dims = tuple(dims)
     if not 1 <= len(dims) <= 2:
-        raise ValueError(
-            f"protect handles one- or two-way tables; got {len(dims)} dims {list(dims)!r}."
-        )
+        raise ValueError(f"protect handles one- or two-way tables; got {len(dims)} dims {list(dims)!r}.")
     if len(set(dims)) != len(dims):
         raise ValueError(f"dims name the same column twice: {list(dims)!r}.")
     reserved = {count, "suppressed", "is_total"}
     clashing = [d for d in dims if d in reserved]
     if clashing:
-        raise ValueError(
-            f"dim column {clashing[0]!r} clashes with an output column name; rename it."
-        )
+        raise ValueError(f"dim column {clashing[0]!r} clashes with an output column name; rename it.")
     missing = [c for c in (*dims, count) if c not in counts.columns]
     if missing:
-        raise ValueError(
-            f"counts has no column {missing[0]!r}; its columns are {counts.columns!r}."
-        )
+        raise ValueError(f"counts has no column {missing[0]!r}; its columns are {counts.columns!r}.")
     for d in dims:
         if counts.schema[d] != pl.String:
-            raise ValueError(
-                f"dim column {d!r} must be String, got {counts.schema[d]}; cast it first."
-            )
+            raise ValueError(f"dim column {d!r} must be String, got {counts.schema[d]}; cast it first.")
     if not counts.schema[count].is_integer():
-        raise ValueError(
-            f"count column {count!r} must hold integers, got {counts.schema[count]}."
-        )
+        raise ValueError(f"count column {count!r} must hold integers, got {counts.schema[count]}.")
     return dims
 
 
@@ -75,14 +65,9 @@ def _check_denominators(
     denominators: pl.DataFrame, dims: tuple[str, ...], denominator: str, total_label: str
 ) -> tuple[str, ...]:
     if not isinstance(denominators, pl.DataFrame):
-        raise TypeError(
-            f"denominators must be a polars DataFrame, got {type(denominators).__name__}."
-        )
+        raise TypeError(f"denominators must be a polars DataFrame, got {type(denominators).__name__}.")
     if denominator not in denominators.columns:
-        raise ValueError(
-            f"denominators has no column {denominator!r}; its columns are "
-            f"{denominators.columns!r}."
-        )
+        raise ValueError(f"denominators has no column {denominator!r}; its columns are {denominators.columns!r}.")
     keys = tuple(d for d in dims if d in denominators.columns)
     if not keys:
         raise ValueError(
@@ -97,13 +82,10 @@ def _check_denominators(
         )
     for d in keys:
         if denominators.schema[d] != pl.String:
-            raise ValueError(
-                f"denominators column {d!r} must be String, got {denominators.schema[d]}."
-            )
+            raise ValueError(f"denominators column {d!r} must be String, got {denominators.schema[d]}.")
     if not denominators.schema[denominator].is_integer():
         raise ValueError(
-            f"denominator column {denominator!r} must hold integers, got "
-            f"{denominators.schema[denominator]}."
+            f"denominator column {denominator!r} must hold integers, got {denominators.schema[denominator]}."
         )
     _check_keys(denominators, keys, total_label, "denominators")
     negative = denominators.filter(pl.col(denominator) < 0)

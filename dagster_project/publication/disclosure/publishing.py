@@ -31,14 +31,17 @@ def publish(
     _check_options(threshold=table.threshold, per=per, total_label=table.total_label)
     clashing = [d for d in table.dims if d in (denominator, f"rate_per_{per}")]
     if clashing:
-        raise ValueError(
-            f"dim column {clashing[0]!r} clashes with an output column name; rename it."
-        )
+        raise ValueError(f"dim column {clashing[0]!r} clashes with an output column name; rename it.")
     frame = table.frame(count=count)
     if denominators is None:
         return frame
     return _add_rates(
-        frame, table._grid, denominators, count=count, denominator=denominator, per=per,
+        frame,
+        table._grid,
+        denominators,
+        count=count,
+        denominator=denominator,
+        per=per,
         total_label=table.total_label,
     )
 
@@ -67,7 +70,11 @@ def protect(
     """
     _check_options(threshold=threshold, per=per, total_label=total_label)
     table = suppress(
-        counts, dims, count=count, threshold=threshold, total_label=total_label,
+        counts,
+        dims,
+        count=count,
+        threshold=threshold,
+        total_label=total_label,
         suppress_zeros=suppress_zeros,
     )
     return publish(table, count=count, denominators=denominators, denominator=denominator, per=per)
@@ -100,13 +107,12 @@ def _add_rates(
     if unmatched.height:
         logger.warning(
             "%d denominator row(s) match no cell of the table and are ignored, e.g. %s.",
-            unmatched.height, unmatched.select(keys).row(0, named=True),
+            unmatched.height,
+            unmatched.select(keys).row(0, named=True),
         )
     full = full.join(supplied, on=list(keys), how="left")
 
-    all_present = pl.when(pl.col(denominator).null_count() == 0).then(
-        pl.col(denominator).sum()
-    )
+    all_present = pl.when(pl.col(denominator).null_count() == 0).then(pl.col(denominator).sum())
     levels = []
     for size in range(len(keys) + 1):
         for level in combinations(keys, size):
@@ -117,21 +123,16 @@ def _add_rates(
             )
             levels.append(
                 summed.with_columns(
-                    pl.lit(total_label, dtype=pl.String).alias(d)
-                    for d in grid.dims
-                    if d not in level
+                    pl.lit(total_label, dtype=pl.String).alias(d) for d in grid.dims if d not in level
                 ).select(*grid.dims, pl.col(denominator).cast(pl.Int64))
             )
     by_entry = pl.concat(levels)
 
     rate = f"rate_per_{per}"
-    return (
-        table.join(by_entry, on=list(grid.dims), how="left", maintain_order="left")
-        .with_columns(
-            pl.when(pl.col(denominator) > 0)
-            .then(pl.col(count) * per / pl.col(denominator))
-            .round(1, mode="half_away_from_zero")
-            .cast(pl.Float64)
-            .alias(rate)
-        )
+    return table.join(by_entry, on=list(grid.dims), how="left", maintain_order="left").with_columns(
+        pl.when(pl.col(denominator) > 0)
+        .then(pl.col(count) * per / pl.col(denominator))
+        .round(1, mode="half_away_from_zero")
+        .cast(pl.Float64)
+        .alias(rate)
     )

@@ -65,8 +65,12 @@ def suppress(
     logger.info(
         "Protected a %s table of %d cells plus margins (threshold %d): %d primary and %d "
         "secondary suppressions out of %d published entries.",
-        " x ".join(dims), grid.n_cells, threshold, int((status == _PRIMARY).sum()),
-        int((status == _SECONDARY).sum()), status.size,
+        " x ".join(dims),
+        grid.n_cells,
+        threshold,
+        int((status == _PRIMARY).sum()),
+        int((status == _SECONDARY).sum()),
+        status.size,
     )
     return SuppressedTable(grid, status, total_label=total_label, threshold=threshold)
 
@@ -100,9 +104,7 @@ def _suppress(grid: _Grid, *, threshold: int, suppress_zeros: bool) -> np.ndarra
     return status
 
 
-def _complete_lines(
-    values: np.ndarray, status: np.ndarray, lines: list[list[tuple[int, int]]]
-) -> None:
+def _complete_lines(values: np.ndarray, status: np.ndarray, lines: list[list[tuple[int, int]]]) -> None:
     """Until stable, give every line with exactly one suppressed entry a second one."""
     changed = True
     while changed:
@@ -113,9 +115,7 @@ def _complete_lines(
                 changed = True
 
 
-def _pick_complement(
-    values: np.ndarray, status: np.ndarray, line: list[tuple[int, int]]
-) -> tuple[int, int]:
+def _pick_complement(values: np.ndarray, status: np.ndarray, line: list[tuple[int, int]]) -> tuple[int, int]:
     """The smallest non-zero published cell; else the first zero cell; else the total."""
     cells = [p for p in line[:-1] if status[p] == _PUBLISHED]
     non_zero = [p for p in cells if values[p] > 0]
@@ -135,9 +135,7 @@ def _first_bridge(status: np.ndarray) -> tuple[int, int] | None:
     on no cycle (a bridge) can be worked out exactly by adding and subtracting lines.
     """
     n_rows, n_cols = status.shape
-    adjacency: dict[int, list[tuple[int, tuple[int, int]]]] = {
-        node: [] for node in range(n_rows + n_cols)
-    }
+    adjacency: dict[int, list[tuple[int, tuple[int, int]]]] = {node: [] for node in range(n_rows + n_cols)}
     for i, j in zip(*np.nonzero(status), strict=True):
         edge = (int(i), int(j))
         adjacency[edge[0]].append((n_rows + edge[1], edge))
@@ -182,10 +180,7 @@ def _join_across(values: np.ndarray, status: np.ndarray, bridge: tuple[int, int]
         for i in range(n_rows)
         for j in range(n_cols)
         if status[i, j] == _PUBLISHED
-        and (
-            (i in row_side and n_rows + j in col_side)
-            or (i in col_side and n_rows + j in row_side)
-        )
+        and ((i in row_side and n_rows + j in col_side) or (i in col_side and n_rows + j in row_side))
     ]
     if not candidates:  # cannot happen once every line has 0 or >= 2 suppressed entries
         raise RuntimeError(f"No entry can protect the suppressed entry at position {bridge}.")

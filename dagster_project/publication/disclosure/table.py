@@ -125,9 +125,7 @@ class SuppressedTable:
         return _to_frame(self._grid, self._status, count=count, total_label=self.total_label)
 
 
-def _build_grid(
-    counts: pl.DataFrame, dims: tuple[str, ...], count: str, total_label: str
-) -> _Grid:
+def _build_grid(counts: pl.DataFrame, dims: tuple[str, ...], count: str, total_label: str) -> _Grid:
     if counts.height == 0:
         raise ValueError("counts is empty; there is no table to protect.")
     frame = counts.select(*dims, pl.col(count).cast(pl.Int64))
@@ -141,10 +139,7 @@ def _build_grid(
     negative = frame.filter(pl.col(count) < 0)
     if negative.height:
         bad = negative.row(0, named=True)
-        raise ValueError(
-            f"count column {count!r} has negative count {bad[count]} at "
-            f"{ {d: bad[d] for d in dims} }."
-        )
+        raise ValueError(f"count column {count!r} has negative count {bad[count]} at { {d: bad[d] for d in dims} }.")
 
     labels = [tuple(sorted(frame[d].unique().to_list())) for d in dims]
     position = [{label: i for i, label in enumerate(ls)} for ls in labels]
@@ -152,7 +147,10 @@ def _build_grid(
     if n_cells > frame.height:
         logger.info(
             "counts has %d of the %d cells of the %s grid; the other %d are counted as 0.",
-            frame.height, n_cells, " x ".join(dims), n_cells - frame.height,
+            frame.height,
+            n_cells,
+            " x ".join(dims),
+            n_cells - frame.height,
         )
 
     if len(dims) == 1:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -54,18 +54,18 @@ def _remove_at_rule(css: str, prelude: str) -> str:
     return css
 
 
-@lru_cache(maxsize=None)
+@cache
 def vendor_text(relative: str) -> str:
     return (VENDOR_DIR / relative).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def gx_default_css() -> str:
     path = resources.files("great_expectations").joinpath(*_GX_STATIC, "styles", "data_docs_default_styles.css")
     return offline_css(path.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def gx_image_data_uri(name: str) -> str:
     path = resources.files("great_expectations").joinpath(*_GX_STATIC, "images", name)
     data = path.read_bytes()

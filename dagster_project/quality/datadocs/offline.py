@@ -24,14 +24,18 @@ logger = logging.getLogger(__package__)  # one logger for the Data Docs, named a
 # replaces each. Any other remote stylesheet or script is dropped.
 _VENDORED_STYLESHEETS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/bootstrap(?:/|@)4\.[^\"']*/bootstrap\.min\.css$"), "bootstrap-4.3.1/bootstrap.min.css"),
-    (re.compile(r"/bootstrap-table@[^/]+/dist/bootstrap-table\.min\.css$"),
-     "bootstrap-table-1.19.1/bootstrap-table.min.css"),
+    (
+        re.compile(r"/bootstrap-table@[^/]+/dist/bootstrap-table\.min\.css$"),
+        "bootstrap-table-1.19.1/bootstrap-table.min.css",
+    ),
 )
 _VENDORED_SCRIPTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/jquery-3\.[0-9.]+(?:\.min)?\.js$"), "jquery-3.7.1/jquery.min.js"),
     (re.compile(r"/bootstrap(?:/|@)4\.[^\"']*/bootstrap(?:\.bundle)?\.min\.js$"), "bootstrap-4.3.1/bootstrap.min.js"),
-    (re.compile(r"/bootstrap-table@[^/]+/dist/bootstrap-table\.min\.js$"),
-     "bootstrap-table-1.19.1/bootstrap-table.min.js"),
+    (
+        re.compile(r"/bootstrap-table@[^/]+/dist/bootstrap-table\.min\.js$"),
+        "bootstrap-table-1.19.1/bootstrap-table.min.js",
+    ),
 )
 
 _REMOTE_REFERENCE = re.compile(
@@ -153,14 +157,12 @@ def _replace_anchor(match: re.Match[str], index_href: str | None) -> str:
     return f"<span>{inner}</span>"
 
 
-
 def check_offline(page: str) -> None:
     """Fail closed: a page that still references anything remote is a bug, not a page to write."""
     remote = _REMOTE_REFERENCE.search(page)
     if remote is not None:
         context = page[max(0, remote.start() - 60) : remote.end() + 60]
         raise RuntimeError(f"Data Docs page still references a remote resource near: {context!r}")
-
 
 
 def _vendored(table: tuple[tuple[re.Pattern[str], str], ...], url: str) -> str | None:
@@ -171,10 +173,8 @@ def _vendored(table: tuple[tuple[re.Pattern[str], str], ...], url: str) -> str |
     return None
 
 
-
 def _attribute(pattern: re.Pattern[str], tag: str) -> str | None:
     match = pattern.search(tag)
     if match is None:
         return None
     return html.unescape(next(group for group in match.groups() if group is not None))
-

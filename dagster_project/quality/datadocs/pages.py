@@ -96,7 +96,7 @@ def render_index_page(entries: list[dict], *, title: str) -> str:
   <div class="mr-auto">
     <nav class="d-flex align-items-center">
       <div class="float-left navbar-brand m-0 h-100">
-        <img src="{gx_image_data_uri('logo-long.png')}" alt="Great Expectations" style="width: auto; height: 50px"/>
+        <img src="{gx_image_data_uri("logo-long.png")}" alt="Great Expectations" style="width: auto; height: 50px"/>
       </div>
       <ol class="ge-breadcrumbs breadcrumb d-md-inline-flex bg-light ml-2 mr-0 mt-0 mb-0 pt-0 pb-0 d-none">
         <li class="ge-breadcrumbs-item breadcrumb-item active" aria-current="page">{escaped(title)}</li>
@@ -158,7 +158,7 @@ def render_index_page(entries: list[dict], *, title: str) -> str:
     <meta name="viewport" content="width=device-width, initial-scale=1.0" />
     <meta name="color-scheme" content="light">
     <title>{escaped(title)}</title>
-    <link rel="shortcut icon" href="{gx_image_data_uri('favicon.ico')}" type="image/x-icon"/>
+    <link rel="shortcut icon" href="{gx_image_data_uri("favicon.ico")}" type="image/x-icon"/>
     {style_tag(vendor_text("bootstrap-table-1.19.1/bootstrap-table.min.css"))}
     {style_tag(vendor_text("bootstrap-4.3.1/bootstrap.min.css"))}
     {style_tag(gx_default_css())}

@@ -114,9 +114,9 @@ def _safe_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     if run_name is not None or run_time is not None:
         safe["run_id"] = {
             "run_name": str(run_name) if run_name is not None else None,
-            "run_time": run_time.isoformat() if hasattr(run_time, "isoformat") else (
-                str(run_time) if run_time is not None else None
-            ),
+            "run_time": run_time.isoformat()
+            if hasattr(run_time, "isoformat")
+            else (str(run_time) if run_time is not None else None),
         }
     return safe
 

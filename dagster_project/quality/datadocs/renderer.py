@@ -22,9 +22,7 @@ class DescribedResultsTableRenderer(ValidationResultsTableContentBlockRenderer):
 
     @classmethod
     def _get_content_block_fn(cls, expectation_type: str, expectation_config: Any = None) -> Any:
-        row_fn = super()._get_content_block_fn(
-            expectation_type=expectation_type, expectation_config=expectation_config
-        )
+        row_fn = super()._get_content_block_fn(expectation_type=expectation_type, expectation_config=expectation_config)
         if row_fn is None:
             return None
 

@@ -27,7 +27,13 @@ class AgenciesMixin(BuilderState):
         is_ce = np.zeros(pop.size, dtype=bool)
         is_ce[self.ce_index] = True
         p = np.where(is_ce[police.person], 0.6, 0.45)
-        cand = np.flatnonzero(suspect & (age >= 10) & (age <= 17) & (rng.random(police.person.size) < p) & (pop.pnc_year[police.person] > 0))
+        cand = np.flatnonzero(
+            suspect
+            & (age >= 10)
+            & (age <= 17)
+            & (rng.random(police.person.size) < p)
+            & (pop.pnc_year[police.person] > 0)
+        )
         out_day = day[cand] + 14 + np.floor(rng.gamma(2.0, 30.0, cand.size)).astype(np.int64)
         out_age = pop.age_at(police.person[cand], out_day)
         ok = (out_day <= self.end_day) & (out_age <= 17)
@@ -39,7 +45,9 @@ class AgenciesMixin(BuilderState):
         _, first_index = np.unique(person, return_index=True)  # outcomes are in date order
         is_first = np.zeros(cand.size, dtype=bool)
         is_first[first_index] = True
-        fte = is_first & (pop.pnc_year[person] >= year_of(np.array([self.start_day]))[0]) & (rng.random(cand.size) < 0.9)
+        fte = (
+            is_first & (pop.pnc_year[person] >= year_of(np.array([self.start_day]))[0]) & (rng.random(cand.size) < 0.9)
+        )
         council = self.county.lsoa_council[pop.lsoa_at(person, out_day)]
         service = (council == 2).astype(np.int64)
         outcome = pick(rng, codes.OUTCOME_WEIGHTS, cand.size)
@@ -65,13 +73,25 @@ class AgenciesMixin(BuilderState):
         rep = np.flatnonzero(victim & (rng.random(p.size) < p))
         u = rng.random(rep.size)
         delay = np.where(
-            u < 0.70, rng.integers(20, 360, rep.size),
-            np.where(u < 0.85, rng.integers(360, 1440, rep.size),
-                     np.where(u < 0.95, rng.integers(1440, 3 * 1440, rep.size), rng.integers(3 * 1440, 14 * 1440, rep.size))),
+            u < 0.70,
+            rng.integers(20, 360, rep.size),
+            np.where(
+                u < 0.85,
+                rng.integers(360, 1440, rep.size),
+                np.where(u < 0.95, rng.integers(1440, 3 * 1440, rep.size), rng.integers(3 * 1440, 14 * 1440, rep.size)),
+            ),
         )
         r_minute = occ.minute[police.occ[rep]] + delay
         r_person = police.person[rep]
-        r_loc = np.where(occ.domestic[police.occ[rep]], 0, np.where(occ.nte[police.occ[rep]], np.where(rng.random(rep.size) < 0.6, 2, 1), pick(rng, (0.1, 0.5, 0.0, 0.1, 0.3), rep.size)))
+        r_loc = np.where(
+            occ.domestic[police.occ[rep]],
+            0,
+            np.where(
+                occ.nte[police.occ[rep]],
+                np.where(rng.random(rep.size) < 0.6, 2, 1),
+                pick(rng, (0.1, 0.5, 0.0, 0.1, 0.3), rep.size),
+            ),
+        )
         r_knife = occ.knife[police.occ[rep]]
         # unreported: A&E-only people, and some people the police know from other incidents
         is_ce = np.isin(np.arange(pop.size), self.ce_index)
@@ -86,7 +106,11 @@ class AgenciesMixin(BuilderState):
         u_person = np.concatenate([ae_only, ae_only[rng.random(ae_only.size) < 0.09], known])
         n_u = u_person.size
         nte = rng.random(n_u) < 0.45
-        u_minute = np.where(nte, self.cal.nte_minutes(rng, n_u), self.cal.minutes(rng, self.cal.days_sample(rng, n_u, WEEKDAY_FLAT), HOURS_GENERAL))
+        u_minute = np.where(
+            nte,
+            self.cal.nte_minutes(rng, n_u),
+            self.cal.minutes(rng, self.cal.days_sample(rng, n_u, WEEKDAY_FLAT), HOURS_GENERAL),
+        )
         # keep unreported attendances clear of the person's police victim records (+-14 days)
         v_person, v_minute = police.person[victim], occ.minute[police.occ[victim]]
         order = np.lexsort((v_minute, v_person))
@@ -121,7 +145,9 @@ class AgenciesMixin(BuilderState):
         return Attendances(person, second, site, loc, weapon, admitted, reported)
 
     @staticmethod
-    def _near(person: np.ndarray, minute: np.ndarray, v_person: np.ndarray, v_minute: np.ndarray, window: int) -> np.ndarray:
+    def _near(
+        person: np.ndarray, minute: np.ndarray, v_person: np.ndarray, v_minute: np.ndarray, window: int
+    ) -> np.ndarray:
         """Whether each (person, minute) lies within ``window`` of one of that person's
         records in (v_person, v_minute), which must be sorted by person then minute."""
         if v_person.size == 0 or person.size == 0:
@@ -142,5 +168,15 @@ class AgenciesMixin(BuilderState):
 
         person, day = cat("person"), cat("day")
         council = self.county.lsoa_council[self.pop.lsoa_at(person, day)]
-        return Referrals(person, day, council, cat("source"), cat("need"), cat("cse"), cat("cce"), cat("missing"), cat("cpp"), cat("lac"))
-
+        return Referrals(
+            person,
+            day,
+            council,
+            cat("source"),
+            cat("need"),
+            cat("cse"),
+            cat("cce"),
+            cat("missing"),
+            cat("cpp"),
+            cat("lac"),
+        )

@@ -44,7 +44,9 @@ class BuilderState:
     def rng(self, name: str) -> np.random.Generator:
         return stream(self.seed, name)
 
-    def _add_occurrences(self, minute: np.ndarray, group: np.ndarray, domestic: bool | np.ndarray, nte: np.ndarray | None = None) -> np.ndarray:
+    def _add_occurrences(
+        self, minute: np.ndarray, group: np.ndarray, domestic: bool | np.ndarray, nte: np.ndarray | None = None
+    ) -> np.ndarray:
         n = minute.size
         self._occ.append(
             {

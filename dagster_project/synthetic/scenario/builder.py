@@ -87,4 +87,3 @@ class ScenarioBuilder(PersonsMixin, PoliceMixin, AgenciesMixin):
         f["in_yos"] = mark(outcomes.person)
         f["moved"] = pop.move_day >= 0
         f["has_pnc"] = pop.pnc_year > 0
-

@@ -47,7 +47,10 @@ class PersonsMixin(BuilderState):
         age = sample_ages(rng, n, CE_AGES)
         dob = self._dob(age)
         idx = self.pb.add(
-            "exploited_child", male=male, dob=dob, risk_power=0.7,
+            "exploited_child",
+            male=male,
+            dob=dob,
+            risk_power=0.7,
             council_weight={"Luton": 1.2, "Bedford": 1.05, "Central Bedfordshire": 0.85},
         )
         self.ce_index, self.ce_kind = idx, kind
@@ -66,9 +69,16 @@ class PersonsMixin(BuilderState):
         cce = flagged & (pk != 1)
         missing = np.where(flagged, rng.negative_binomial(1.2, 1.2 / 4.2, person.size), rng.poisson(0.6, person.size))
         self._add_referrals(
-            rng, person, day, source_p=(0.45, 0.25, 0.10, 0.05, 0.15),
-            need_p=(0.40, 0.0, 0.0, 0.10, 0.15, 0.35, 0.0, 0.0, 0.0), cpp=0.15, lac=0.25,
-            cse=cse, cce=cce, missing=missing,
+            rng,
+            person,
+            day,
+            source_p=(0.45, 0.25, 0.10, 0.05, 0.15),
+            need_p=(0.40, 0.0, 0.0, 0.10, 0.15, 0.35, 0.0, 0.0, 0.0),
+            cpp=0.15,
+            lac=0.25,
+            cse=cse,
+            cce=cce,
+            missing=missing,
         )
 
     def _couples(self, n: int, max_children: int) -> None:
@@ -93,8 +103,26 @@ class PersonsMixin(BuilderState):
         shared = cohabit & same_eth & (rng.random(n) < 0.4)
         taken = feminise_shared_surnames(p_surname, v_origin)
         v_surname = np.where(shared & ~v_male, taken, v_surname)
-        victims = pb.add("da_victim", male=v_male, dob=self._dob(v_age), lsoa=v_lsoa, postcode=v_pc, eth=v_eth, origin=v_origin, surname=v_surname)
-        perps = pb.add("da_perpetrator", male=p_male, dob=self._dob(p_age), lsoa=p_lsoa, postcode=p_pc, eth=p_eth, origin=p_origin, surname=p_surname)
+        victims = pb.add(
+            "da_victim",
+            male=v_male,
+            dob=self._dob(v_age),
+            lsoa=v_lsoa,
+            postcode=v_pc,
+            eth=v_eth,
+            origin=v_origin,
+            surname=v_surname,
+        )
+        perps = pb.add(
+            "da_perpetrator",
+            male=p_male,
+            dob=self._dob(p_age),
+            lsoa=p_lsoa,
+            postcode=p_pc,
+            eth=p_eth,
+            origin=p_origin,
+            surname=p_surname,
+        )
         self.da_victims, self.da_perps = victims, perps
         # DA occurrences: a first one, then repeats at exponential gaps (mean 45 days).
         k = pick_counts(rng, DA_REPEATS, n)
@@ -130,8 +158,14 @@ class PersonsMixin(BuilderState):
         surname = np.where(rng.random(fam.size) < 0.65, father_surname, mother_surname)
         surname = np.where(kid_male, surname, feminise_shared_surnames(surname, v_origin[fam]))
         kids = pb.add(
-            "social_care_child", male=kid_male, dob=self._dob(kid_age), lsoa=v_lsoa[fam], postcode=v_pc[fam],
-            eth=v_eth[fam], origin=v_origin[fam], surname=surname,
+            "social_care_child",
+            male=kid_male,
+            dob=self._dob(kid_age),
+            lsoa=v_lsoa[fam],
+            postcode=v_pc[fam],
+            eth=v_eth[fam],
+            origin=v_origin[fam],
+            surname=surname,
         )
         self._n_da_children = kids.size
         self.da_children, self.da_child_couple = kids, fam
@@ -159,8 +193,13 @@ class PersonsMixin(BuilderState):
         dob = self.pb.chunk_values("dob")[person]
         ok = (day <= self.end_day) & (day < dob + int(18 * DAYS_PER_YEAR)) & (day >= dob)
         self._add_referrals(
-            rng, person[ok], day[ok], source_p=(0.9, 0.03, 0.03, 0.0, 0.04),
-            need_p=(0.85, 0.0, 0.0, 0.10, 0.05, 0.0, 0.0, 0.0, 0.0), cpp=0.18, lac=0.06,
+            rng,
+            person[ok],
+            day[ok],
+            source_p=(0.9, 0.03, 0.03, 0.0, 0.04),
+            need_p=(0.85, 0.0, 0.0, 0.10, 0.05, 0.0, 0.0, 0.0, 0.0),
+            cpp=0.18,
+            lac=0.06,
         )
         # DA-household children with no referral (their couple's only incident fell after the
         # end) still need a record: refer them independently.
@@ -185,8 +224,13 @@ class PersonsMixin(BuilderState):
         hi = np.minimum(self.end_day, dob + int(18 * DAYS_PER_YEAR) - 1)
         day = lo + np.floor(rng.random(persons.size) * np.maximum(hi - lo, 1)).astype(np.int64)
         self._add_referrals(
-            rng, persons, day, source_p=(0.22, 0.22, 0.16, 0.08, 0.32),
-            need_p=(0.52, 0.04, 0.03, 0.09, 0.02, 0.03, 0.02, 0.08, 0.17), cpp=0.10, lac=0.05,
+            rng,
+            persons,
+            day,
+            source_p=(0.22, 0.22, 0.16, 0.08, 0.32),
+            need_p=(0.52, 0.04, 0.03, 0.09, 0.02, 0.03, 0.02, 0.08, 0.17),
+            cpp=0.10,
+            lac=0.05,
         )
 
     def _social_care_children(self, n: int) -> None:
@@ -207,7 +251,9 @@ class PersonsMixin(BuilderState):
         fam = np.repeat(np.arange(n_fam), children)
         pos = np.arange(fam.size) - np.repeat(np.concatenate([[0], np.cumsum(children)[:-1]]), children)
         twins = np.repeat(sizes == 4, children)
-        ref_day = self.cal.days_sample(rng, n_fam, WEEKDAY_WORK, MONTH_WEIGHT * np.array([1, 1, 1, 1, 1, 1, 1, 0.7, 1, 1, 1, 0.9]))
+        ref_day = self.cal.days_sample(
+            rng, n_fam, WEEKDAY_WORK, MONTH_WEIGHT * np.array([1, 1, 1, 1, 1, 1, 1, 0.7, 1, 1, 1, 0.9])
+        )
         head_age = sample_ages(rng, n_fam, CHILD_AGES_AT_REFERRAL)
         offset = np.where(pos == 0, 0.0, rng.uniform(1.2, 6.0, fam.size) * np.where(rng.random(fam.size) < 0.5, -1, 1))
         offset = np.where(twins, 0.0, offset)
@@ -223,7 +269,16 @@ class PersonsMixin(BuilderState):
         surname_m = pb.sample_surname(origin, np.ones(n_fam, dtype=bool))
         surname = np.where(male, surname_m[fam], feminise_shared_surnames(surname_m[fam], origin[fam]))
         pc = pb.sample_postcode(lsoa)
-        idx = pb.add("social_care_child", male=male, dob=dob, lsoa=lsoa[fam], postcode=pc[fam], eth=eth[fam], origin=origin[fam], surname=surname)
+        idx = pb.add(
+            "social_care_child",
+            male=male,
+            dob=dob,
+            lsoa=lsoa[fam],
+            postcode=pc[fam],
+            eth=eth[fam],
+            origin=origin[fam],
+            surname=surname,
+        )
         # siblings are referred together most of the time
         together = np.repeat(rng.random(n_fam) < 0.7, children)
         alone_day = self.cal.days_sample(rng, fam.size, WEEKDAY_WORK)
@@ -236,10 +291,20 @@ class PersonsMixin(BuilderState):
         r_person = np.concatenate([idx, idx[rep]])
         r_day = np.concatenate([day, day[rep] + gaps])
         r_dob = np.concatenate([dob, dob[rep]])
-        ok = (r_day <= self.end_day) & (r_day >= self.start_day) & (r_day < r_dob + int(18 * DAYS_PER_YEAR)) & (r_day >= r_dob)
+        ok = (
+            (r_day <= self.end_day)
+            & (r_day >= self.start_day)
+            & (r_day < r_dob + int(18 * DAYS_PER_YEAR))
+            & (r_day >= r_dob)
+        )
         self._add_referrals(
-            rng, r_person[ok], r_day[ok], source_p=(0.22, 0.22, 0.16, 0.08, 0.32),
-            need_p=(0.52, 0.04, 0.03, 0.09, 0.02, 0.03, 0.02, 0.08, 0.17), cpp=0.10, lac=0.05,
+            rng,
+            r_person[ok],
+            r_day[ok],
+            source_p=(0.22, 0.22, 0.16, 0.08, 0.32),
+            need_p=(0.52, 0.04, 0.03, 0.09, 0.02, 0.03, 0.02, 0.08, 0.17),
+            cpp=0.10,
+            lac=0.05,
         )
         referred = np.zeros(pb.count, dtype=bool)
         referred[r_person[ok]] = True

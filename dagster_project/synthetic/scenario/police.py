@@ -53,8 +53,11 @@ class PoliceMixin(BuilderState):
         # victim slots: every victim once, victim-offenders 1-2 times, some exploited and
         # social-care children, then repeat victims until DA is ~40% of violence + sexual.
         ce_victim = self.ce_index[rng.random(self.ce_index.size) < np.array([0.35, 0.55, 0.5])[self.ce_kind]]
-        ce_forced = np.where(np.isin(ce_victim, self.ce_index[self.ce_kind == 0]), pick(rng, (0.6, 0, 0, 0, 0, 0, 0.4), ce_victim.size),
-                             pick(rng, (0.05, 0.05, 0.15, 0.25, 0.5), ce_victim.size))
+        ce_forced = np.where(
+            np.isin(ce_victim, self.ce_index[self.ce_kind == 0]),
+            pick(rng, (0.6, 0, 0, 0, 0, 0, 0.4), ce_victim.size),
+            pick(rng, (0.05, 0.05, 0.15, 0.25, 0.5), ce_victim.size),
+        )
         sc_old = self.sc_children[pop.age_at(self.sc_children, np.full(self.sc_children.size, self.end_day)) >= 1]
         sc_victim = sc_old[rng.random(sc_old.size) < 0.08]
         vo_victim = np.concatenate([vo, vo[rng.random(vo.size) < 0.4]])
@@ -62,7 +65,9 @@ class PoliceMixin(BuilderState):
         forced = np.concatenate([np.full(victims.size + vo_victim.size, -1), ce_forced, np.full(sc_victim.size, -1)])
         group = self._victim_groups(rng, base, forced)
         vso = np.isin(group, codes.VIOLENCE_AND_SEXUAL)
-        da_vso = int(sum(np.isin(c["group"], codes.VIOLENCE_AND_SEXUAL).sum() for c in self._occ if c["domestic"].all()))
+        da_vso = int(
+            sum(np.isin(c["group"], codes.VIOLENCE_AND_SEXUAL).sum() for c in self._occ if c["domestic"].all())
+        )
         target = int(round(da_vso * (1 - DA_SHARE_OF_VSO) / DA_SHARE_OF_VSO))
         short = target - int(vso.sum())
         if short > 0:
@@ -77,13 +82,21 @@ class PoliceMixin(BuilderState):
         age = pop.age_at(base, np.full(n, self.start_day + 365))
         male = pop.male[base]
         nte_p = np.where(male, 0.42, 0.28) * ((age >= 18) & (age <= 40))
-        nte_p = np.where(np.isin(group, (VWI, VWO, SEXUAL, PUBLIC_ORDER)), nte_p, np.where(group == ROBBERY, nte_p * 0.5, 0))
+        nte_p = np.where(
+            np.isin(group, (VWI, VWO, SEXUAL, PUBLIC_ORDER)), nte_p, np.where(group == ROBBERY, nte_p * 0.5, 0)
+        )
         nte = rng.random(n) < nte_p
-        minute = np.where(nte, self.cal.nte_minutes(rng, n), self.cal.minutes(rng, self.cal.days_sample(rng, n, WEEKDAY_FLAT), HOURS_GENERAL))
+        minute = np.where(
+            nte,
+            self.cal.nte_minutes(rng, n),
+            self.cal.minutes(rng, self.cal.days_sample(rng, n, WEEKDAY_FLAT), HOURS_GENERAL),
+        )
         # children: assaults at school in term time, during the day
         child = age < 16
         school = child & (rng.random(n) < 0.3)
-        minute = np.where(school, self.cal.minutes(rng, self.cal.days_sample(rng, n, WEEKDAY_WORK), HOURS_SCHOOL), minute)
+        minute = np.where(
+            school, self.cal.minutes(rng, self.cal.days_sample(rng, n, WEEKDAY_WORK), HOURS_SCHOOL), minute
+        )
         occ = self._add_occurrences(minute, group, False, nte)
         self._add_nominals(base, occ, ROLE_VICTIM)
         self.victim_occ, self.victim_occ_person = occ, base
@@ -91,8 +104,12 @@ class PoliceMixin(BuilderState):
         # suspects wanted for each victim occurrence
         probs = {
             "default": (0.30, 0.52, 0.13, 0.05),
-            RAPE: (0.25, 0.75, 0, 0), SEXUAL: (0.25, 0.75, 0, 0), STALK: (0.15, 0.85, 0, 0),
-            ROBBERY: (0.35, 0.35, 0.20, 0.10), PUBLIC_ORDER: (0.40, 0.50, 0.10, 0), HOMICIDE: (0.0, 0.7, 0.3, 0),
+            RAPE: (0.25, 0.75, 0, 0),
+            SEXUAL: (0.25, 0.75, 0, 0),
+            STALK: (0.15, 0.85, 0, 0),
+            ROBBERY: (0.35, 0.35, 0.20, 0.10),
+            PUBLIC_ORDER: (0.40, 0.50, 0.10, 0),
+            HOMICIDE: (0.0, 0.7, 0.3, 0),
         }
         k = pick(rng, probs["default"], n)
         for g, p in probs.items():
@@ -152,7 +169,9 @@ class PoliceMixin(BuilderState):
         self._add_nominals(person, d_occ, role)
         self.ce_involved_occ |= set(d_occ[np.isin(person, self.ce_index)].tolist())
 
-    def _offender_only(self, rng, n: int, youth_share: float, pair_share: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    def _offender_only(
+        self, rng, n: int, youth_share: float, pair_share: float = 0.25
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Drug, weapon and public order occurrences with no victim; returns suspect demand."""
         if n == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
@@ -176,6 +195,7 @@ class PoliceMixin(BuilderState):
     def _assemble_police(self) -> tuple[Occurrences, PoliceNominals]:
         rng = self.rng("police_assemble")
         pop, county = self.pop, self.county
+
         def cat(k: str) -> np.ndarray:
             return np.concatenate([c[k] for c in self._occ])
 
@@ -192,7 +212,10 @@ class PoliceMixin(BuilderState):
         # location: DA at home, night-time economy in town centres, else near victim or suspect
         first_victim = np.full(n_occ, -1)
         first_suspect = np.full(n_occ, -1)
-        for target, mask in ((first_victim, role == ROLE_VICTIM), (first_suspect, (role == ROLE_SUSPECT) | (role == ROLE_OFFENDER))):
+        for target, mask in (
+            (first_victim, role == ROLE_VICTIM),
+            (first_suspect, (role == ROLE_SUSPECT) | (role == ROLE_OFFENDER)),
+        ):
             rows = np.flatnonzero(mask)
             occs, first_index = np.unique(occ[rows], return_index=True)
             target[occs] = person[rows[first_index]]
@@ -244,8 +267,9 @@ class PoliceMixin(BuilderState):
         in_police[police.person] = True
         gets |= in_police & ~is_suspect & (rng.random(pop.size) < 0.04)
         persons = np.flatnonzero(gets)
-        first_day = np.where(is_suspect[persons], first[persons], self.start_day + rng.integers(0, 365, persons.size) - 3 * 365)
+        first_day = np.where(
+            is_suspect[persons], first[persons], self.start_day + rng.integers(0, 365, persons.size) - 3 * 365
+        )
         first_year = year_of(first_day)
         new_share = np.where(youth[persons], 0.5, 0.2)
         assign_pnc(rng, pop, persons, first_year, new_share)
-

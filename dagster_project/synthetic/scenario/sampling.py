@@ -21,7 +21,9 @@ class Calendar:
         self.month = self.days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
         self.weekday = (self.days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
 
-    def days_sample(self, rng: np.random.Generator, n: int, weekday: np.ndarray, month: np.ndarray = MONTH_WEIGHT) -> np.ndarray:
+    def days_sample(
+        self, rng: np.random.Generator, n: int, weekday: np.ndarray, month: np.ndarray = MONTH_WEIGHT
+    ) -> np.ndarray:
         w = month[self.month] * weekday[self.weekday]
         return self.days[rng.choice(self.days.size, size=n, p=w / w.sum())]
 
@@ -59,7 +61,11 @@ def pick_counts(rng: np.random.Generator, table: dict[int, float], n: int) -> np
 
 
 def allocate(
-    rng: np.random.Generator, need_male: np.ndarray, members: np.ndarray, member_male: np.ndarray, propensity: np.ndarray
+    rng: np.random.Generator,
+    need_male: np.ndarray,
+    members: np.ndarray,
+    member_male: np.ndarray,
+    propensity: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill suspect slots from a pool so that every member is used at least once if possible.
 
@@ -89,4 +95,3 @@ def allocate(
     if slots.size > k:
         out[slots[k:]] = rng.choice(members.size, size=slots.size - k, p=propensity / propensity.sum())
     return members[out], members[~covered]
-

@@ -74,4 +74,3 @@ class World:
     outcomes: Outcomes
     start_day: int
     end_day: int
-
