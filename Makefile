@@ -52,7 +52,10 @@ dev: $(STAMP) dagster-home
 	$(BIN)/dagster dev -m dagster_project.definitions
 
 # JupyterLab on the analyst notebooks (stored as .py with jupytext; they read the analyst snapshot).
+# Jupyter runs each notebook from notebooks/, so the snapshots' paths are made absolute here.
 notebooks: $(STAMP)
+	VERU_ANALYST_SNAPSHOT="$(abspath $(or $(VERU_ANALYST_SNAPSHOT),warehouse/analyst.duckdb))" \
+	VERU_RESTRICTED_SNAPSHOT="$(abspath $(or $(VERU_RESTRICTED_SNAPSHOT),warehouse/analyst_restricted.duckdb))" \
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
 
 dagster-home:

@@ -32,7 +32,6 @@ import duckdb
 
 from dagster_project.settings import ANALYST_GROUP_VAR, ANALYST_SNAPSHOT_VAR, RESTRICTED_SNAPSHOT_VAR, Environment
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 TIERS = {"default": ANALYST_SNAPSHOT_VAR, "restricted": RESTRICTED_SNAPSHOT_VAR}
 
 
@@ -41,13 +40,15 @@ class SnapshotAccessError(PermissionError):
 
 
 def snapshot_path(tier: str = "default") -> Path:
-    """The tier's snapshot path; a relative one is taken from the repository root (notebooks run
-    from `notebooks/`, the pipeline from the root)."""
+    """The tier's snapshot path, absolute. A relative one is taken from the current directory, as
+    the pipeline takes it; `make notebooks` hands the notebooks absolute paths, since Jupyter runs
+    them from `notebooks/`. (The package may be installed anywhere, so nothing is taken from where
+    its files are.)"""
     if tier not in TIERS:
         raise ValueError(f"Unknown snapshot tier {tier!r}: use one of {', '.join(TIERS)}.")
     env = Environment.from_env()
     path = env.analyst_snapshot if tier == "default" else env.restricted_snapshot
-    return path if path.is_absolute() else REPO_ROOT / path
+    return path.absolute()
 
 
 def connect(tier: str = "default") -> duckdb.DuckDBPyConnection:

@@ -898,6 +898,19 @@ def test_connect_opens_either_tier_read_only(tiny_warehouse, tmp_path, monkeypat
         connect(tier="restricted")
 
 
+def test_a_relative_snapshot_path_is_taken_from_the_current_directory_not_the_package(tmp_path, monkeypatch):
+    from dagster_project.analyst import connect, snapshot_path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VERU_ANALYST_SNAPSHOT", "snapshots/a.duckdb")
+    assert snapshot_path() == tmp_path / "snapshots" / "a.duckdb"
+    monkeypatch.delenv("VERU_ANALYST_SNAPSHOT")
+    monkeypatch.delenv("VERU_RESTRICTED_SNAPSHOT", raising=False)
+    assert snapshot_path("restricted") == tmp_path / "warehouse" / "analyst_restricted.duckdb"
+    with pytest.raises(FileNotFoundError, match=str(tmp_path / "warehouse" / "analyst.duckdb")):
+        connect()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
 def test_a_reader_outside_the_group_gets_a_clear_error_and_a_member_can_read(tiny_warehouse):
     from dagster_project.analyst import connect
