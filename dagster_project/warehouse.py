@@ -125,9 +125,8 @@ def _registered(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, alias: str 
     try:
         yield alias
     finally:
-        with contextlib.suppress(
-            duckdb.Error
-        ):  # an aborted transaction refuses it; the error being raised matters more
+        # an aborted transaction refuses it; the error being raised matters more
+        with contextlib.suppress(duckdb.Error):
             con.unregister(alias)
 
 

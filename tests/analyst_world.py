@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import warehouse
+from dagster_project.cohort_tables import COHORT_TABLES
 
 # Two councils of the tiny county: Alpha (two neighbourhoods) and Beta (one).
 LSOAS = (
@@ -27,18 +28,7 @@ KINDS = {
     "social_care": ("social_care", None),
     "yos": ("yos", None),
 }
-COHORT_ORDER = (
-    "events",
-    "persons",
-    "person_summary",
-    "victims",
-    "offenders",
-    "victim_offender_overlap",
-    "repeat_victims",
-    "domestic_abuse",
-    "exploitation_risk",
-    "unreported_assaults",
-)
+COHORT_ORDER = COHORT_TABLES  # the registry is in build order
 
 
 @dataclass(frozen=True)

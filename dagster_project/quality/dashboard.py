@@ -143,9 +143,8 @@ def _lines(series: dict[str, list[tuple[str, float | None]]], *, width: int = 26
         f'<text x="{left - 3}" y="{height}" font-size="9" text-anchor="end">0%</text>',
     ]
     legend = []
-    for colour, (column, points) in zip(
-        palette, sorted(series.items()), strict=False
-    ):  # a colour per line; spare colours unused
+    # a colour per line; spare colours unused
+    for colour, (column, points) in zip(palette, sorted(series.items()), strict=False):
         present = [(label, v) for label, v in points if v is not None]
         coords = [(xs[x], height - (height - 6) * (v / top)) for x, v in present]
         if coords:
