@@ -62,8 +62,9 @@ dagster-home:
 	mkdir -p "$(DAGSTER_HOME)" warehouse
 	cmp -s deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml" || cp deploy/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
+# Two workers, one per core (tests/conftest.py keeps a file's tests, and the shared world's, together).
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 # The one-way house (README, Layout): the layering contracts in pyproject.toml, then ruff's
 # rules and layout (pyproject.toml, [tool.ruff]); `$(BIN)/ruff format` fixes the layout.

@@ -51,6 +51,15 @@ def _no_ambient_env(monkeypatch):
     _clear_veru_environment(monkeypatch)
 
 
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs two workers (`pytest -n 2 --dist loadgroup`): the tests of one file stay
+    in one worker, so its module fixtures are built once, and every test of the shared world
+    runs in one worker, so the world is built once."""
+    for item in items:
+        group = "shared_world" if "shared_world" in item.fixturenames else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def shared_world(tmp_path_factory) -> SharedWorld:
     """One synthetic world (helpers.SHARED_PEOPLE people), every asset and check materialised once
