@@ -83,13 +83,15 @@ def cluster_attack(plain: pl.Series, blooms: pl.Series, threshold: float = 0.8, 
     """Group Bloom filters whose Dice similarity to a group's first member is at least
     `threshold`, then align groups with names by frequency rank."""
     keep = blooms.is_not_null() & plain.is_not_null()
-    bits = np.unpackbits(
-        np.frombuffer(b"".join(blooms.filter(keep).to_list()), dtype=np.uint8).reshape(int(keep.sum()), -1), axis=1
-    ).astype(np.float32)
+    raw = np.frombuffer(b"".join(blooms.filter(keep).to_list()), dtype=np.uint8).reshape(int(keep.sum()), -1)
+    bits = np.unpackbits(raw, axis=1).astype(np.float32)
     weights = bits.sum(axis=1)
     labels = np.full(bits.shape[0], -1, dtype=np.int64)
     leaders: list[int] = []
-    for i in np.argsort(-weights, kind="stable"):
+    # Heaviest filters lead; ties broken by the filters' bytes, so the grouping (and the score)
+    # does not depend on the order the records arrive in.
+    order = np.lexsort((*raw.T[::-1], -weights))
+    for i in order:
         if leaders:
             lead = np.asarray(leaders)
             dice = 2 * (bits[lead] @ bits[i]) / (weights[lead] + weights[i])
